@@ -1,0 +1,129 @@
+//! `ratcatcher check`: parses queries and prints their diagnostics (text or JSON lines).
+
+use crate::CheckFormat;
+use crate::sources::{self, QuerySource};
+use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
+use kql::{Diagnostic, LineIndex};
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    message: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    expected: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonRecord<'a> {
+    path: String,
+    ok: bool,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
+    let (files, mut errors) = sources::discover(paths);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let color = format == CheckFormat::Text && std::io::stdout().is_terminal();
+    let (mut parsed, mut failed) = (0usize, 0usize);
+    for path in files {
+        let src = match sources::read(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let result = kql::parse(&src.query);
+        if result.is_ok() {
+            parsed += 1;
+        } else {
+            failed += 1;
+        }
+        let written = match format {
+            CheckFormat::Jsonl => write_jsonl(&mut out, &src, &result.diagnostics),
+            CheckFormat::Text if result.is_ok() && quiet => Ok(()),
+            CheckFormat::Text if result.is_ok() => writeln!(out, "{}: ok", src.path.display()),
+            CheckFormat::Text => write_text(&mut out, &src, &result.diagnostics, color),
+        };
+        if written.is_err() {
+            // The reader went away (a closed pipe): stop quietly.
+            return ExitCode::from(2);
+        }
+    }
+    for e in &errors {
+        eprintln!("error: {}: {}", e.path.display(), e.message);
+    }
+    let summary = format!(
+        "{parsed} parsed, {failed} failed{}",
+        if errors.is_empty() { String::new() } else { format!(", {} unreadable", errors.len()) }
+    );
+    match format {
+        CheckFormat::Text => {
+            let _ = writeln!(out, "{summary}");
+        }
+        CheckFormat::Jsonl => eprintln!("{summary}"),
+    }
+    if !errors.is_empty() {
+        ExitCode::from(2)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn write_jsonl(out: &mut impl Write, src: &QuerySource, diags: &[Diagnostic]) -> std::io::Result<()> {
+    let index = LineIndex::new(&src.file_text);
+    let diagnostics = diags
+        .iter()
+        .map(|d| {
+            let start = index.line_col(src.file_offset(d.span.start as usize));
+            let end = index.line_col(src.file_offset(d.span.end as usize));
+            JsonDiagnostic {
+                message: &d.message,
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                expected: &d.expected,
+                help: d.help.as_deref(),
+            }
+        })
+        .collect();
+    let record = JsonRecord { path: src.path.display().to_string(), ok: diags.is_empty(), diagnostics };
+    serde_json::to_writer(&mut *out, &record)?;
+    writeln!(out)
+}
+
+fn write_text(out: &mut impl Write, src: &QuerySource, diags: &[Diagnostic], color: bool) -> std::io::Result<()> {
+    let name = src.path.display().to_string();
+    let index = LineIndex::new(&src.file_text);
+    for d in diags {
+        let start = src.file_offset(d.span.start as usize);
+        let end = src.file_offset(d.span.end as usize).max(start);
+        let pos = index.line_col(start);
+        let label_text = match d.expected_phrase() {
+            Some(e) => format!("expected {e}"),
+            None => d.message.clone(),
+        };
+        let mut report = Report::build(ReportKind::Error, (name.as_str(), start..end))
+            .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
+            .with_message(format!("{} (line {}, column {})", d.message, pos.line, pos.column))
+            .with_label(Label::new((name.as_str(), start..end)).with_message(label_text).with_color(Color::Red));
+        if let Some(h) = &d.help {
+            report = report.with_help(h);
+        }
+        report.finish().write((name.as_str(), Source::from(src.file_text.as_str())), &mut *out)?;
+    }
+    Ok(())
+}
