@@ -65,7 +65,11 @@ pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
     }
     let summary = format!(
         "{parsed} parsed, {failed} failed{}",
-        if errors.is_empty() { String::new() } else { format!(", {} unreadable", errors.len()) }
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(", {} unreadable", errors.len())
+        }
     );
     match format {
         CheckFormat::Text => {
@@ -100,7 +104,11 @@ fn write_jsonl(out: &mut impl Write, src: &QuerySource, diags: &[Diagnostic]) ->
             }
         })
         .collect();
-    let record = JsonRecord { path: src.path.display().to_string(), ok: diags.is_empty(), diagnostics };
+    let record = JsonRecord {
+        path: src.path.display().to_string(),
+        ok: diags.is_empty(),
+        diagnostics,
+    };
     serde_json::to_writer(&mut *out, &record)?;
     writeln!(out)
 }
@@ -119,11 +127,17 @@ fn write_text(out: &mut impl Write, src: &QuerySource, diags: &[Diagnostic], col
         let mut report = Report::build(ReportKind::Error, (name.as_str(), start..end))
             .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
             .with_message(format!("{} (line {}, column {})", d.message, pos.line, pos.column))
-            .with_label(Label::new((name.as_str(), start..end)).with_message(label_text).with_color(Color::Red));
+            .with_label(
+                Label::new((name.as_str(), start..end))
+                    .with_message(label_text)
+                    .with_color(Color::Red),
+            );
         if let Some(h) = &d.help {
             report = report.with_help(h);
         }
-        report.finish().write((name.as_str(), Source::from(src.file_text.as_str())), &mut *out)?;
+        report
+            .finish()
+            .write((name.as_str(), Source::from(src.file_text.as_str())), &mut *out)?;
     }
     Ok(())
 }

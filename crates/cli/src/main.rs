@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "ratcatcher", version, about = "Hunt remote access tools (MITRE ATT&CK T1219) in local telemetry with KQL and Sigma")]
+#[command(
+    name = "ratcatcher",
+    version,
+    about = "Hunt remote access tools (MITRE ATT&CK T1219) in local telemetry with KQL and Sigma"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -17,10 +17,16 @@ pub struct QuerySource {
 impl QuerySource {
     /// The file byte offset of a query byte offset.
     pub fn file_offset(&self, offset: usize) -> usize {
-        let Some(lines) = &self.line_offsets else { return offset };
+        let Some(lines) = &self.line_offsets else {
+            return offset;
+        };
         let line = self.query[..offset.min(self.query.len())].matches('\n').count();
-        let line_start = self.query[..offset.min(self.query.len())].rfind('\n').map_or(0, |i| i + 1);
-        lines.get(line).map_or(offset, |&file_line| file_line + (offset - line_start))
+        let line_start = self.query[..offset.min(self.query.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        lines
+            .get(line)
+            .map_or(offset, |&file_line| file_line + (offset - line_start))
     }
 }
 
@@ -34,7 +40,9 @@ const QUERY_EXTENSIONS: &[&str] = &["kql", "csl", "kusto"];
 const YAML_EXTENSIONS: &[&str] = &["yaml", "yml"];
 
 fn has_ext(path: &Path, exts: &[&str]) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.iter().any(|x| x.eq_ignore_ascii_case(e)))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| exts.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
 /// Expands the paths: files as given, folders recursively (query and YAML files, sorted).
@@ -64,7 +72,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<SourceError>) {
         } else if path.exists() {
             files.push(path.clone());
         } else {
-            errors.push(SourceError { path: path.clone(), message: "no such file or folder".into() });
+            errors.push(SourceError {
+                path: path.clone(),
+                message: "no such file or folder".into(),
+            });
         }
     }
     (files, errors)
@@ -72,24 +83,43 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<SourceError>) {
 
 /// Reads one file into a query source: YAML rules give their `query:` field, anything else is KQL.
 pub fn read(path: &Path) -> Result<QuerySource, SourceError> {
-    let err = |message: String| SourceError { path: path.to_path_buf(), message };
+    let err = |message: String| SourceError {
+        path: path.to_path_buf(),
+        message,
+    };
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|e| err(format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| err(format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))?;
     let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
     if !has_ext(path, YAML_EXTENSIONS) {
-        return Ok(QuerySource { path: path.to_path_buf(), query: text.clone(), file_text: text, line_offsets: None });
+        return Ok(QuerySource {
+            path: path.to_path_buf(),
+            query: text.clone(),
+            file_text: text,
+            line_offsets: None,
+        });
     }
     let value: serde_norway::Value = serde_norway::from_str(&text).map_err(|e| {
-        let at = e.location().map(|l| format!(" at line {}, column {}", l.line(), l.column())).unwrap_or_default();
+        let at = e
+            .location()
+            .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
+            .unwrap_or_default();
         err(format!("invalid YAML{at}: {e}"))
     })?;
     let query = match value.get("query") {
         Some(serde_norway::Value::String(q)) => q.clone(),
         Some(_) => return Err(err("the `query` field is not a string".into())),
-        None => return Err(err("no `query` field (not a Sentinel analytic or hunting rule)".into())),
+        None => {
+            return Err(err("no `query` field (not a Sentinel analytic or hunting rule)".into()));
+        }
     };
     let line_offsets = locate_block(&text, &query);
-    Ok(QuerySource { path: path.to_path_buf(), file_text: text, query, line_offsets })
+    Ok(QuerySource {
+        path: path.to_path_buf(),
+        file_text: text,
+        query,
+        line_offsets,
+    })
 }
 
 /// Finds where the lines of a block-scalar `query:` value sit in the YAML text.
@@ -128,7 +158,12 @@ mod tests {
         let text = "id: x\nname: y\nquery: |\n  T\n  | where a == 1\n\n  | take 5\nseverity: Low\n";
         let query = "T\n| where a == 1\n\n| take 5\n";
         let offsets = locate_block(text, query).expect("block found");
-        let src = QuerySource { path: "r.yaml".into(), file_text: text.into(), query: query.into(), line_offsets: Some(offsets) };
+        let src = QuerySource {
+            path: "r.yaml".into(),
+            file_text: text.into(),
+            query: query.into(),
+            line_offsets: Some(offsets),
+        };
         let at = query.find("where").unwrap();
         assert_eq!(&text[src.file_offset(at)..src.file_offset(at) + 5], "where");
         let at = query.find("take").unwrap();

@@ -91,7 +91,11 @@ fn main() {
 
 /// The first differing line of two debug dumps, to show where a round trip changed the tree.
 fn first_difference(a: &str, b: &str) -> String {
-    let strip = |l: &str| l.chars().filter(|c| !c.is_ascii_digit() && *c != '.').collect::<String>();
+    let strip = |l: &str| {
+        l.chars()
+            .filter(|c| !c.is_ascii_digit() && *c != '.')
+            .collect::<String>()
+    };
     for (x, y) in a.lines().zip(b.lines()) {
         if strip(x) != strip(y) {
             return format!("tree differs: {} != {}", x.trim(), y.trim());

@@ -11,7 +11,10 @@ pub struct Ident {
 
 impl Ident {
     pub fn new(name: impl Into<String>, span: Span) -> Self {
-        Ident { name: name.into(), span }
+        Ident {
+            name: name.into(),
+            span,
+        }
     }
 
     pub fn is(&self, keyword: &str) -> bool {
@@ -30,7 +33,11 @@ pub enum Statement {
     /// `let name = ...`
     Let { name: Ident, value: LetValue, span: Span },
     /// `set option [= value]`
-    Set { name: Ident, value: Option<Expr>, span: Span },
+    Set {
+        name: Ident,
+        value: Option<Expr>,
+        span: Span,
+    },
     /// `declare query_parameters (name:type [= default], ...)`
     DeclareQueryParameters { params: Vec<Param>, span: Span },
     /// `alias database name = cluster(...).database(...)`
@@ -69,7 +76,10 @@ pub struct Param {
 pub enum ParamType {
     Scalar(Ident),
     /// `(*)` is `Tabular { columns: [], open: true }`; `(a:string, *)` is open with columns.
-    Tabular { columns: Vec<ColumnDecl>, open: bool },
+    Tabular {
+        columns: Vec<ColumnDecl>,
+        open: bool,
+    },
 }
 
 /// A column declaration `name:type` (datatable, externaldata, tabular parameters, parse).
@@ -88,7 +98,10 @@ pub enum Literal {
     Real(Option<f64>),
     /// Decimal text as written (`decimal(1.5)`).
     Decimal(Option<String>),
-    String { value: String, obfuscated: bool },
+    String {
+        value: String,
+        obfuscated: bool,
+    },
     /// The text inside `datetime(...)`, trimmed; `None` for `datetime(null)`.
     Datetime(Option<String>),
     /// Ticks (100 ns).
@@ -107,7 +120,16 @@ impl PartialEq for Literal {
             (Long(a), Long(b)) => a == b,
             (Real(a), Real(b)) => a.map(f64::to_bits) == b.map(f64::to_bits),
             (Decimal(a), Decimal(b)) => a == b,
-            (String { value: a, obfuscated: x }, String { value: b, obfuscated: y }) => a == b && x == y,
+            (
+                String {
+                    value: a,
+                    obfuscated: x,
+                },
+                String {
+                    value: b,
+                    obfuscated: y,
+                },
+            ) => a == b && x == y,
             (Datetime(a), Datetime(b)) => a == b,
             (Timespan(a), Timespan(b)) => a == b,
             (Guid(a), Guid(b)) => a == b,
@@ -198,7 +220,11 @@ impl StringOp {
                 .into();
             }
         };
-        format!("{}{base}{}", if self.negated { "!" } else { "" }, if self.case_sensitive { "_cs" } else { "" })
+        format!(
+            "{}{base}{}",
+            if self.negated { "!" } else { "" },
+            if self.case_sensitive { "_cs" } else { "" }
+        )
     }
 
     /// Parses a keyword such as `!has_cs`; `None` when it is not a string operator.
@@ -208,8 +234,20 @@ impl StringOp {
             Some(r) => (true, r),
             None => (false, lower.as_str()),
         };
-        let like = |negated, case_sensitive| Some(StringOp { kind: StringOpKind::Like, negated, case_sensitive });
-        let contains = |negated, case_sensitive| Some(StringOp { kind: StringOpKind::Contains, negated, case_sensitive });
+        let like = |negated, case_sensitive| {
+            Some(StringOp {
+                kind: StringOpKind::Like,
+                negated,
+                case_sensitive,
+            })
+        };
+        let contains = |negated, case_sensitive| {
+            Some(StringOp {
+                kind: StringOpKind::Contains,
+                negated,
+                case_sensitive,
+            })
+        };
         match (negated, rest) {
             // Obsolete spellings Kusto still accepts.
             (false, "containscs") => return contains(false, true),
@@ -234,7 +272,11 @@ impl StringOp {
             "endswith" => StringOpKind::EndsWith,
             _ => return None,
         };
-        Some(StringOp { kind, negated, case_sensitive })
+        Some(StringOp {
+            kind,
+            negated,
+            case_sensitive,
+        })
     }
 }
 
@@ -334,25 +376,70 @@ pub enum Expr {
     /// A name pattern with wildcards (`Device*`, `*Events`), in union and column lists.
     Pattern(String, Span),
     Paren(Box<Expr>, Span),
-    Unary { op: UnaryOp, expr: Box<Expr>, span: Span },
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr>, span: Span },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+        span: Span,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+        span: Span,
+    },
     /// `and` / `or` chains, kept flat so long rule conditions do not nest deeply.
-    Logical { op: BinaryOp, operands: Vec<Expr>, span: Span },
-    List { op: ListOp, expr: Box<Expr>, items: Vec<Expr>, span: Span },
-    Between { expr: Box<Expr>, negated: bool, low: Box<Expr>, high: Box<Expr>, span: Span },
+    Logical {
+        op: BinaryOp,
+        operands: Vec<Expr>,
+        span: Span,
+    },
+    List {
+        op: ListOp,
+        expr: Box<Expr>,
+        items: Vec<Expr>,
+        span: Span,
+    },
+    Between {
+        expr: Box<Expr>,
+        negated: bool,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        span: Span,
+    },
     /// `name(args)`, or `receiver.name(args)` as in `cluster("c").database("d")`.
-    Call { receiver: Option<Box<Expr>>, name: Ident, args: Vec<Arg>, span: Span },
+    Call {
+        receiver: Option<Box<Expr>>,
+        name: Ident,
+        args: Vec<Arg>,
+        span: Span,
+    },
     /// `d.name` (dynamic property, or `$left.Column`).
-    Member { expr: Box<Expr>, name: Ident, span: Span },
+    Member {
+        expr: Box<Expr>,
+        name: Ident,
+        span: Span,
+    },
     /// `d[index]`.
-    Index { expr: Box<Expr>, index: Box<Expr>, span: Span },
+    Index {
+        expr: Box<Expr>,
+        index: Box<Expr>,
+        span: Span,
+    },
     /// `source | op | op ...`
-    Pipeline { source: Box<Expr>, ops: Vec<Operator>, span: Span },
+    Pipeline {
+        source: Box<Expr>,
+        ops: Vec<Operator>,
+        span: Span,
+    },
     /// An operator that starts a pipeline by itself: `print`, `range`, `union`, `datatable`, ...
     Source(Box<Operator>),
     /// `name = value` where a predicate is expected (`where a = "x"`): Kusto's parser accepts
     /// it and its analyser rejects it (not a bool), so it is kept for a precise error.
-    Assign { name: Ident, value: Box<Expr>, span: Span },
+    Assign {
+        name: Ident,
+        value: Box<Expr>,
+        span: Span,
+    },
 }
 
 impl Expr {
@@ -437,7 +524,11 @@ pub enum SeriesRange {
     /// `in range(start, stop, step)`
     In { start: Expr, stop: Expr, step: Expr },
     /// `[from start] [to end] step step`
-    FromTo { from: Option<Expr>, to: Option<Expr>, step: Expr },
+    FromTo {
+        from: Option<Expr>,
+        to: Option<Expr>,
+        step: Expr,
+    },
 }
 
 /// One level of `top-nested`.
@@ -483,46 +574,152 @@ pub enum OperatorKind {
     ProjectKeep(Vec<Expr>),
     ProjectRename(Vec<(Ident, Expr)>),
     ProjectReorder(Vec<(Expr, Option<SortDir>)>),
-    Summarize { params: Vec<OpParam>, aggregates: Vec<NamedExpr>, by: Vec<NamedExpr> },
+    Summarize {
+        params: Vec<OpParam>,
+        aggregates: Vec<NamedExpr>,
+        by: Vec<NamedExpr>,
+    },
     /// `sort by` / `order by`
-    Sort { params: Vec<OpParam>, keys: Vec<SortKey> },
-    Top { count: Expr, key: SortKey },
+    Sort {
+        params: Vec<OpParam>,
+        keys: Vec<SortKey>,
+    },
+    Top {
+        count: Expr,
+        key: SortKey,
+    },
     TopNested(Vec<TopNestedLevel>),
-    TopHitters { count: Expr, of: Expr, by: Option<Expr> },
+    TopHitters {
+        count: Expr,
+        of: Expr,
+        by: Option<Expr>,
+    },
     /// `take` / `limit`
     Take(Expr),
-    Distinct { params: Vec<OpParam>, columns: Vec<Expr> },
-    Count { as_name: Option<Ident> },
-    Join { params: Vec<OpParam>, right: Expr, on: Vec<Expr> },
-    Lookup { params: Vec<OpParam>, right: Expr, on: Vec<Expr> },
-    Union { params: Vec<OpParam>, tables: Vec<Expr> },
-    MvExpand { params: Vec<OpParam>, items: Vec<ExpandItem>, limit: Option<Expr> },
-    MvApply { params: Vec<OpParam>, items: Vec<ExpandItem>, limit: Option<Expr>, id: Option<Ident>, on: Vec<Operator> },
-    Parse { kind: ParseKind, params: Vec<OpParam>, expr: Expr, pattern: Vec<ParsePart> },
-    ParseKv { expr: Expr, columns: Vec<ColumnDecl>, with: Vec<OpParam> },
-    MakeSeries { params: Vec<OpParam>, aggregates: Vec<SeriesAgg>, on: Expr, range: SeriesRange, by: Vec<NamedExpr> },
-    Evaluate { params: Vec<OpParam>, call: Expr, schema: Option<ParamType> },
-    Render { chart: Ident, with: Vec<OpParam> },
+    Distinct {
+        params: Vec<OpParam>,
+        columns: Vec<Expr>,
+    },
+    Count {
+        as_name: Option<Ident>,
+    },
+    Join {
+        params: Vec<OpParam>,
+        right: Expr,
+        on: Vec<Expr>,
+    },
+    Lookup {
+        params: Vec<OpParam>,
+        right: Expr,
+        on: Vec<Expr>,
+    },
+    Union {
+        params: Vec<OpParam>,
+        tables: Vec<Expr>,
+    },
+    MvExpand {
+        params: Vec<OpParam>,
+        items: Vec<ExpandItem>,
+        limit: Option<Expr>,
+    },
+    MvApply {
+        params: Vec<OpParam>,
+        items: Vec<ExpandItem>,
+        limit: Option<Expr>,
+        id: Option<Ident>,
+        on: Vec<Operator>,
+    },
+    Parse {
+        kind: ParseKind,
+        params: Vec<OpParam>,
+        expr: Expr,
+        pattern: Vec<ParsePart>,
+    },
+    ParseKv {
+        expr: Expr,
+        columns: Vec<ColumnDecl>,
+        with: Vec<OpParam>,
+    },
+    MakeSeries {
+        params: Vec<OpParam>,
+        aggregates: Vec<SeriesAgg>,
+        on: Expr,
+        range: SeriesRange,
+        by: Vec<NamedExpr>,
+    },
+    Evaluate {
+        params: Vec<OpParam>,
+        call: Expr,
+        schema: Option<ParamType>,
+    },
+    Render {
+        chart: Ident,
+        with: Vec<OpParam>,
+    },
     Invoke(Expr),
-    As { params: Vec<OpParam>, name: Ident },
+    As {
+        params: Vec<OpParam>,
+        name: Ident,
+    },
     Serialize(Vec<NamedExpr>),
     /// `search [kind=...] [in (T, ...)] predicate`
-    Search { params: Vec<OpParam>, tables: Vec<Expr>, predicate: Expr },
+    Search {
+        params: Vec<OpParam>,
+        tables: Vec<Expr>,
+        predicate: Expr,
+    },
     /// `find [params] [in (T, ...)] where predicate [project ... | project-smart]`
-    Find { params: Vec<OpParam>, tables: Vec<Expr>, predicate: Expr, project: Option<Vec<Expr>> },
+    Find {
+        params: Vec<OpParam>,
+        tables: Vec<Expr>,
+        predicate: Expr,
+        project: Option<Vec<Expr>>,
+    },
     Print(Vec<NamedExpr>),
-    Datatable { schema: Vec<ColumnDecl>, values: Vec<Expr> },
-    ExternalData { schema: Vec<ColumnDecl>, uris: Vec<Expr>, with: Vec<OpParam> },
-    Range { column: Ident, from: Expr, to: Expr, step: Expr },
+    Datatable {
+        schema: Vec<ColumnDecl>,
+        values: Vec<Expr>,
+    },
+    ExternalData {
+        schema: Vec<ColumnDecl>,
+        uris: Vec<Expr>,
+        with: Vec<OpParam>,
+    },
+    Range {
+        column: Ident,
+        from: Expr,
+        to: Expr,
+        step: Expr,
+    },
     Getschema,
     Sample(Expr),
-    SampleDistinct { count: Expr, of: Expr },
-    Scan { params: Vec<OpParam>, order_by: Vec<SortKey>, partition_by: Vec<Expr>, declare: Vec<Param>, steps: Vec<ScanStep> },
-    Partition { params: Vec<OpParam>, by: Expr, body: SubQuery },
-    Facet { by: Vec<Expr>, with: Vec<Operator> },
+    SampleDistinct {
+        count: Expr,
+        of: Expr,
+    },
+    Scan {
+        params: Vec<OpParam>,
+        order_by: Vec<SortKey>,
+        partition_by: Vec<Expr>,
+        declare: Vec<Param>,
+        steps: Vec<ScanStep>,
+    },
+    Partition {
+        params: Vec<OpParam>,
+        by: Expr,
+        body: SubQuery,
+    },
+    Facet {
+        by: Vec<Expr>,
+        with: Vec<Operator>,
+    },
     Fork(Vec<(Option<Ident>, Vec<Operator>)>),
     Consume(Vec<OpParam>),
-    Reduce { params: Vec<OpParam>, by: Expr, with: Vec<OpParam> },
+    Reduce {
+        params: Vec<OpParam>,
+        by: Expr,
+        with: Vec<OpParam>,
+    },
     ProjectSmart,
     /// `lookup`-style catch-all is deliberately absent: unknown operators are errors.
     AssertSchema(ParamType),
@@ -559,8 +756,13 @@ impl Operator {
             Union { .. } => "union",
             MvExpand { .. } => "mv-expand",
             MvApply { .. } => "mv-apply",
-            Parse { kind: ParseKind::Parse, .. } => "parse",
-            Parse { kind: ParseKind::ParseWhere, .. } => "parse-where",
+            Parse {
+                kind: ParseKind::Parse, ..
+            } => "parse",
+            Parse {
+                kind: ParseKind::ParseWhere,
+                ..
+            } => "parse-where",
             ParseKv { .. } => "parse-kv",
             MakeSeries { .. } => "make-series",
             Evaluate { .. } => "evaluate",

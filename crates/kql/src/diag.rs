@@ -16,7 +16,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>, span: Span) -> Self {
-        Diagnostic { message: message.into(), span, expected: Vec::new(), help: None }
+        Diagnostic {
+            message: message.into(),
+            span,
+            expected: Vec::new(),
+            help: None,
+        }
     }
 
     pub fn expected(mut self, what: impl IntoIterator<Item = impl Into<String>>) -> Self {
@@ -32,7 +37,11 @@ impl Diagnostic {
     /// The expected items as one phrase: "`|`, `;` or end of query".
     pub fn expected_phrase(&self) -> Option<String> {
         let (last, rest) = self.expected.split_last()?;
-        Some(if rest.is_empty() { last.clone() } else { format!("{} or {}", rest.join(", "), last) })
+        Some(if rest.is_empty() {
+            last.clone()
+        } else {
+            format!("{} or {}", rest.join(", "), last)
+        })
     }
 
     /// Plain-text rendering: `name:line:col: error: message`, the source line, a caret line,
@@ -46,8 +55,18 @@ impl Diagnostic {
         let _ = writeln!(out, "{:gutter$} |", "");
         let _ = writeln!(out, "{} | {}", pos.line, line.replace('\t', " "));
         let end = index.line_col(self.span.end as usize);
-        let width = if end.line == pos.line { end.column.saturating_sub(pos.column).max(1) } else { 1 };
-        let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(pos.column - 1), "^".repeat(width));
+        let width = if end.line == pos.line {
+            end.column.saturating_sub(pos.column).max(1)
+        } else {
+            1
+        };
+        let _ = writeln!(
+            out,
+            "{:gutter$} | {}{}",
+            "",
+            " ".repeat(pos.column - 1),
+            "^".repeat(width)
+        );
         if let Some(exp) = self.expected_phrase() {
             let _ = writeln!(out, "{:gutter$} = expected {exp}", "");
         }
@@ -83,7 +102,16 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     };
     candidates
         .into_iter()
-        .map(|c| (if c.eq_ignore_ascii_case(word) { 0 } else { edit_distance(&lower, &c.to_ascii_lowercase()) }, c))
+        .map(|c| {
+            (
+                if c.eq_ignore_ascii_case(word) {
+                    0
+                } else {
+                    edit_distance(&lower, &c.to_ascii_lowercase())
+                },
+                c,
+            )
+        })
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -100,7 +128,10 @@ mod tests {
             .expected(["a tabular operator"])
             .help("did you mean `where`?");
         let text = d.render_plain("q.kql", src);
-        assert!(text.starts_with("q.kql:2:3: error: unknown tabular operator `wher`\n"), "{text}");
+        assert!(
+            text.starts_with("q.kql:2:3: error: unknown tabular operator `wher`\n"),
+            "{text}"
+        );
         assert!(text.contains("2 | | wher x > 1\n  |   ^^^^\n"), "{text}");
         assert!(text.contains("= help: did you mean `where`?"), "{text}");
     }

@@ -10,7 +10,10 @@ pub enum Tok {
     /// A bracketed name: `['Column Name']` or `["x"]`.
     BracketName(String),
     /// A string literal, decoded; `obfuscated` for `h"..."`.
-    Str { value: String, obfuscated: bool },
+    Str {
+        value: String,
+        obfuscated: bool,
+    },
     /// An integer literal (decimal or `0x` hex).
     Long(i64),
     /// A real literal.
@@ -18,7 +21,10 @@ pub enum Tok {
     /// A timespan literal such as `1d`, `30m`, `1.5h`, in ticks (100 ns).
     Timespan(i64),
     /// The raw text between the parentheses of `datetime(...)`, `time(...)`, `guid(...)`, ... .
-    RawLiteral { kind: RawKind, text: String },
+    RawLiteral {
+        kind: RawKind,
+        text: String,
+    },
     Pipe,
     LParen,
     RParen,
@@ -94,7 +100,13 @@ pub fn timespan_unit(suffix: &str) -> Option<i64> {
 
 /// Splits `text` into tokens. Lexing never stops early: bad characters become errors and are skipped.
 pub fn lex(text: &str) -> (Vec<Token>, Vec<LexError>) {
-    let mut lx = Lexer { src: text, bytes: text.as_bytes(), pos: 0, tokens: Vec::new(), errors: Vec::new() };
+    let mut lx = Lexer {
+        src: text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        tokens: Vec::new(),
+        errors: Vec::new(),
+    };
     lx.run();
     (lx.tokens, lx.errors)
 }
@@ -121,11 +133,17 @@ impl<'a> Lexer<'a> {
     }
 
     fn push(&mut self, tok: Tok, start: usize) {
-        self.tokens.push(Token { tok, span: Span::new(start, self.pos) });
+        self.tokens.push(Token {
+            tok,
+            span: Span::new(start, self.pos),
+        });
     }
 
     fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
-        self.errors.push(LexError { span: Span::new(start, end), message: message.into() });
+        self.errors.push(LexError {
+            span: Span::new(start, end),
+            message: message.into(),
+        });
     }
 
     fn run(&mut self) {
@@ -142,36 +160,72 @@ impl<'a> Lexer<'a> {
                 }
                 b'\'' | b'"' => {
                     if let Some(value) = self.string(c) {
-                        self.push(Tok::Str { value, obfuscated: false }, start);
+                        self.push(
+                            Tok::Str {
+                                value,
+                                obfuscated: false,
+                            },
+                            start,
+                        );
                     }
                 }
                 b'`' if self.src[self.pos..].starts_with("```") => {
                     if let Some(value) = self.multiline() {
-                        self.push(Tok::Str { value, obfuscated: false }, start);
+                        self.push(
+                            Tok::Str {
+                                value,
+                                obfuscated: false,
+                            },
+                            start,
+                        );
                     }
                 }
                 b'@' if matches!(self.peek(1), b'\'' | b'"') => {
                     self.pos += 1;
                     if let Some(value) = self.verbatim(self.bytes[self.pos]) {
-                        self.push(Tok::Str { value, obfuscated: false }, start);
+                        self.push(
+                            Tok::Str {
+                                value,
+                                obfuscated: false,
+                            },
+                            start,
+                        );
                     }
                 }
                 b'h' | b'H' if matches!(self.peek(1), b'\'' | b'"') => {
                     self.pos += 1;
                     if let Some(value) = self.string(self.bytes[self.pos]) {
-                        self.push(Tok::Str { value, obfuscated: true }, start);
+                        self.push(
+                            Tok::Str {
+                                value,
+                                obfuscated: true,
+                            },
+                            start,
+                        );
                     }
                 }
                 b'h' | b'H' if self.peek(1) == b'@' && matches!(self.peek(2), b'\'' | b'"') => {
                     self.pos += 2;
                     if let Some(value) = self.verbatim(self.bytes[self.pos]) {
-                        self.push(Tok::Str { value, obfuscated: true }, start);
+                        self.push(
+                            Tok::Str {
+                                value,
+                                obfuscated: true,
+                            },
+                            start,
+                        );
                     }
                 }
                 b'h' | b'H' if self.src[self.pos + 1..].starts_with("```") => {
                     self.pos += 1;
                     if let Some(value) = self.multiline() {
-                        self.push(Tok::Str { value, obfuscated: true }, start);
+                        self.push(
+                            Tok::Str {
+                                value,
+                                obfuscated: true,
+                            },
+                            start,
+                        );
                     }
                 }
                 b'[' if self.bracket_name_ahead() => self.bracket_name(),
@@ -181,7 +235,10 @@ impl<'a> Lexer<'a> {
             }
         }
         let end = self.bytes.len();
-        self.tokens.push(Token { tok: Tok::Eof, span: Span::new(end, end) });
+        self.tokens.push(Token {
+            tok: Tok::Eof,
+            span: Span::new(end, end),
+        });
     }
 
     /// Skips a non-ASCII white-space character (no-break space, zero-width space, BOM, ...).
@@ -361,7 +418,11 @@ impl<'a> Lexer<'a> {
                 return Some(out);
             }
             if b == b'\n' {
-                self.error(start, self.pos, "unterminated string literal (a line break inside quotes; use ``` for multi-line strings)");
+                self.error(
+                    start,
+                    self.pos,
+                    "unterminated string literal (a line break inside quotes; use ``` for multi-line strings)",
+                );
                 return Some(out);
             }
             if b == b'\\' {
@@ -400,16 +461,28 @@ impl<'a> Lexer<'a> {
                     }
                     b'0'..=b'7' => {
                         // Octal: one to three digits, three only when the first is 0-3.
-                        let digits = self.bytes[esc_start + 1..].iter().take(3).take_while(|b| (b'0'..=b'7').contains(b)).count();
+                        let digits = self.bytes[esc_start + 1..]
+                            .iter()
+                            .take(3)
+                            .take_while(|b| (b'0'..=b'7').contains(b))
+                            .count();
                         let digits = if digits == 3 && e > b'3' { 2 } else { digits };
-                        let code = self.src[esc_start + 1..esc_start + 1 + digits].bytes().fold(0u32, |v, d| v * 8 + u32::from(d - b'0'));
+                        let code = self.src[esc_start + 1..esc_start + 1 + digits]
+                            .bytes()
+                            .fold(0u32, |v, d| v * 8 + u32::from(d - b'0'));
                         out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
                         self.pos = esc_start + 1 + digits;
                     }
                     _ => {
                         let ch = self.src[esc_start + 1..].chars().next().unwrap_or('?');
                         self.pos = esc_start + 1 + ch.len_utf8();
-                        self.error(esc_start, self.pos, format!("invalid escape sequence '\\{ch}' in string literal (use @\"...\" for verbatim strings)"));
+                        self.error(
+                            esc_start,
+                            self.pos,
+                            format!(
+                                "invalid escape sequence '\\{ch}' in string literal (use @\"...\" for verbatim strings)"
+                            ),
+                        );
                     }
                 }
                 continue;
@@ -493,7 +566,8 @@ impl<'a> Lexer<'a> {
         } else if self.peek(0) == b'.'
             && ((!is_ident_start(self.peek(1)) && self.peek(1) != b'.')
                 || (matches!(self.peek(1), b'e' | b'E')
-                    && (self.peek(2).is_ascii_digit() || (matches!(self.peek(2), b'+' | b'-') && self.peek(3).is_ascii_digit()))))
+                    && (self.peek(2).is_ascii_digit()
+                        || (matches!(self.peek(2), b'+' | b'-') && self.peek(3).is_ascii_digit()))))
         {
             // `1.` and `1.e3` are real literals.
             is_real = true;
@@ -526,7 +600,10 @@ impl<'a> Lexer<'a> {
                 None => self.error(
                     start,
                     self.pos,
-                    format!("invalid literal '{}': '{suffix}' is not a timespan unit (d, h, m, s, ms, microsecond, tick)", &self.src[start..self.pos]),
+                    format!(
+                        "invalid literal '{}': '{suffix}' is not a timespan unit (d, h, m, s, ms, microsecond, tick)",
+                        &self.src[start..self.pos]
+                    ),
                 ),
             }
             return;
@@ -585,40 +662,104 @@ mod tests {
 
     #[test]
     fn strings_of_every_form() {
-        assert_eq!(toks(r#""a\"b""#), vec![Tok::Str { value: "a\"b".into(), obfuscated: false }]);
-        assert_eq!(toks(r"'c:\\x'"), vec![Tok::Str { value: "c:\\x".into(), obfuscated: false }]);
-        assert_eq!(toks(r"@'c:\x'"), vec![Tok::Str { value: "c:\\x".into(), obfuscated: false }]);
-        assert_eq!(toks(r#"@"say ""hi""""#), vec![Tok::Str { value: "say \"hi\"".into(), obfuscated: false }]);
-        assert_eq!(toks("h'secret'"), vec![Tok::Str { value: "secret".into(), obfuscated: true }]);
-        assert_eq!(toks("```a\nb```"), vec![Tok::Str { value: "a\nb".into(), obfuscated: false }]);
+        assert_eq!(
+            toks(r#""a\"b""#),
+            vec![Tok::Str {
+                value: "a\"b".into(),
+                obfuscated: false
+            }]
+        );
+        assert_eq!(
+            toks(r"'c:\\x'"),
+            vec![Tok::Str {
+                value: "c:\\x".into(),
+                obfuscated: false
+            }]
+        );
+        assert_eq!(
+            toks(r"@'c:\x'"),
+            vec![Tok::Str {
+                value: "c:\\x".into(),
+                obfuscated: false
+            }]
+        );
+        assert_eq!(
+            toks(r#"@"say ""hi""""#),
+            vec![Tok::Str {
+                value: "say \"hi\"".into(),
+                obfuscated: false
+            }]
+        );
+        assert_eq!(
+            toks("h'secret'"),
+            vec![Tok::Str {
+                value: "secret".into(),
+                obfuscated: true
+            }]
+        );
+        assert_eq!(
+            toks("```a\nb```"),
+            vec![Tok::Str {
+                value: "a\nb".into(),
+                obfuscated: false
+            }]
+        );
         // Octal (1-3 digits, 3 only from 0-3), hex and unicode escapes decode like Kusto's.
-        assert_eq!(toks(r#""\3|\101|\477|\x41|\u0041|\U0001F600""#), vec![Tok::Str { value: "\u{3}|A|\u{27}7|A|A|\u{1F600}".into(), obfuscated: false }]);
+        assert_eq!(
+            toks(r#""\3|\101|\477|\x41|\u0041|\U0001F600""#),
+            vec![Tok::Str {
+                value: "\u{3}|A|\u{27}7|A|A|\u{1F600}".into(),
+                obfuscated: false
+            }]
+        );
     }
 
     #[test]
     fn timespans_are_ticks() {
         assert_eq!(toks("1d"), vec![Tok::Timespan(864_000_000_000)]);
         assert_eq!(toks("1.5h"), vec![Tok::Timespan(54_000_000_000)]);
-        assert_eq!(toks("100ms 1tick 2min"), vec![Tok::Timespan(1_000_000), Tok::Timespan(1), Tok::Timespan(1_200_000_000)]);
+        assert_eq!(
+            toks("100ms 1tick 2min"),
+            vec![Tok::Timespan(1_000_000), Tok::Timespan(1), Tok::Timespan(1_200_000_000)]
+        );
     }
 
     #[test]
     fn raw_literals_and_names() {
         assert_eq!(
             toks("datetime(2024-01-01 10:00)"),
-            vec![Tok::RawLiteral { kind: RawKind::Datetime, text: "2024-01-01 10:00".into() }]
+            vec![Tok::RawLiteral {
+                kind: RawKind::Datetime,
+                text: "2024-01-01 10:00".into()
+            }]
         );
         assert_eq!(toks("['a b']"), vec![Tok::BracketName("a b".into())]);
-        assert_eq!(toks("x[0]"), vec![Tok::Ident("x".into()), Tok::LBracket, Tok::Long(0), Tok::RBracket]);
+        assert_eq!(
+            toks("x[0]"),
+            vec![Tok::Ident("x".into()), Tok::LBracket, Tok::Long(0), Tok::RBracket]
+        );
         assert_eq!(toks("datetime"), vec![Tok::Ident("datetime".into())]);
     }
 
     #[test]
     fn numbers_and_comments() {
-        assert_eq!(toks("1 2.5 1e3 0x1F 1. 1.e3 // c\n"), vec![Tok::Long(1), Tok::Real(2.5), Tok::Real(1000.0), Tok::Long(31), Tok::Real(1.0), Tok::Real(1000.0)]);
+        assert_eq!(
+            toks("1 2.5 1e3 0x1F 1. 1.e3 // c\n"),
+            vec![
+                Tok::Long(1),
+                Tok::Real(2.5),
+                Tok::Real(1000.0),
+                Tok::Long(31),
+                Tok::Real(1.0),
+                Tok::Real(1000.0)
+            ]
+        );
         // `.5` is not a number in KQL.
         assert_eq!(toks(".5"), vec![Tok::Dot, Tok::Long(5)]);
-        assert_eq!(toks("a.b"), vec![Tok::Ident("a".into()), Tok::Dot, Tok::Ident("b".into())]);
+        assert_eq!(
+            toks("a.b"),
+            vec![Tok::Ident("a".into()), Tok::Dot, Tok::Ident("b".into())]
+        );
     }
 
     #[test]
@@ -628,7 +769,10 @@ mod tests {
         assert_eq!(e[0].span.range(), 5..9);
         let (_, e) = lex("5.5xyz");
         assert!(e[0].message.contains("not a timespan unit"), "{}", e[0].message);
-        assert_eq!(toks("2022Report 1d5"), vec![Tok::Ident("2022Report".into()), Tok::Ident("1d5".into())]);
+        assert_eq!(
+            toks("2022Report 1d5"),
+            vec![Tok::Ident("2022Report".into()), Tok::Ident("1d5".into())]
+        );
         let (_, e) = lex(r#""a\qb""#);
         assert!(e[0].message.contains("invalid escape"), "{}", e[0].message);
     }

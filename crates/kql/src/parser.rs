@@ -106,8 +106,15 @@ const STRING_OPERATORS: &[&str] = &[
 /// holds what could be read.
 pub fn parse_query(text: &str) -> (Query, Vec<Diagnostic>) {
     let (tokens, lex_errors) = lex(text);
-    let mut p = Parser { toks: tokens, pos: 0, diags: Vec::new(), depth: 0, in_search: false };
-    p.diags.extend(lex_errors.into_iter().map(|e| Diagnostic::new(e.message, e.span)));
+    let mut p = Parser {
+        toks: tokens,
+        pos: 0,
+        diags: Vec::new(),
+        depth: 0,
+        in_search: false,
+    };
+    p.diags
+        .extend(lex_errors.into_iter().map(|e| Diagnostic::new(e.message, e.span)));
     let query = p.query();
     let mut diags = p.diags;
     diags.sort_by_key(|d| d.span.start);
@@ -249,7 +256,13 @@ impl Parser {
         };
         let mut d = Diagnostic::new(format!("unexpected {found}"), span).expected(expected.iter().copied());
         if let Tok::Ident(word) = self.peek()
-            && let Some(sugg) = closest(word, STRING_OPERATORS.iter().copied().chain(expected.iter().map(|e| e.trim_matches('`'))))
+            && let Some(sugg) = closest(
+                word,
+                STRING_OPERATORS
+                    .iter()
+                    .copied()
+                    .chain(expected.iter().map(|e| e.trim_matches('`'))),
+            )
             && sugg != word
         {
             d = d.help(format!("did you mean `{sugg}`?"));
@@ -298,8 +311,11 @@ impl Parser {
 
     fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         if self.depth >= MAX_DEPTH {
-            return Err(Diagnostic::new(format!("query nests too deeply (more than {MAX_DEPTH} levels)"), self.span())
-                .help("split the expression with `let` statements"));
+            return Err(Diagnostic::new(
+                format!("query nests too deeply (more than {MAX_DEPTH} levels)"),
+                self.span(),
+            )
+            .help("split the expression with `let` statements"));
         }
         self.depth += 1;
         // Grow the stack when it runs low, so the depth limit, not the thread's stack size
@@ -370,19 +386,34 @@ impl Parser {
             let name = self.ident("a name")?;
             self.expect(&Tok::Assign)?;
             let value = self.let_value()?;
-            return Ok(Statement::Let { name, value, span: start.to(self.prev_span()) });
+            return Ok(Statement::Let {
+                name,
+                value,
+                span: start.to(self.prev_span()),
+            });
         }
         if self.at_kw("set") && matches!(self.peek_at(1), Tok::Ident(_)) {
             self.bump();
             let name = self.dotted_ident("an option name")?;
-            let value = if self.eat(&Tok::Assign) { Some(self.expr()?) } else { None };
-            return Ok(Statement::Set { name, value, span: start.to(self.prev_span()) });
+            let value = if self.eat(&Tok::Assign) {
+                Some(self.expr()?)
+            } else {
+                None
+            };
+            return Ok(Statement::Set {
+                name,
+                value,
+                span: start.to(self.prev_span()),
+            });
         }
         if self.at_kw("declare") && self.at_kw_n(1, "query_parameters") {
             self.bump();
             self.bump();
             let params = self.param_list()?;
-            return Ok(Statement::DeclareQueryParameters { params, span: start.to(self.prev_span()) });
+            return Ok(Statement::DeclareQueryParameters {
+                params,
+                span: start.to(self.prev_span()),
+            });
         }
         if self.at_kw("alias") && self.at_kw_n(1, "database") {
             self.bump();
@@ -390,7 +421,11 @@ impl Parser {
             let name = self.ident("a database alias name")?;
             self.expect(&Tok::Assign)?;
             let value = self.expr()?;
-            return Ok(Statement::Alias { name, value, span: start.to(self.prev_span()) });
+            return Ok(Statement::Alias {
+                name,
+                value,
+                span: start.to(self.prev_span()),
+            });
         }
         if self.at_kw("restrict") && self.at_kw_n(1, "access") {
             self.bump();
@@ -399,7 +434,10 @@ impl Parser {
             self.expect(&Tok::LParen)?;
             let names = self.comma_list(&Tok::RParen, |p| p.pipe_expr())?;
             self.expect(&Tok::RParen)?;
-            return Ok(Statement::RestrictAccess { names, span: start.to(self.prev_span()) });
+            return Ok(Statement::RestrictAccess {
+                names,
+                span: start.to(self.prev_span()),
+            });
         }
         Ok(Statement::Expr(self.pipe_expr()?))
     }
@@ -414,7 +452,12 @@ impl Parser {
             }
             let params = self.param_list()?;
             let body = self.braced_body()?;
-            return Ok(LetValue::Function(FunctionDef { view, params, body, span: start.to(self.prev_span()) }));
+            return Ok(LetValue::Function(FunctionDef {
+                view,
+                params,
+                body,
+                span: start.to(self.prev_span()),
+            }));
         }
         Ok(LetValue::Expr(self.pipe_expr()?))
     }
@@ -548,7 +591,11 @@ impl Parser {
                 return Ok(source);
             }
             let ops = p.pipe_ops()?;
-            Ok(Expr::Pipeline { source: Box::new(source), ops, span: start.to(p.prev_span()) })
+            Ok(Expr::Pipeline {
+                source: Box::new(source),
+                ops,
+                span: start.to(p.prev_span()),
+            })
         })
     }
 
@@ -559,7 +606,10 @@ impl Parser {
             match self.operator() {
                 Ok(op) => {
                     ops.push(op);
-                    if !matches!(self.peek(), Tok::Pipe | Tok::Semi | Tok::Eof | Tok::RParen | Tok::RBrace | Tok::RBracket) {
+                    if !matches!(
+                        self.peek(),
+                        Tok::Pipe | Tok::Semi | Tok::Eof | Tok::RParen | Tok::RBrace | Tok::RBracket
+                    ) {
                         let d = self.unexpected(&["`|`", "`;`", "end of query"]);
                         self.diags.push(d);
                         self.recover(true);
@@ -576,14 +626,26 @@ impl Parser {
 
     /// Operators that can start a pipeline: `print`, `range`, `union`, `datatable`, ...
     fn source_operator(&mut self) -> PResult<Option<Operator>> {
-        let Tok::Ident(word) = self.peek() else { return Ok(None) };
+        let Tok::Ident(word) = self.peek() else {
+            return Ok(None);
+        };
         let is_source = match word.as_str() {
             "print" | "union" => true,
-            "datatable" | "externaldata" | "external_data" => matches!(self.peek_at(1), Tok::LParen | Tok::Ident(_)),
+            "datatable" | "externaldata" | "external_data" => {
+                matches!(self.peek_at(1), Tok::LParen | Tok::Ident(_))
+            }
             "range" => matches!(self.peek_at(1), Tok::Ident(_) | Tok::BracketName(_)) && self.at_kw_n(2, "from"),
             "search" | "find" => !matches!(
                 self.peek_at(1),
-                Tok::EqEq | Tok::NotEq | Tok::Dot | Tok::LBracket | Tok::Assign | Tok::Pipe | Tok::Comma | Tok::RParen | Tok::Semi
+                Tok::EqEq
+                    | Tok::NotEq
+                    | Tok::Dot
+                    | Tok::LBracket
+                    | Tok::Assign
+                    | Tok::Pipe
+                    | Tok::Comma
+                    | Tok::RParen
+                    | Tok::Semi
             ),
             "evaluate" => matches!(self.peek_at(1), Tok::Ident(_)),
             _ => false,
@@ -616,19 +678,27 @@ impl Parser {
     fn operator(&mut self) -> PResult<Operator> {
         let (name, start) = self.operator_name()?;
         let kind = self.operator_body(&name, start)?;
-        Ok(Operator { kind, span: start.to(self.prev_span()) })
+        Ok(Operator {
+            kind,
+            span: start.to(self.prev_span()),
+        })
     }
 
     fn operator_body(&mut self, name: &str, name_span: Span) -> PResult<OperatorKind> {
         use OperatorKind as K;
         Ok(match name {
             "where" | "filter" => {
-                if matches!(self.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(self.peek_at(1), Tok::Assign) {
+                if matches!(self.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(self.peek_at(1), Tok::Assign)
+                {
                     let name = self.ident("a column name")?;
                     self.bump();
                     let value = self.expr()?;
                     let span = name.span.to(value.span());
-                    K::Where(Expr::Assign { name, value: Box::new(value), span })
+                    K::Where(Expr::Assign {
+                        name,
+                        value: Box::new(value),
+                        span,
+                    })
                 } else {
                     K::Where(self.expr()?)
                 }
@@ -656,18 +726,28 @@ impl Parser {
                 } else {
                     self.named_exprs()?
                 };
-                let by = if self.eat_kw("by") { self.named_exprs()? } else { Vec::new() };
+                let by = if self.eat_kw("by") {
+                    self.named_exprs()?
+                } else {
+                    Vec::new()
+                };
                 K::Summarize { params, aggregates, by }
             }
             "sort" | "order" => {
                 let params = self.op_params()?;
                 self.expect_kw("by")?;
-                K::Sort { params, keys: self.comma_list(&Tok::Eof, |p| p.sort_key())? }
+                K::Sort {
+                    params,
+                    keys: self.comma_list(&Tok::Eof, |p| p.sort_key())?,
+                }
             }
             "top" => {
                 let count = self.expr()?;
                 self.expect_kw("by")?;
-                K::Top { count, key: self.sort_key()? }
+                K::Top {
+                    count,
+                    key: self.sort_key()?,
+                }
             }
             "top-nested" => {
                 // Each level after the first repeats the keyword: `top-nested 3 of a by x, top-nested ...`.
@@ -691,9 +771,18 @@ impl Parser {
             "take" | "limit" => K::Take(self.expr()?),
             "distinct" => {
                 let params = self.op_params()?;
-                K::Distinct { params, columns: self.comma_list(&Tok::Eof, |p| p.expr())? }
+                K::Distinct {
+                    params,
+                    columns: self.comma_list(&Tok::Eof, |p| p.expr())?,
+                }
             }
-            "count" => K::Count { as_name: if self.eat_kw("as") { Some(self.ident("a column name")?) } else { None } },
+            "count" => K::Count {
+                as_name: if self.eat_kw("as") {
+                    Some(self.ident("a column name")?)
+                } else {
+                    None
+                },
+            },
             "join" | "lookup" => {
                 let params = self.op_params()?;
                 let right = self.join_right()?;
@@ -704,7 +793,11 @@ impl Parser {
                 } else {
                     return Err(self.unexpected(&["`on`"]));
                 };
-                if name == "join" { K::Join { params, right, on } } else { K::Lookup { params, right, on } }
+                if name == "join" {
+                    K::Join { params, right, on }
+                } else {
+                    K::Lookup { params, right, on }
+                }
             }
             "union" => {
                 let params = self.op_params()?;
@@ -733,15 +826,30 @@ impl Parser {
                 };
                 self.expect_kw("on")?;
                 let on = self.paren_sub_pipeline()?;
-                K::MvApply { params, items, limit, id, on }
+                K::MvApply {
+                    params,
+                    items,
+                    limit,
+                    id,
+                    on,
+                }
             }
             "parse" | "parse-where" => {
                 let params = self.op_params()?;
                 let expr = self.expr()?;
                 self.expect_kw("with")?;
                 let pattern = self.parse_pattern()?;
-                let kind = if name == "parse" { ParseKind::Parse } else { ParseKind::ParseWhere };
-                K::Parse { kind, params, expr, pattern }
+                let kind = if name == "parse" {
+                    ParseKind::Parse
+                } else {
+                    ParseKind::ParseWhere
+                };
+                K::Parse {
+                    kind,
+                    params,
+                    expr,
+                    pattern,
+                }
             }
             "parse-kv" => {
                 let expr = self.expr()?;
@@ -749,14 +857,22 @@ impl Parser {
                 self.expect(&Tok::LParen)?;
                 let columns = self.comma_list(&Tok::RParen, |p| p.column_decl())?;
                 self.expect(&Tok::RParen)?;
-                let with = if self.eat_kw("with") { self.paren_params()? } else { Vec::new() };
+                let with = if self.eat_kw("with") {
+                    self.paren_params()?
+                } else {
+                    Vec::new()
+                };
                 K::ParseKv { expr, columns, with }
             }
             "make-series" => self.make_series()?,
             "evaluate" => {
                 let params = self.op_params()?;
                 let call = self.postfix()?;
-                let schema = if self.eat(&Tok::Colon) { Some(self.param_type()?) } else { None };
+                let schema = if self.eat(&Tok::Colon) {
+                    Some(self.param_type()?)
+                } else {
+                    None
+                };
                 K::Evaluate { params, call, schema }
             }
             "render" => {
@@ -775,10 +891,17 @@ impl Parser {
             "invoke" => K::Invoke(self.postfix()?),
             "as" => {
                 let params = self.op_params()?;
-                K::As { params, name: self.ident("a name")? }
+                K::As {
+                    params,
+                    name: self.ident("a name")?,
+                }
             }
             "serialize" => {
-                let cols = if self.at_operator_end() { Vec::new() } else { self.named_exprs()? };
+                let cols = if self.at_operator_end() {
+                    Vec::new()
+                } else {
+                    self.named_exprs()?
+                };
                 K::Serialize(cols)
             }
             "search" => {
@@ -787,7 +910,11 @@ impl Parser {
                 self.in_search = true;
                 let predicate = self.expr();
                 self.in_search = false;
-                K::Search { params, tables, predicate: predicate? }
+                K::Search {
+                    params,
+                    tables,
+                    predicate: predicate?,
+                }
             }
             "find" => {
                 let params = self.op_params()?;
@@ -806,9 +933,18 @@ impl Parser {
                 } else {
                     None
                 };
-                K::Find { params, tables, predicate, project }
+                K::Find {
+                    params,
+                    tables,
+                    predicate,
+                    project,
+                }
             }
-            "print" => K::Print(if self.at_operator_end() { Vec::new() } else { self.named_exprs()? }),
+            "print" => K::Print(if self.at_operator_end() {
+                Vec::new()
+            } else {
+                self.named_exprs()?
+            }),
             "datatable" => {
                 let _params = self.op_params()?;
                 self.expect(&Tok::LParen)?;
@@ -823,7 +959,11 @@ impl Parser {
                 let schema = self.column_decls()?;
                 self.expect(&Tok::RParen)?;
                 let uris = self.bracket_values()?;
-                let with = if self.eat_kw("with") { self.paren_params()? } else { Vec::new() };
+                let with = if self.eat_kw("with") {
+                    self.paren_params()?
+                } else {
+                    Vec::new()
+                };
                 K::ExternalData { schema, uris, with }
             }
             "range" => {
@@ -833,14 +973,22 @@ impl Parser {
                 self.expect_kw("to")?;
                 let to = self.expr()?;
                 self.expect_kw("step")?;
-                K::Range { column, from, to, step: self.expr()? }
+                K::Range {
+                    column,
+                    from,
+                    to,
+                    step: self.expr()?,
+                }
             }
             "getschema" => K::Getschema,
             "sample" => K::Sample(self.expr()?),
             "sample-distinct" => {
                 let count = self.expr()?;
                 self.expect_kw("of")?;
-                K::SampleDistinct { count, of: self.expr()? }
+                K::SampleDistinct {
+                    count,
+                    of: self.expr()?,
+                }
             }
             "scan" => self.scan()?,
             "partition" => {
@@ -861,7 +1009,11 @@ impl Parser {
             "facet" => {
                 self.expect_kw("by")?;
                 let by = self.comma_list(&Tok::Eof, |p| p.column_pattern())?;
-                let with = if self.eat_kw("with") { self.paren_sub_pipeline()? } else { Vec::new() };
+                let with = if self.eat_kw("with") {
+                    self.paren_sub_pipeline()?
+                } else {
+                    Vec::new()
+                };
                 K::Facet { by, with }
             }
             "fork" => {
@@ -889,15 +1041,28 @@ impl Parser {
                 let params = self.op_params()?;
                 self.expect_kw("by")?;
                 let by = self.expr()?;
-                let with = if self.eat_kw("with") { self.comma_list(&Tok::Eof, |p| p.op_param())? } else { Vec::new() };
+                let with = if self.eat_kw("with") {
+                    self.comma_list(&Tok::Eof, |p| p.op_param())?
+                } else {
+                    Vec::new()
+                };
                 K::Reduce { params, by, with }
             }
             "assert-schema" => K::AssertSchema(self.param_type()?),
-            "make-graph" | "graph-match" | "graph-merge" | "graph-to-table" | "graph-shortest-paths" | "graph-mark-components" => {
-                return Err(Diagnostic::new(format!("the graph operator `{name}` is not supported"), name_span));
+            "make-graph"
+            | "graph-match"
+            | "graph-merge"
+            | "graph-to-table"
+            | "graph-shortest-paths"
+            | "graph-mark-components" => {
+                return Err(Diagnostic::new(
+                    format!("the graph operator `{name}` is not supported"),
+                    name_span,
+                ));
             }
             _ => {
-                let mut d = Diagnostic::new(format!("unknown tabular operator `{name}`"), name_span).expected(["a tabular operator"]);
+                let mut d = Diagnostic::new(format!("unknown tabular operator `{name}`"), name_span)
+                    .expected(["a tabular operator"]);
                 if let Some(s) = closest(name, OPERATOR_NAMES.iter().copied()) {
                     d = d.help(format!("did you mean `{s}`?"));
                 }
@@ -907,7 +1072,10 @@ impl Parser {
     }
 
     fn at_operator_end(&self) -> bool {
-        matches!(self.peek(), Tok::Pipe | Tok::Semi | Tok::Eof | Tok::RParen | Tok::RBrace | Tok::RBracket)
+        matches!(
+            self.peek(),
+            Tok::Pipe | Tok::Semi | Tok::Eof | Tok::RParen | Tok::RBrace | Tok::RBracket
+        )
     }
 
     /// `name=value` parameters before an operator's main arguments (`kind=inner`, `hint.x=y`).
@@ -968,7 +1136,13 @@ impl Parser {
     fn bracket_values(&mut self) -> PResult<Vec<Expr>> {
         if let Tok::BracketName(s) = self.peek().clone() {
             let span = self.bump().span;
-            return Ok(vec![Expr::Literal(Literal::String { value: s, obfuscated: false }, span)]);
+            return Ok(vec![Expr::Literal(
+                Literal::String {
+                    value: s,
+                    obfuscated: false,
+                },
+                span,
+            )]);
         }
         self.expect(&Tok::LBracket)?;
         let mut values = Vec::new();
@@ -1047,7 +1221,11 @@ impl Parser {
             return Err(self.unexpected(&["a name"]));
         }
         let span = start.to(self.prev_span());
-        Ok(if text.contains('*') { Expr::Pattern(text, span) } else { Expr::Name(Ident::new(text, span)) })
+        Ok(if text.contains('*') {
+            Expr::Pattern(text, span)
+        } else {
+            Expr::Name(Ident::new(text, span))
+        })
     }
 
     /// A column in project-away / project-keep / project-reorder: name, pattern, or expression.
@@ -1105,18 +1283,25 @@ impl Parser {
         self.expect_kw("by")?;
         let by = self.named_expr()?;
         let dir = self.sort_dir_word();
-        Ok(TopNestedLevel { count, of, others, by, dir })
+        Ok(TopNestedLevel {
+            count,
+            of,
+            others,
+            by,
+            dir,
+        })
     }
 
     /// `[name =] expr [to typeof(type)]`
     fn expand_item(&mut self) -> PResult<ExpandItem> {
-        let name = if matches!(self.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(self.peek_at(1), Tok::Assign) {
-            let n = self.ident("a column name")?;
-            self.bump();
-            Some(n)
-        } else {
-            None
-        };
+        let name =
+            if matches!(self.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(self.peek_at(1), Tok::Assign) {
+                let n = self.ident("a column name")?;
+                self.bump();
+                Some(n)
+            } else {
+                None
+            };
         let expr = self.expr()?;
         let to_type = if self.at_kw("to") && self.at_kw_n(1, "typeof") {
             self.bump();
@@ -1142,7 +1327,11 @@ impl Parser {
                 Tok::Star => parts.push(ParsePart::Star(self.bump().span)),
                 Tok::Ident(_) | Tok::BracketName(_) => {
                     let name = self.ident("a column name")?;
-                    let ty = if self.eat(&Tok::Colon) { Some(self.type_name()?) } else { None };
+                    let ty = if self.eat(&Tok::Colon) {
+                        Some(self.type_name()?)
+                    } else {
+                        None
+                    };
                     parts.push(ParsePart::Column { name, ty });
                 }
                 _ => break,
@@ -1157,7 +1346,8 @@ impl Parser {
     fn make_series(&mut self) -> PResult<OperatorKind> {
         let params = self.op_params()?;
         let aggregates = self.comma_list(&Tok::Eof, |p| {
-            let name = if matches!(p.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(p.peek_at(1), Tok::Assign) {
+            let name = if matches!(p.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(p.peek_at(1), Tok::Assign)
+            {
                 let n = p.ident("a column name")?;
                 p.bump();
                 Some(n)
@@ -1192,10 +1382,24 @@ impl Parser {
             let from = if self.eat_kw("from") { Some(self.expr()?) } else { None };
             let to = if self.eat_kw("to") { Some(self.expr()?) } else { None };
             self.expect_kw("step")?;
-            SeriesRange::FromTo { from, to, step: self.expr()? }
+            SeriesRange::FromTo {
+                from,
+                to,
+                step: self.expr()?,
+            }
         };
-        let by = if self.eat_kw("by") { self.named_exprs()? } else { Vec::new() };
-        Ok(OperatorKind::MakeSeries { params, aggregates, on, range, by })
+        let by = if self.eat_kw("by") {
+            self.named_exprs()?
+        } else {
+            Vec::new()
+        };
+        Ok(OperatorKind::MakeSeries {
+            params,
+            aggregates,
+            on,
+            range,
+            by,
+        })
     }
 
     fn scan(&mut self) -> PResult<OperatorKind> {
@@ -1215,7 +1419,11 @@ impl Parser {
                 break;
             }
         }
-        let declare = if self.eat_kw("declare") { self.param_list()? } else { Vec::new() };
+        let declare = if self.eat_kw("declare") {
+            self.param_list()?
+        } else {
+            Vec::new()
+        };
         self.expect_kw("with")?;
         self.expect(&Tok::LParen)?;
         let mut steps = Vec::new();
@@ -1230,15 +1438,30 @@ impl Parser {
             };
             self.expect(&Tok::Colon)?;
             let condition = self.expr()?;
-            let assignments = if self.eat(&Tok::FatArrow) { self.named_exprs()? } else { Vec::new() };
+            let assignments = if self.eat(&Tok::FatArrow) {
+                self.named_exprs()?
+            } else {
+                Vec::new()
+            };
             self.expect(&Tok::Semi)?;
-            steps.push(ScanStep { name, output, condition, assignments });
+            steps.push(ScanStep {
+                name,
+                output,
+                condition,
+                assignments,
+            });
         }
         if steps.is_empty() {
             return Err(self.unexpected(&["`step`"]));
         }
         self.expect(&Tok::RParen)?;
-        Ok(OperatorKind::Scan { params, order_by, partition_by, declare, steps })
+        Ok(OperatorKind::Scan {
+            params,
+            order_by,
+            partition_by,
+            declare,
+            steps,
+        })
     }
 
     fn named_exprs(&mut self) -> PResult<Vec<NamedExpr>> {
@@ -1251,7 +1474,10 @@ impl Parser {
             let name = self.ident("a column name")?;
             self.bump();
             let expr = self.expr()?;
-            return Ok(NamedExpr { names: vec![name], expr });
+            return Ok(NamedExpr {
+                names: vec![name],
+                expr,
+            });
         }
         if self.at(&Tok::LParen) && self.is_tuple_target() {
             self.bump();
@@ -1261,7 +1487,10 @@ impl Parser {
             let expr = self.expr()?;
             return Ok(NamedExpr { names, expr });
         }
-        Ok(NamedExpr { names: Vec::new(), expr: self.expr()? })
+        Ok(NamedExpr {
+            names: Vec::new(),
+            expr: self.expr()?,
+        })
     }
 
     /// Whether `(` starts `(a, b, ...) =`.
@@ -1283,7 +1512,9 @@ impl Parser {
     // ----- expressions --------------------------------------------------------------------
 
     fn expr(&mut self) -> PResult<Expr> {
-        self.logical("or", BinaryOp::Or, |p| p.logical("and", BinaryOp::And, |p| p.comparison()))
+        self.logical("or", BinaryOp::Or, |p| {
+            p.logical("and", BinaryOp::And, |p| p.comparison())
+        })
     }
 
     fn logical(&mut self, kw: &str, op: BinaryOp, next: impl Fn(&mut Self) -> PResult<Expr>) -> PResult<Expr> {
@@ -1311,7 +1542,11 @@ impl Parser {
             Tok::Ge => simple(BinaryOp::Ge),
             Tok::EqTilde => simple(BinaryOp::EqCi),
             // In `search`, `Column:"term"` is `Column has "term"`.
-            Tok::Colon if self.in_search => simple(BinaryOp::Str(StringOp { kind: StringOpKind::Has, negated: false, case_sensitive: false })),
+            Tok::Colon if self.in_search => simple(BinaryOp::Str(StringOp {
+                kind: StringOpKind::Has,
+                negated: false,
+                case_sensitive: false,
+            })),
             Tok::BangTilde => simple(BinaryOp::NotEqCi),
             Tok::Ident(word) => self.word_op(word, false, 0),
             Tok::Bang if self.adjacent(1) => match self.peek_at(1) {
@@ -1338,9 +1573,14 @@ impl Parser {
             "has_any" if !negated => Some((CompOp::List(ListOp::HasAny), 1)),
             "has_all" if !negated => Some((CompOp::List(ListOp::HasAll), 1)),
             "between" => Some((CompOp::Between(negated), 1)),
-            "matches" if !negated && matches!(self.peek_at(at + 1), Tok::Ident(r) if r == "regex") => {
-                Some((CompOp::Binary(BinaryOp::Str(StringOp { kind: StringOpKind::MatchesRegex, negated: false, case_sensitive: true })), 2))
-            }
+            "matches" if !negated && matches!(self.peek_at(at + 1), Tok::Ident(r) if r == "regex") => Some((
+                CompOp::Binary(BinaryOp::Str(StringOp {
+                    kind: StringOpKind::MatchesRegex,
+                    negated: false,
+                    case_sensitive: true,
+                })),
+                2,
+            )),
             _ => {
                 let text = if negated { format!("!{word}") } else { word.to_string() };
                 // Keywords are case-sensitive in KQL; only the exact lowercase spelling is an operator.
@@ -1361,7 +1601,10 @@ impl Parser {
         while let Some((op, len)) = self.comparison_op() {
             chain += 1;
             if self.depth + chain >= MAX_DEPTH {
-                return Err(Diagnostic::new(format!("query nests too deeply (more than {MAX_DEPTH} levels)"), self.span()));
+                return Err(Diagnostic::new(
+                    format!("query nests too deeply (more than {MAX_DEPTH} levels)"),
+                    self.span(),
+                ));
             }
             for _ in 0..len {
                 self.bump();
@@ -1370,12 +1613,22 @@ impl Parser {
                 CompOp::Binary(op) => {
                     let right = self.additive()?;
                     let span = left.span().to(right.span());
-                    Expr::Binary { op, left: Box::new(left), right: Box::new(right), span }
+                    Expr::Binary {
+                        op,
+                        left: Box::new(left),
+                        right: Box::new(right),
+                        span,
+                    }
                 }
                 CompOp::List(op) => {
                     let items = self.list_operand()?;
                     let span = left.span().to(self.prev_span());
-                    Expr::List { op, expr: Box::new(left), items, span }
+                    Expr::List {
+                        op,
+                        expr: Box::new(left),
+                        items,
+                        span,
+                    }
                 }
                 CompOp::Between(negated) => {
                     self.expect(&Tok::LParen)?;
@@ -1384,7 +1637,13 @@ impl Parser {
                     let high = self.additive()?;
                     self.expect(&Tok::RParen)?;
                     let span = left.span().to(self.prev_span());
-                    Expr::Between { expr: Box::new(left), negated, low: Box::new(low), high: Box::new(high), span }
+                    Expr::Between {
+                        expr: Box::new(left),
+                        negated,
+                        low: Box::new(low),
+                        high: Box::new(high),
+                        span,
+                    }
                 }
             };
         }
@@ -1403,33 +1662,43 @@ impl Parser {
         Ok(items)
     }
 
-    fn binary_level(
-        &mut self,
-        ops: &[(Tok, BinaryOp)],
-        next: impl Fn(&mut Self) -> PResult<Expr>,
-    ) -> PResult<Expr> {
+    fn binary_level(&mut self, ops: &[(Tok, BinaryOp)], next: impl Fn(&mut Self) -> PResult<Expr>) -> PResult<Expr> {
         let mut left = next(self)?;
         let mut chain = 0usize;
         while let Some(op) = ops.iter().find(|(t, _)| self.at(t)).map(|(_, op)| *op) {
             chain += 1;
             if self.depth + chain >= MAX_DEPTH {
-                return Err(Diagnostic::new(format!("query nests too deeply (more than {MAX_DEPTH} levels)"), self.span()));
+                return Err(Diagnostic::new(
+                    format!("query nests too deeply (more than {MAX_DEPTH} levels)"),
+                    self.span(),
+                ));
             }
             self.bump();
             let right = next(self)?;
             let span = left.span().to(right.span());
-            left = Expr::Binary { op, left: Box::new(left), right: Box::new(right), span };
+            left = Expr::Binary {
+                op,
+                left: Box::new(left),
+                right: Box::new(right),
+                span,
+            };
         }
         Ok(left)
     }
 
     fn additive(&mut self) -> PResult<Expr> {
-        self.binary_level(&[(Tok::Plus, BinaryOp::Add), (Tok::Minus, BinaryOp::Sub)], |p| p.multiplicative())
+        self.binary_level(&[(Tok::Plus, BinaryOp::Add), (Tok::Minus, BinaryOp::Sub)], |p| {
+            p.multiplicative()
+        })
     }
 
     fn multiplicative(&mut self) -> PResult<Expr> {
         self.binary_level(
-            &[(Tok::Star, BinaryOp::Mul), (Tok::Slash, BinaryOp::Div), (Tok::Percent, BinaryOp::Mod)],
+            &[
+                (Tok::Star, BinaryOp::Mul),
+                (Tok::Slash, BinaryOp::Div),
+                (Tok::Percent, BinaryOp::Mod),
+            ],
             |p| p.unary(),
         )
     }
@@ -1444,7 +1713,11 @@ impl Parser {
         self.nested(|p| {
             let expr = p.unary()?;
             let span = start.to(expr.span());
-            Ok(Expr::Unary { op, expr: Box::new(expr), span })
+            Ok(Expr::Unary {
+                op,
+                expr: Box::new(expr),
+                span,
+            })
         })
     }
 
@@ -1454,7 +1727,10 @@ impl Parser {
         loop {
             chain += 1;
             if self.depth + chain >= MAX_DEPTH {
-                return Err(Diagnostic::new(format!("query nests too deeply (more than {MAX_DEPTH} levels)"), self.span()));
+                return Err(Diagnostic::new(
+                    format!("query nests too deeply (more than {MAX_DEPTH} levels)"),
+                    self.span(),
+                ));
             }
             match self.peek().clone() {
                 Tok::Dot if matches!(self.peek_at(1), Tok::LBracket) => {
@@ -1467,17 +1743,27 @@ impl Parser {
                         Tok::Ident(n) | Tok::BracketName(n) => Ident::new(n, self.bump().span),
                         Tok::Long(n) => Ident::new(n.to_string(), self.bump().span),
                         Tok::RawLiteral { .. } => {
-                            return Err(Diagnostic::new("a literal cannot follow `.`", self.span()).expected(["a property name"]));
+                            return Err(Diagnostic::new("a literal cannot follow `.`", self.span())
+                                .expected(["a property name"]));
                         }
                         _ => return Err(self.unexpected(&["a property name"])),
                     };
                     if self.at(&Tok::LParen) {
                         let args = self.call_args()?;
                         let span = e.span().to(self.prev_span());
-                        e = Expr::Call { receiver: Some(Box::new(e)), name, args, span };
+                        e = Expr::Call {
+                            receiver: Some(Box::new(e)),
+                            name,
+                            args,
+                            span,
+                        };
                     } else {
                         let span = e.span().to(name.span);
-                        e = Expr::Member { expr: Box::new(e), name, span };
+                        e = Expr::Member {
+                            expr: Box::new(e),
+                            name,
+                            span,
+                        };
                     }
                 }
                 Tok::LBracket => {
@@ -1485,13 +1771,27 @@ impl Parser {
                     let index = self.nested(|p| p.expr())?;
                     self.expect(&Tok::RBracket)?;
                     let span = e.span().to(self.prev_span());
-                    e = Expr::Index { expr: Box::new(e), index: Box::new(index), span };
+                    e = Expr::Index {
+                        expr: Box::new(e),
+                        index: Box::new(index),
+                        span,
+                    };
                 }
                 Tok::BracketName(key) => {
                     let kspan = self.bump().span;
-                    let index = Expr::Literal(Literal::String { value: key, obfuscated: false }, kspan);
+                    let index = Expr::Literal(
+                        Literal::String {
+                            value: key,
+                            obfuscated: false,
+                        },
+                        kspan,
+                    );
                     let span = e.span().to(kspan);
-                    e = Expr::Index { expr: Box::new(e), index: Box::new(index), span };
+                    e = Expr::Index {
+                        expr: Box::new(e),
+                        index: Box::new(index),
+                        span,
+                    };
                 }
                 _ => return Ok(e),
             }
@@ -1525,7 +1825,10 @@ impl Parser {
                     obf |= obfuscated;
                     self.bump();
                 }
-                Ok(Expr::Literal(Literal::String { value, obfuscated: obf }, start.to(self.prev_span())))
+                Ok(Expr::Literal(
+                    Literal::String { value, obfuscated: obf },
+                    start.to(self.prev_span()),
+                ))
             }
             Tok::Long(n) => {
                 self.bump();
@@ -1555,7 +1858,12 @@ impl Parser {
             }
             Tok::BracketName(name) => {
                 self.bump();
-                Ok(Expr::Name(Ident::new(name, start)))
+                let name = Ident::new(name, start);
+                if self.at(&Tok::LParen) {
+                    let args = self.call_args()?;
+                    return Ok(Expr::Call { receiver: None, name, args, span: start.to(self.prev_span()) });
+                }
+                Ok(Expr::Name(name))
             }
             Tok::Ident(word) => {
                 if let Some(lit) = self.typed_literal(&word)? {
@@ -1565,7 +1873,12 @@ impl Parser {
                 let name = Ident::new(word, start);
                 if self.at(&Tok::LParen) {
                     let args = self.call_args()?;
-                    return Ok(Expr::Call { receiver: None, name, args, span: start.to(self.prev_span()) });
+                    return Ok(Expr::Call {
+                        receiver: None,
+                        name,
+                        args,
+                        span: start.to(self.prev_span()),
+                    });
                 }
                 Ok(Expr::Name(name))
             }
@@ -1674,7 +1987,10 @@ impl Parser {
                 }
                 Tok::BracketName(s) => {
                     p.bump();
-                    Dynamic::Array(vec![Dynamic::Scalar(Box::new(Literal::String { value: s, obfuscated: false }))])
+                    Dynamic::Array(vec![Dynamic::Scalar(Box::new(Literal::String {
+                        value: s,
+                        obfuscated: false,
+                    }))])
                 }
                 Tok::LBrace => {
                     p.bump();
@@ -1703,8 +2019,10 @@ impl Parser {
                 _ => match p.expr()? {
                     Expr::Literal(l, _) => Dynamic::Scalar(Box::new(l)),
                     other => {
-                        return Err(Diagnostic::new("a dynamic literal holds only literal values", other.span())
-                            .help("build the value with pack_array() or bag_pack() instead"));
+                        return Err(
+                            Diagnostic::new("a dynamic literal holds only literal values", other.span())
+                                .help("build the value with pack_array() or bag_pack() instead"),
+                        );
                     }
                 },
             })
@@ -1768,7 +2086,11 @@ pub fn parse_timespan_text(text: &str) -> Option<i64> {
         if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 7 {
             return None;
         }
-        let frac_ticks = if frac.is_empty() { 0 } else { format!("{frac:0<7}").parse::<i64>().ok()? };
+        let frac_ticks = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<7}").parse::<i64>().ok()?
+        };
         ((days * 24 + h) * 60 + m)
             .checked_mul(60)?
             .checked_add(s)?
@@ -1777,7 +2099,11 @@ pub fn parse_timespan_text(text: &str) -> Option<i64> {
     } else {
         let split = body.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(body.len());
         let (num, unit) = body.split_at(split);
-        let unit = if unit.is_empty() { 86_400 * TICKS_PER_SECOND } else { timespan_unit(unit)? };
+        let unit = if unit.is_empty() {
+            86_400 * TICKS_PER_SECOND
+        } else {
+            timespan_unit(unit)?
+        };
         let n: f64 = num.trim().parse().ok()?;
         let t = n * unit as f64;
         if !t.is_finite() || t.abs() >= i64::MAX as f64 {

@@ -6,13 +6,83 @@ use std::fmt::{self, Display, Formatter, Write};
 
 /// Words that cannot stand as a bare column or table name without changing the parse.
 const RESERVED: &[&str] = &[
-    "and", "or", "by", "on", "with", "in", "between", "has", "has_any", "has_all", "contains", "startswith", "endswith",
-    "hasprefix", "hassuffix", "matches", "regex", "like", "notlike", "likecs", "notlikecs", "asc", "desc", "nulls", "true",
-    "false", "True", "False", "TRUE", "FALSE", "let", "set", "declare", "alias", "restrict", "view", "typeof", "to", "from",
-    "step", "of", "kind", "where", "print", "union", "range", "datatable", "externaldata", "external_data", "search", "find",
-    "evaluate", "dynamic", "int", "long", "real", "double", "bool", "boolean", "decimal", "datetime", "date", "time",
-    "timespan", "guid", "uniqueid", "null", "default", "limit", "others", "id", "output", "first", "last", "granny-asc",
-    "granny-desc", "as",
+    "and",
+    "or",
+    "by",
+    "on",
+    "with",
+    "in",
+    "between",
+    "has",
+    "has_any",
+    "has_all",
+    "contains",
+    "startswith",
+    "endswith",
+    "hasprefix",
+    "hassuffix",
+    "matches",
+    "regex",
+    "like",
+    "notlike",
+    "likecs",
+    "notlikecs",
+    "asc",
+    "desc",
+    "nulls",
+    "true",
+    "false",
+    "True",
+    "False",
+    "TRUE",
+    "FALSE",
+    "let",
+    "set",
+    "declare",
+    "alias",
+    "restrict",
+    "view",
+    "typeof",
+    "to",
+    "from",
+    "step",
+    "of",
+    "kind",
+    "where",
+    "print",
+    "union",
+    "range",
+    "datatable",
+    "externaldata",
+    "external_data",
+    "search",
+    "find",
+    "evaluate",
+    "dynamic",
+    "int",
+    "long",
+    "real",
+    "double",
+    "bool",
+    "boolean",
+    "decimal",
+    "datetime",
+    "date",
+    "time",
+    "timespan",
+    "guid",
+    "uniqueid",
+    "null",
+    "default",
+    "limit",
+    "others",
+    "id",
+    "output",
+    "first",
+    "last",
+    "granny-asc",
+    "granny-desc",
+    "as",
 ];
 
 fn is_plain_ident(s: &str) -> bool {
@@ -50,7 +120,11 @@ struct Word<'a>(&'a str);
 impl Display for Word<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         let plain = self.0.split('.').all(is_plain_ident);
-        if plain { f.write_str(self.0) } else { Name(self.0).fmt(f) }
+        if plain {
+            f.write_str(self.0)
+        } else {
+            Name(self.0).fmt(f)
+        }
     }
 }
 
@@ -88,7 +162,11 @@ pub fn format_timespan(ticks: i64) -> String {
         (1, "tick"),
     ];
     let abs = ticks.unsigned_abs();
-    let (unit, suffix) = UNITS.iter().find(|(u, _)| abs % (*u as u64) == 0).copied().unwrap_or((1, "tick"));
+    let (unit, suffix) = UNITS
+        .iter()
+        .find(|(u, _)| abs.is_multiple_of(*u as u64))
+        .copied()
+        .unwrap_or((1, "tick"));
     format!("{}{suffix}", abs / unit as u64)
 }
 
@@ -103,7 +181,9 @@ impl Display for Literal {
             Literal::Long(Some(n)) => write!(f, "long({n})"),
             Literal::Long(None) => f.write_str("long(null)"),
             Literal::Real(Some(r)) if r.is_nan() => f.write_str("real(nan)"),
-            Literal::Real(Some(r)) if r.is_infinite() => f.write_str(if *r > 0.0 { "real(+inf)" } else { "real(-inf)" }),
+            Literal::Real(Some(r)) if r.is_infinite() => {
+                f.write_str(if *r > 0.0 { "real(+inf)" } else { "real(-inf)" })
+            }
             Literal::Real(Some(r)) if r.is_sign_negative() => write!(f, "real({r:?})"),
             Literal::Real(Some(r)) => write!(f, "{r:?}"),
             Literal::Real(None) => f.write_str("real(null)"),
@@ -185,7 +265,11 @@ struct At<'a>(&'a Expr, u8);
 
 impl Display for At<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        if precedence(self.0) < self.1 { write!(f, "({})", self.0) } else { self.0.fmt(f) }
+        if precedence(self.0) < self.1 {
+            write!(f, "({})", self.0)
+        } else {
+            self.0.fmt(f)
+        }
     }
 }
 
@@ -215,7 +299,13 @@ impl Display for Expr {
                 sep(f, items, ", ", |f, e| e.fmt(f))?;
                 f.write_char(')')
             }
-            Expr::Between { expr, negated, low, high, .. } => write!(
+            Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+                ..
+            } => write!(
                 f,
                 "{} {}between ({} .. {})",
                 At(expr, PREC_COMPARE),
@@ -223,9 +313,15 @@ impl Display for Expr {
                 At(low, PREC_ADD),
                 At(high, PREC_ADD)
             ),
-            Expr::Call { receiver, name, args, .. } => {
+            Expr::Call {
+                receiver, name, args, ..
+            } => {
                 if let Some(r) = receiver {
-                    let space = if matches!(**r, Expr::Literal(Literal::Long(_) | Literal::Real(_), _)) { " " } else { "" };
+                    let space = if matches!(**r, Expr::Literal(Literal::Long(_) | Literal::Real(_), _)) {
+                        " "
+                    } else {
+                        ""
+                    };
                     write!(f, "{}{space}.", At(r, PREC_POSTFIX))?;
                 }
                 write!(f, "{}(", Word(&name.name))?;
@@ -404,7 +500,11 @@ impl Display for Operator {
                 })
             }
             K::ProjectSmart | K::Getschema => Ok(()),
-            K::Summarize { params: ps, aggregates, by } => {
+            K::Summarize {
+                params: ps,
+                aggregates,
+                by,
+            } => {
                 params(f, ps)?;
                 if !aggregates.is_empty() {
                     f.write_char(' ')?;
@@ -462,7 +562,11 @@ impl Display for Operator {
                 f.write_char(' ')?;
                 sep(f, tables, ", ", |f, t| At(t, PREC_POSTFIX).fmt(f))
             }
-            K::MvExpand { params: ps, items, limit } => {
+            K::MvExpand {
+                params: ps,
+                items,
+                limit,
+            } => {
                 params(f, ps)?;
                 f.write_char(' ')?;
                 list(f, items)?;
@@ -471,7 +575,13 @@ impl Display for Operator {
                 }
                 Ok(())
             }
-            K::MvApply { params: ps, items, limit, id, on } => {
+            K::MvApply {
+                params: ps,
+                items,
+                limit,
+                id,
+                on,
+            } => {
                 params(f, ps)?;
                 f.write_char(' ')?;
                 list(f, items)?;
@@ -484,7 +594,12 @@ impl Display for Operator {
                 f.write_str(" on ")?;
                 sub_pipeline(f, on)
             }
-            K::Parse { params: ps, expr, pattern, .. } => {
+            K::Parse {
+                params: ps,
+                expr,
+                pattern,
+                ..
+            } => {
                 params(f, ps)?;
                 write!(f, " {expr} with")?;
                 for part in pattern {
@@ -513,7 +628,13 @@ impl Display for Operator {
                 }
                 Ok(())
             }
-            K::MakeSeries { params: ps, aggregates, on, range, by } => {
+            K::MakeSeries {
+                params: ps,
+                aggregates,
+                on,
+                range,
+                by,
+            } => {
                 params(f, ps)?;
                 f.write_char(' ')?;
                 sep(f, aggregates, ", ", |f, a| {
@@ -545,7 +666,11 @@ impl Display for Operator {
                 }
                 Ok(())
             }
-            K::Evaluate { params: ps, call, schema } => {
+            K::Evaluate {
+                params: ps,
+                call,
+                schema,
+            } => {
                 params(f, ps)?;
                 write!(f, " {}", At(call, PREC_POSTFIX))?;
                 if let Some(s) = schema {
@@ -566,12 +691,21 @@ impl Display for Operator {
                 params(f, ps)?;
                 write!(f, " {}", Name(&name.name))
             }
-            K::Search { params: ps, tables, predicate } => {
+            K::Search {
+                params: ps,
+                tables,
+                predicate,
+            } => {
                 params(f, ps)?;
                 in_tables(f, tables)?;
                 write!(f, " {predicate}")
             }
-            K::Find { params: ps, tables, predicate, project } => {
+            K::Find {
+                params: ps,
+                tables,
+                predicate,
+                project,
+            } => {
                 params(f, ps)?;
                 in_tables(f, tables)?;
                 write!(f, " where {predicate}")?;
@@ -603,7 +737,13 @@ impl Display for Operator {
             }
             K::Range { column, from, to, step } => write!(f, " {} from {from} to {to} step {step}", Name(&column.name)),
             K::SampleDistinct { count, of } => write!(f, " {count} of {of}"),
-            K::Scan { params: ps, order_by, partition_by, declare, steps } => {
+            K::Scan {
+                params: ps,
+                order_by,
+                partition_by,
+                declare,
+                steps,
+            } => {
                 params(f, ps)?;
                 if !order_by.is_empty() {
                     f.write_str(" order by ")?;
@@ -719,7 +859,9 @@ impl Display for Statement {
                 list(f, params)?;
                 f.write_char(')')
             }
-            Statement::Alias { name, value, .. } => write!(f, "alias database {} = {value}", Name(&name.name)),
+            Statement::Alias { name, value, .. } => {
+                write!(f, "alias database {} = {value}", Name(&name.name))
+            }
             Statement::RestrictAccess { names, .. } => {
                 f.write_str("restrict access to (")?;
                 list(f, names)?;

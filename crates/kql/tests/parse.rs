@@ -7,8 +7,15 @@ fn ok(text: &str) -> Query {
     assert!(p.is_ok(), "{text:?} failed: {:#?}", p.diagnostics);
     let printed = p.query.to_string();
     let again = parse(&printed);
-    assert!(again.is_ok(), "printed form of {text:?} does not parse:\n{printed}\n{:#?}", again.diagnostics);
-    assert_eq!(again.query, p.query, "round trip changed the tree of {text:?}; printed:\n{printed}");
+    assert!(
+        again.is_ok(),
+        "printed form of {text:?} does not parse:\n{printed}\n{:#?}",
+        again.diagnostics
+    );
+    assert_eq!(
+        again.query, p.query,
+        "round trip changed the tree of {text:?}; printed:\n{printed}"
+    );
     p.query
 }
 
@@ -114,15 +121,26 @@ fn every_tabular_operator_parses_and_round_trips() {
 #[test]
 fn operator_trees_hold_their_parts() {
     let ops = ops_of("T | join kind=inner (U) on $left.a == $right.b");
-    let OperatorKind::Join { params, right, on } = &ops[0] else { panic!("{ops:?}") };
+    let OperatorKind::Join { params, right, on } = &ops[0] else {
+        panic!("{ops:?}")
+    };
     assert_eq!(params[0].name.name, "kind");
     assert!(matches!(&params[0].value, Expr::Name(i) if i.name == "inner"));
     assert!(matches!(right, Expr::Paren(inner, _) if matches!(**inner, Expr::Name(ref i) if i.name == "U")));
-    let Expr::Binary { op: BinaryOp::Eq, left, .. } = &on[0] else { panic!("{on:?}") };
-    assert!(matches!(&**left, Expr::Member { expr, name, .. } if matches!(&**expr, Expr::Name(i) if i.name == "$left") && name.name == "a"));
+    let Expr::Binary {
+        op: BinaryOp::Eq, left, ..
+    } = &on[0]
+    else {
+        panic!("{on:?}")
+    };
+    assert!(
+        matches!(&**left, Expr::Member { expr, name, .. } if matches!(&**expr, Expr::Name(i) if i.name == "$left") && name.name == "a")
+    );
 
     let ops = ops_of("T | summarize c = count() by bin(Timestamp, 1h)");
-    let OperatorKind::Summarize { aggregates, by, .. } = &ops[0] else { panic!() };
+    let OperatorKind::Summarize { aggregates, by, .. } = &ops[0] else {
+        panic!()
+    };
     assert_eq!(aggregates[0].names[0].name, "c");
     assert!(matches!(&by[0].expr, Expr::Call { name, args, .. } if name.name == "bin" && args.len() == 2));
 
@@ -139,21 +157,54 @@ fn literals_of_every_form() {
         },
         other => panic!("{other:?}"),
     };
-    assert_eq!(lit("datetime(2024-03-01 10:00:00)"), Literal::Datetime(Some("2024-03-01 10:00:00".into())));
+    assert_eq!(
+        lit("datetime(2024-03-01 10:00:00)"),
+        Literal::Datetime(Some("2024-03-01 10:00:00".into()))
+    );
     assert_eq!(lit("datetime(null)"), Literal::Datetime(None));
     assert_eq!(lit("1d"), Literal::Timespan(Some(864_000_000_000)));
-    assert_eq!(lit("time(1.02:03:04.5)"), Literal::Timespan(Some(((26 * 60 + 3) * 60 + 4) * 10_000_000 + 5_000_000)));
+    assert_eq!(
+        lit("time(1.02:03:04.5)"),
+        Literal::Timespan(Some(((26 * 60 + 3) * 60 + 4) * 10_000_000 + 5_000_000))
+    );
     assert_eq!(lit("timespan(2h)"), Literal::Timespan(Some(72_000_000_000)));
     assert_eq!(lit("int(null)"), Literal::Int(None));
     assert_eq!(lit("long(-5)"), Literal::Long(Some(-5)));
     assert_eq!(lit("real(+inf)"), Literal::Real(Some(f64::INFINITY)));
     assert_eq!(lit("real(nan)"), Literal::Real(Some(f64::NAN)));
     assert_eq!(lit("true"), Literal::Bool(Some(true)));
-    assert_eq!(lit("guid(74be27de-1e4e-49d9-b579-fe0b331d3642)"), Literal::Guid(Some("74be27de-1e4e-49d9-b579-fe0b331d3642".into())));
-    assert_eq!(lit("h'secret'"), Literal::String { value: "secret".into(), obfuscated: true });
-    assert_eq!(lit(r"@'C:\Windows'"), Literal::String { value: r"C:\Windows".into(), obfuscated: false });
-    assert_eq!(lit("'a' 'b'"), Literal::String { value: "ab".into(), obfuscated: false });
-    assert_eq!(lit("```multi\nline```"), Literal::String { value: "multi\nline".into(), obfuscated: false });
+    assert_eq!(
+        lit("guid(74be27de-1e4e-49d9-b579-fe0b331d3642)"),
+        Literal::Guid(Some("74be27de-1e4e-49d9-b579-fe0b331d3642".into()))
+    );
+    assert_eq!(
+        lit("h'secret'"),
+        Literal::String {
+            value: "secret".into(),
+            obfuscated: true
+        }
+    );
+    assert_eq!(
+        lit(r"@'C:\Windows'"),
+        Literal::String {
+            value: r"C:\Windows".into(),
+            obfuscated: false
+        }
+    );
+    assert_eq!(
+        lit("'a' 'b'"),
+        Literal::String {
+            value: "ab".into(),
+            obfuscated: false
+        }
+    );
+    assert_eq!(
+        lit("```multi\nline```"),
+        Literal::String {
+            value: "multi\nline".into(),
+            obfuscated: false
+        }
+    );
     assert_eq!(
         lit(r#"dynamic({"a": [1, -2.5, "x", null], "b": {"c": true}})"#),
         Literal::Dynamic(Dynamic::Object(vec![
@@ -162,11 +213,17 @@ fn literals_of_every_form() {
                 Dynamic::Array(vec![
                     Dynamic::Scalar(Box::new(Literal::Long(Some(1)))),
                     Dynamic::Scalar(Box::new(Literal::Real(Some(-2.5)))),
-                    Dynamic::Scalar(Box::new(Literal::String { value: "x".into(), obfuscated: false })),
+                    Dynamic::Scalar(Box::new(Literal::String {
+                        value: "x".into(),
+                        obfuscated: false
+                    })),
                     Dynamic::Null,
                 ])
             ),
-            ("b".into(), Dynamic::Object(vec![("c".into(), Dynamic::Scalar(Box::new(Literal::Bool(Some(true)))))])),
+            (
+                "b".into(),
+                Dynamic::Object(vec![("c".into(), Dynamic::Scalar(Box::new(Literal::Bool(Some(true)))))])
+            ),
         ]))
     );
 }
@@ -186,7 +243,9 @@ fn string_and_list_operators() {
         ("a matches regex '[0-9]+'", StringOpKind::MatchesRegex, false, true),
     ] {
         match where_pred(text) {
-            Expr::Binary { op: BinaryOp::Str(op), .. } => {
+            Expr::Binary {
+                op: BinaryOp::Str(op), ..
+            } => {
                 assert_eq!((op.kind, op.negated, op.case_sensitive), (kind, negated, cs), "{text}");
             }
             other => panic!("{text}: {other:?}"),
@@ -201,20 +260,43 @@ fn string_and_list_operators() {
         ("a has_all ('x', 'y')", ListOp::HasAll),
         ("a in (T | project b)", ListOp::In),
     ] {
-        assert!(matches!(where_pred(text), Expr::List { op, .. } if op == list_op), "{text}");
+        assert!(
+            matches!(where_pred(text), Expr::List { op, .. } if op == list_op),
+            "{text}"
+        );
     }
-    assert!(matches!(where_pred("t !between (1 .. 5)"), Expr::Between { negated: true, .. }));
-    assert!(matches!(where_pred("t between (ago(1d) .. now())"), Expr::Between { negated: false, .. }));
+    assert!(matches!(
+        where_pred("t !between (1 .. 5)"),
+        Expr::Between { negated: true, .. }
+    ));
+    assert!(matches!(
+        where_pred("t between (ago(1d) .. now())"),
+        Expr::Between { negated: false, .. }
+    ));
 }
 
 #[test]
 fn precedence_and_flat_logic() {
     // and binds tighter than or; comparisons tighter than and; * tighter than +.
-    let Expr::Logical { op: BinaryOp::Or, operands, .. } = where_pred("a == 1 or b == 2 and c == 3 or d") else { panic!() };
+    let Expr::Logical {
+        op: BinaryOp::Or,
+        operands,
+        ..
+    } = where_pred("a == 1 or b == 2 and c == 3 or d")
+    else {
+        panic!()
+    };
     assert_eq!(operands.len(), 3);
     assert!(matches!(&operands[1], Expr::Logical { op: BinaryOp::And, operands, .. } if operands.len() == 2));
-    let Expr::Binary { op: BinaryOp::Eq, left, .. } = where_pred("a + b * c == 1") else { panic!() };
-    assert!(matches!(*left, Expr::Binary { op: BinaryOp::Add, ref right, .. } if matches!(**right, Expr::Binary { op: BinaryOp::Mul, .. })));
+    let Expr::Binary {
+        op: BinaryOp::Eq, left, ..
+    } = where_pred("a + b * c == 1")
+    else {
+        panic!()
+    };
+    assert!(
+        matches!(*left, Expr::Binary { op: BinaryOp::Add, ref right, .. } if matches!(**right, Expr::Binary { op: BinaryOp::Mul, .. }))
+    );
     // A thousand-term `or` stays one flat node.
     let long = (0..1000).map(|i| format!("x == {i}")).collect::<Vec<_>>().join(" or ");
     assert!(matches!(where_pred(&long), Expr::Logical { operands, .. } if operands.len() == 1000));
@@ -241,11 +323,23 @@ fn statements_and_functions() {
     assert_eq!(q.statements.len(), 7);
     assert!(matches!(&q.statements[0], Statement::Set { name, .. } if name.name == "query_now"));
     assert!(matches!(&q.statements[1], Statement::DeclareQueryParameters { params, .. } if params.len() == 1));
-    let Statement::Let { value: LetValue::Function(f), .. } = &q.statements[3] else { panic!() };
+    let Statement::Let {
+        value: LetValue::Function(f),
+        ..
+    } = &q.statements[3]
+    else {
+        panic!()
+    };
     assert_eq!(f.params.len(), 2);
     assert!(matches!(&f.params[0].ty, ParamType::Tabular { columns, open: true } if columns.len() == 1));
     assert!(f.params[1].default.is_some());
-    assert!(matches!(&q.statements[4], Statement::Let { value: LetValue::Function(FunctionDef { view: true, .. }), .. }));
+    assert!(matches!(
+        &q.statements[4],
+        Statement::Let {
+            value: LetValue::Function(FunctionDef { view: true, .. }),
+            ..
+        }
+    ));
     ok("let x = 5; print x");
     ok("let T = datatable(a:long) [1, 2]; T | where a > 1;");
 }
@@ -283,26 +377,64 @@ fn all_errors_of_a_query_are_reported() {
     // One bad operator per pipe segment and a bad statement: recovery reports each.
     let d = errors("let a = ;\nT | wher x | extend = 1 | project a,\n| take 1");
     assert!(d.len() >= 4, "{d:#?}");
-    let lines: Vec<usize> = d.iter().map(|d| LineIndex::new("").line_col(0).line.max(d.span.start as usize)).collect();
-    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "diagnostics are in source order");
+    let lines: Vec<usize> = d
+        .iter()
+        .map(|d| LineIndex::new("").line_col(0).line.max(d.span.start as usize))
+        .collect();
+    assert!(
+        lines.windows(2).all(|w| w[0] <= w[1]),
+        "diagnostics are in source order"
+    );
 }
 
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("print {}1{}", "(".repeat(50_000), ")".repeat(50_000));
     let d = errors(&deep);
-    assert!(d.iter().any(|d| d.message.contains("nests too deeply")), "{:?}", &d[..1]);
+    assert!(
+        d.iter().any(|d| d.message.contains("nests too deeply")),
+        "{:?}",
+        &d[..1]
+    );
     let deep_unary = format!("print {}1", "-".repeat(50_000));
-    assert!(errors(&deep_unary).iter().any(|d| d.message.contains("nests too deeply")));
+    assert!(
+        errors(&deep_unary)
+            .iter()
+            .any(|d| d.message.contains("nests too deeply"))
+    );
     let deep_member = format!("print x{}", ".a".repeat(50_000));
-    assert!(errors(&deep_member).iter().any(|d| d.message.contains("nests too deeply")));
+    assert!(
+        errors(&deep_member)
+            .iter()
+            .any(|d| d.message.contains("nests too deeply"))
+    );
     // Within the limit is fine.
     ok(&format!("print {}1{}", "(".repeat(40), ")".repeat(40)));
 }
 
 #[test]
 fn garbage_never_panics() {
-    for text in ["", ";;;", "|", "| | |", "(((", ")))", "let", "let x", "T | join", "datatable(", "dynamic([", "x in", "\u{0}", "é", "```", "@", "h'", "T | parse x with", "1..2"] {
+    for text in [
+        "",
+        ";;;",
+        "|",
+        "| | |",
+        "(((",
+        ")))",
+        "let",
+        "let x",
+        "T | join",
+        "datatable(",
+        "dynamic([",
+        "x in",
+        "\u{0}",
+        "é",
+        "```",
+        "@",
+        "h'",
+        "T | parse x with",
+        "1..2",
+    ] {
         let _ = parse(text);
     }
 }
@@ -323,7 +455,9 @@ DeviceProcessEvents
 | project Timestamp, DeviceName, FileName, RATCategory, IsService
 | sort by Timestamp desc"#);
     assert_eq!(q.statements.len(), 2);
-    let Statement::Expr(Expr::Pipeline { ops, .. }) = &q.statements[1] else { panic!() };
+    let Statement::Expr(Expr::Pipeline { ops, .. }) = &q.statements[1] else {
+        panic!()
+    };
     let names: Vec<&str> = ops.iter().map(Operator::keyword).collect();
     assert_eq!(names, ["where", "where", "extend", "extend", "project", "sort"]);
 }
@@ -332,10 +466,14 @@ DeviceProcessEvents
 fn spans_point_at_source() {
     let text = "T | where FileName == 'x'";
     let ops = ops_of(text);
-    let OperatorKind::Where(Expr::Binary { left, .. }) = &ops[0] else { panic!() };
+    let OperatorKind::Where(Expr::Binary { left, .. }) = &ops[0] else {
+        panic!()
+    };
     assert_eq!(&text[left.span().range()], "FileName");
     let p = parse(text);
-    let Statement::Expr(Expr::Pipeline { ops, .. }) = &p.query.statements[0] else { panic!() };
+    let Statement::Expr(Expr::Pipeline { ops, .. }) = &p.query.statements[0] else {
+        panic!()
+    };
     assert_eq!(&text[ops[0].span.range()], "where FileName == 'x'");
 }
 
@@ -343,7 +481,26 @@ fn spans_point_at_source() {
 fn control_characters_in_strings_round_trip() {
     // A NUL followed by a digit must not print as an octal escape.
     let q = ok("print \"a\\u0000\\u00006b\\u0001\"");
-    let Statement::Expr(Expr::Source(op)) = &q.statements[0] else { panic!() };
+    let Statement::Expr(Expr::Source(op)) = &q.statements[0] else {
+        panic!()
+    };
     let OperatorKind::Print(items) = &op.kind else { panic!() };
-    assert_eq!(items[0].expr, Expr::Literal(Literal::String { value: "a\0\x006b\x01".into(), obfuscated: false }, Span::default()));
+    assert_eq!(
+        items[0].expr,
+        Expr::Literal(
+            Literal::String {
+                value: "a\0\x006b\x01".into(),
+                obfuscated: false
+            },
+            Span::default()
+        )
+    );
+}
+
+#[test]
+fn names_that_start_with_digits_round_trip() {
+    // Found by the fuzzer: a call named like `24g(...)` must print as a call again.
+    ok("T | where TimeGenerated > ago(24g(x))");
+    ok("let 2022Report = 1; print 2022Report");
+    ok("T | extend v = ['odd name'](1)");
 }
