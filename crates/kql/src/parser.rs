@@ -1114,7 +1114,7 @@ impl Parser {
         self.expect(&Tok::Assign)?;
         // Values are names or literals, never calls: `kind=inner (T)` is a name and a sub-query.
         let value = match self.peek().clone() {
-            Tok::Ident(v) if !matches!(v.as_str(), "true" | "false") => {
+            Tok::Ident(v) | Tok::BracketName(v) if !matches!(v.as_str(), "true" | "false") => {
                 let span = self.bump().span;
                 Expr::Name(Ident::new(v, span))
             }
@@ -1861,7 +1861,12 @@ impl Parser {
                 let name = Ident::new(name, start);
                 if self.at(&Tok::LParen) {
                     let args = self.call_args()?;
-                    return Ok(Expr::Call { receiver: None, name, args, span: start.to(self.prev_span()) });
+                    return Ok(Expr::Call {
+                        receiver: None,
+                        name,
+                        args,
+                        span: start.to(self.prev_span()),
+                    });
                 }
                 Ok(Expr::Name(name))
             }

@@ -119,13 +119,24 @@ struct Word<'a>(&'a str);
 
 impl Display for Word<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let plain = self.0.split('.').all(is_plain_ident);
+        let plain = self
+            .0
+            .split('.')
+            .all(|part| is_plain_ident(part) || lexes_as_one_ident(part));
         if plain {
             f.write_str(self.0)
         } else {
             Name(self.0).fmt(f)
         }
     }
+}
+
+/// Whether `s` reads back as exactly one identifier token (`2022Report` does, `1d` does not).
+fn lexes_as_one_ident(s: &str) -> bool {
+    let (tokens, errors) = crate::lexer::lex(s);
+    errors.is_empty()
+        && matches!(tokens.as_slice(), [t, end]
+            if t.tok == crate::lexer::Tok::Ident(s.to_string()) && end.tok == crate::lexer::Tok::Eof)
 }
 
 fn write_escaped_char(f: &mut impl Write, c: char) -> fmt::Result {
@@ -380,7 +391,8 @@ impl Display for OpParam {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         write!(f, "{}=", Word(&self.name.name))?;
         match &self.value {
-            Expr::Name(n) if is_plain_ident(&n.name) => f.write_str(&n.name),
+            Expr::Name(n) if is_plain_ident(&n.name) || lexes_as_one_ident(&n.name) => f.write_str(&n.name),
+            Expr::Name(n) => Name(&n.name).fmt(f),
             other => At(other, PREC_UNARY).fmt(f),
         }
     }

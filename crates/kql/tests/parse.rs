@@ -504,3 +504,10 @@ fn names_that_start_with_digits_round_trip() {
     ok("let 2022Report = 1; print 2022Report");
     ok("T | extend v = ['odd name'](1)");
 }
+
+#[test]
+fn operator_parameter_values_are_names_not_calls() {
+    // Found by the fuzzer: a parameter value followed by a parenthesised sub-query.
+    ok("T | join kind=['2leftouter'] (U) on k");
+    ok("T | join kind=2leftouter (U) on k");
+}

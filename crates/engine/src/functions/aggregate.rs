@@ -1,0 +1,154 @@
+//! Aggregations that build `dynamic` values: `make_set`, `make_list` (and their `_if` forms via a
+//! filtered argument) and `make_bag`.
+
+use super::dynamic::{json_at, parse_value};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Collect {
+    /// `make_list`: every value, in arrival order.
+    List,
+    /// `make_set`: distinct values.
+    Set,
+    /// `make_bag`: property bags merged into one.
+    Bag,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CollectUdaf {
+    name: String,
+    kind: Collect,
+    /// At most this many elements (Kusto's default is 1,048,576).
+    max: usize,
+    signature: Signature,
+}
+
+impl CollectUdaf {
+    pub fn new(name: &str, kind: Collect, max: usize) -> Self {
+        CollectUdaf {
+            name: name.to_string(),
+            kind,
+            max,
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for CollectUdaf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::LargeUtf8)
+    }
+
+    fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(CollectAcc {
+            kind: self.kind,
+            max: self.max,
+            items: Vec::new(),
+            bag: serde_json::Map::new(),
+            bytes: 0,
+        }))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(
+            format!("{}_state", args.name),
+            DataType::LargeUtf8,
+            true,
+        ))])
+    }
+}
+
+#[derive(Debug)]
+struct CollectAcc {
+    kind: Collect,
+    max: usize,
+    items: Vec<Value>,
+    bag: serde_json::Map<String, Value>,
+    bytes: usize,
+}
+
+impl CollectAcc {
+    fn push(&mut self, v: Value) {
+        match self.kind {
+            Collect::Bag => {
+                if let Value::Object(m) = v {
+                    for (k, val) in m {
+                        if self.bag.len() < self.max || self.bag.contains_key(&k) {
+                            self.bytes += k.len() + 16;
+                            self.bag.insert(k, val);
+                        }
+                    }
+                }
+            }
+            _ if v.is_null() => {}
+            Collect::Set if self.items.contains(&v) => {}
+            _ if self.items.len() >= self.max => {}
+            _ => {
+                self.bytes += 32;
+                self.items.push(v);
+            }
+        }
+    }
+
+    fn current(&self) -> Value {
+        match self.kind {
+            Collect::Bag => Value::Object(self.bag.clone()),
+            _ => Value::Array(self.items.clone()),
+        }
+    }
+}
+
+impl Accumulator for CollectAcc {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let Some(a) = values.first() else { return Ok(()) };
+        for i in 0..a.len() {
+            if !a.is_null(i) {
+                let v = json_at(a, i);
+                self.push(v);
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        Ok(ScalarValue::LargeUtf8(Some(self.current().to_string())))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.bytes
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(vec![ScalarValue::LargeUtf8(Some(self.current().to_string()))])
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let Some(a) = states.first() else { return Ok(()) };
+        let a = a.as_string::<i64>();
+        for i in 0..a.len() {
+            if a.is_null(i) {
+                continue;
+            }
+            match parse_value(a.value(i)) {
+                Value::Array(items) => items.into_iter().for_each(|v| self.push(v)),
+                bag @ Value::Object(_) => self.push(bag),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,222 @@
+//! Regular-expression functions (`matches regex`, `extract`, `extract_all`, `replace_regex`,
+//! `trim`): RE2 syntax, compiled once at plan time.
+
+use super::array_util::StrArray;
+use datafusion::arrow::array::{ArrayRef, BooleanArray, LargeStringArray, StringArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+use regex::Regex;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RegexOp {
+    IsMatch,
+    /// The capture group's text, "" when there is no match.
+    Extract(usize),
+    /// A dynamic array of every match (of group 1 when there is a group, else the whole match).
+    ExtractAll,
+    /// Replaces every match; `\1`-style group references in the rewrite.
+    Replace(String),
+    /// Removes leading (first flag) and trailing (second flag) matches.
+    Trim(bool, bool),
+}
+
+#[derive(Debug)]
+pub struct RegexFn {
+    name: String,
+    op: RegexOp,
+    pattern: String,
+    regex: Regex,
+    /// For `Trim`: the pattern anchored at the start and at the end.
+    anchored: Option<(Regex, Regex)>,
+    /// For `Replace`: the rewrite in the regex crate's `${n}` syntax.
+    rewrite: String,
+    signature: Signature,
+}
+
+impl PartialEq for RegexFn {
+    fn eq(&self, o: &Self) -> bool {
+        self.name == o.name && self.op == o.op && self.pattern == o.pattern
+    }
+}
+impl Eq for RegexFn {}
+impl Hash for RegexFn {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.name.hash(h);
+        self.op.hash(h);
+        self.pattern.hash(h);
+    }
+}
+
+/// `\1` → `${1}`, `$` kept literal where it is not a group reference.
+fn convert_rewrite(rw: &str) -> String {
+    let mut out = String::new();
+    let mut chars = rw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                let mut n = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    n.push(*d);
+                    chars.next();
+                }
+                out.push_str(&format!("${{{n}}}"));
+            }
+            '$' => out.push_str("$$"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+impl RegexFn {
+    pub fn new(name: &str, op: RegexOp, pattern: &str) -> Result<RegexFn, String> {
+        let regex = Regex::new(pattern).map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?;
+        let anchored = match op {
+            RegexOp::Trim(..) => Some((
+                Regex::new(&format!("^(?:{pattern})+")).map_err(|e| e.to_string())?,
+                Regex::new(&format!("(?:{pattern})+$")).map_err(|e| e.to_string())?,
+            )),
+            _ => None,
+        };
+        let rewrite = match &op {
+            RegexOp::Replace(rw) => convert_rewrite(rw),
+            _ => String::new(),
+        };
+        let signature = Signature::variadic_any(Volatility::Immutable);
+        Ok(RegexFn {
+            name: name.to_string(),
+            op,
+            pattern: pattern.to_string(),
+            regex,
+            anchored,
+            rewrite,
+            signature,
+        })
+    }
+
+    fn apply(&self, text: &str) -> Value {
+        match &self.op {
+            RegexOp::IsMatch => Value::Bool(self.regex.is_match(text)),
+            RegexOp::Extract(g) => Value::Text(
+                self.regex
+                    .captures(text)
+                    .and_then(|c| c.get(*g))
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_default(),
+            ),
+            RegexOp::ExtractAll => {
+                let group = usize::from(self.regex.captures_len() > 1);
+                let items: Vec<serde_json::Value> = self
+                    .regex
+                    .captures_iter(text)
+                    .filter_map(|c| c.get(group).map(|m| serde_json::Value::String(m.as_str().to_string())))
+                    .collect();
+                Value::Json(serde_json::Value::Array(items).to_string())
+            }
+            RegexOp::Replace(_) => Value::Text(self.regex.replace_all(text, self.rewrite.as_str()).into_owned()),
+            RegexOp::Trim(start, end) => {
+                let (s, e) = self.anchored.as_ref().expect("trim has anchored patterns");
+                let mut t = text;
+                if *start && let Some(m) = s.find(t) {
+                    t = &t[m.end()..];
+                }
+                if *end && let Some(m) = e.find(t) {
+                    t = &t[..m.start()];
+                }
+                Value::Text(t.to_string())
+            }
+        }
+    }
+}
+
+enum Value {
+    Bool(bool),
+    Text(String),
+    Json(String),
+}
+
+impl ScalarUDFImpl for RegexFn {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(match self.op {
+            RegexOp::IsMatch => DataType::Boolean,
+            RegexOp::ExtractAll => DataType::LargeUtf8,
+            _ => DataType::Utf8,
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let scalar = matches!(args.args.first(), Some(ColumnarValue::Scalar(_)));
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let Some(a) = arrays.first() else {
+            return exec_err!("{} needs a text argument", self.name);
+        };
+        let texts = StrArray::try_new(a)?;
+        let rows = if scalar { 1 } else { texts.len() };
+        let out: ArrayRef = match self.op {
+            RegexOp::IsMatch => Arc::new(
+                (0..rows)
+                    .map(|i| match self.apply(texts.value(i).unwrap_or("")) {
+                        Value::Bool(b) => Some(b),
+                        _ => None,
+                    })
+                    .collect::<BooleanArray>(),
+            ),
+            RegexOp::ExtractAll => Arc::new(
+                (0..rows)
+                    .map(|i| match self.apply(texts.value(i).unwrap_or("")) {
+                        Value::Json(j) => Some(j),
+                        _ => None,
+                    })
+                    .collect::<LargeStringArray>(),
+            ),
+            _ => Arc::new(
+                (0..rows)
+                    .map(|i| match self.apply(texts.value(i).unwrap_or("")) {
+                        Value::Text(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect::<StringArray>(),
+            ),
+        };
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+        } else {
+            ColumnarValue::Array(out)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(op: RegexOp, pat: &str, t: &str) -> String {
+        match RegexFn::new("t", op, pat).unwrap().apply(t) {
+            Value::Text(s) | Value::Json(s) => s,
+            Value::Bool(b) => b.to_string(),
+        }
+    }
+
+    #[test]
+    fn regex_functions() {
+        assert_eq!(text(RegexOp::Extract(1), r"user=(\w+)", "id=1 user=bob x"), "bob");
+        assert_eq!(text(RegexOp::Extract(1), r"user=(\w+)", "nothing"), "");
+        assert_eq!(text(RegexOp::Replace(r"<\1>".into()), r"(\d+)", "a1b22"), "a<1>b<22>");
+        assert_eq!(text(RegexOp::Trim(true, true), r"\s", "  x y  "), "x y");
+        assert_eq!(text(RegexOp::Trim(false, true), r"\.", "a.b.."), "a.b");
+        assert_eq!(text(RegexOp::ExtractAll, r"(\d)", "a1b2"), r#"["1","2"]"#);
+        assert_eq!(text(RegexOp::IsMatch, r"^any", "anydesk"), "true");
+        assert!(RegexFn::new("t", RegexOp::IsMatch, "(").is_err());
+    }
+}

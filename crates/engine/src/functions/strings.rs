@@ -1,0 +1,349 @@
+//! String predicates with Kusto semantics: the `has` family matches terms (maximal runs of ASCII
+//! letters and digits), `contains`/`startswith`/`endswith` match text; case-insensitive unless `_cs`.
+
+use super::array_util::{StrArray, bool_result};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature, Volatility,
+};
+use std::hash::{Hash, Hasher};
+
+/// What a needle must line up with in the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MatchMode {
+    /// `has`: a whole term (or sequence of terms).
+    Term,
+    /// `hasprefix`: the start of a term.
+    TermPrefix,
+    /// `hassuffix`: the end of a term.
+    TermSuffix,
+    /// `contains`: anywhere.
+    Substring,
+    /// `startswith`
+    Prefix,
+    /// `endswith`
+    Suffix,
+    /// `==` on text (used by `in~` style list matching when needed).
+    Equals,
+}
+
+fn is_term_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// Precompiled needles for one operator application (`has`, `has_any`, `contains`, ...).
+#[derive(Clone, Debug)]
+pub struct Matcher {
+    mode: MatchMode,
+    case_sensitive: bool,
+    needles: Vec<String>,
+    /// Needle bytes compared to the text, lowercased for case-insensitive matching.
+    folded: Vec<Vec<u8>>,
+    automaton: Option<AhoCorasick>,
+    /// Whether a needle has non-ASCII letters (then case folding needs full Unicode lowering).
+    unicode_fold: bool,
+    /// `has_all`: every needle must match.
+    all: bool,
+}
+
+impl Matcher {
+    pub fn new(mode: MatchMode, case_sensitive: bool, needles: Vec<String>, all: bool) -> Result<Matcher> {
+        let unicode_fold = !case_sensitive && needles.iter().any(|n| !n.is_ascii());
+        let folded: Vec<Vec<u8>> = needles
+            .iter()
+            .map(|n| {
+                if case_sensitive {
+                    n.as_bytes().to_vec()
+                } else {
+                    n.to_lowercase().into_bytes()
+                }
+            })
+            .collect();
+        let needs_search = matches!(
+            mode,
+            MatchMode::Term | MatchMode::TermPrefix | MatchMode::TermSuffix | MatchMode::Substring
+        );
+        let automaton = if needs_search && !folded.iter().any(Vec::is_empty) {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(!case_sensitive)
+                    .match_kind(MatchKind::Standard)
+                    .build(&folded)
+                    .map_err(|e| {
+                        datafusion::error::DataFusionError::Execution(format!("building string matcher: {e}"))
+                    })?,
+            )
+        } else {
+            None
+        };
+        Ok(Matcher {
+            mode,
+            case_sensitive,
+            needles,
+            folded,
+            automaton,
+            unicode_fold,
+            all,
+        })
+    }
+
+    pub fn needles(&self) -> &[String] {
+        &self.needles
+    }
+
+    /// Whether `needle_idx` occurring at `start..end` of `text` satisfies the mode's boundaries.
+    fn boundaries_ok(&self, text: &[u8], idx: usize, start: usize, end: usize) -> bool {
+        let n = &self.folded[idx];
+        let left = || start == 0 || !is_term_char(text[start - 1]) || !is_term_char(n[0]);
+        let right = || end == text.len() || !is_term_char(text[end]) || !is_term_char(n[n.len() - 1]);
+        match self.mode {
+            MatchMode::Term => left() && right(),
+            MatchMode::TermPrefix => left(),
+            MatchMode::TermSuffix => right(),
+            _ => true,
+        }
+    }
+
+    /// Evaluates the predicate on one text value.
+    pub fn matches(&self, text: &str) -> bool {
+        if self.unicode_fold {
+            let lowered = text.to_lowercase();
+            return self.matches_folded(lowered.as_bytes());
+        }
+        self.matches_folded(text.as_bytes())
+    }
+
+    fn matches_folded(&self, text: &[u8]) -> bool {
+        let eq = |a: &[u8], b: &[u8]| {
+            if self.case_sensitive || self.unicode_fold {
+                a == b
+            } else {
+                a.eq_ignore_ascii_case(b)
+            }
+        };
+        match self.mode {
+            MatchMode::Prefix | MatchMode::Suffix | MatchMode::Equals => {
+                let one = |n: &Vec<u8>| match self.mode {
+                    MatchMode::Prefix => text.len() >= n.len() && eq(&text[..n.len()], n),
+                    MatchMode::Suffix => text.len() >= n.len() && eq(&text[text.len() - n.len()..], n),
+                    _ => text.len() == n.len() && eq(text, n),
+                };
+                if self.all {
+                    self.folded.iter().all(one)
+                } else {
+                    self.folded.iter().any(one)
+                }
+            }
+            _ => {
+                let Some(ac) = &self.automaton else {
+                    // An empty needle matches every text.
+                    return true;
+                };
+                if !self.all {
+                    return ac
+                        .find_overlapping_iter(text)
+                        .any(|m| self.boundaries_ok(text, m.pattern().as_usize(), m.start(), m.end()));
+                }
+                let mut seen = vec![false; self.folded.len()];
+                let mut left = self.folded.len();
+                for m in ac.find_overlapping_iter(text) {
+                    let i = m.pattern().as_usize();
+                    if !seen[i] && self.boundaries_ok(text, i, m.start(), m.end()) {
+                        seen[i] = true;
+                        left -= 1;
+                        if left == 0 {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+        }
+    }
+}
+
+/// A string predicate whose needles are fixed at plan time: `x has "a"`, `x has_any ("a", "b")`.
+#[derive(Debug)]
+pub struct StringPredicate {
+    name: String,
+    matcher: Matcher,
+    signature: Signature,
+}
+
+impl StringPredicate {
+    pub fn new(name: &str, matcher: Matcher) -> StringPredicate {
+        let signature = Signature::one_of(
+            vec![
+                TypeSignature::Exact(vec![DataType::Utf8]),
+                TypeSignature::Exact(vec![DataType::Utf8View]),
+                TypeSignature::Exact(vec![DataType::LargeUtf8]),
+            ],
+            Volatility::Immutable,
+        );
+        StringPredicate {
+            name: name.to_string(),
+            matcher,
+            signature,
+        }
+    }
+}
+
+impl PartialEq for StringPredicate {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.matcher.mode == other.matcher.mode
+            && self.matcher.case_sensitive == other.matcher.case_sensitive
+            && self.matcher.all == other.matcher.all
+            && self.matcher.needles == other.matcher.needles
+    }
+}
+
+impl Eq for StringPredicate {}
+
+impl Hash for StringPredicate {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.matcher.mode.hash(state);
+        self.matcher.case_sensitive.hash(state);
+        self.matcher.needles.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for StringPredicate {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let Some(arg) = args.args.first() else {
+            return exec_err!("{} needs one argument", self.name);
+        };
+        match arg {
+            ColumnarValue::Scalar(s) => {
+                let v = super::array_util::scalar_str(s);
+                Ok(ColumnarValue::Scalar(ScalarValue::Boolean(
+                    v.map(|t| self.matcher.matches(t)),
+                )))
+            }
+            ColumnarValue::Array(a) => {
+                let texts = StrArray::try_new(a)?;
+                Ok(ColumnarValue::Array(bool_result(texts.len(), |i| {
+                    texts.value(i).map(|t| self.matcher.matches(t))
+                })))
+            }
+        }
+    }
+}
+
+/// A string predicate whose needle is an expression (`a has b` with `b` a column).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct StringPredicateDyn {
+    name: String,
+    mode: MatchMode,
+    case_sensitive: bool,
+    signature: Signature,
+}
+
+impl StringPredicateDyn {
+    pub fn new(name: &str, mode: MatchMode, case_sensitive: bool) -> Self {
+        let s = [DataType::Utf8, DataType::Utf8View, DataType::LargeUtf8];
+        let sigs = s
+            .iter()
+            .flat_map(|a| s.iter().map(move |b| TypeSignature::Exact(vec![a.clone(), b.clone()])))
+            .collect();
+        StringPredicateDyn {
+            name: name.to_string(),
+            mode,
+            case_sensitive,
+            signature: Signature::one_of(sigs, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for StringPredicateDyn {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let (texts, needles) = (StrArray::try_new(&arrays[0])?, StrArray::try_new(&arrays[1])?);
+        let result = bool_result(n, |i| {
+            let (t, nd) = (texts.value(i)?, needles.value(i)?);
+            Matcher::new(self.mode, self.case_sensitive, vec![nd.to_string()], false)
+                .ok()
+                .map(|m| m.matches(t))
+        });
+        Ok(ColumnarValue::Array(result))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has(text: &str, needle: &str) -> bool {
+        Matcher::new(MatchMode::Term, false, vec![needle.into()], false)
+            .unwrap()
+            .matches(text)
+    }
+
+    #[test]
+    fn has_matches_whole_terms_only() {
+        assert!(has("C:\\Program Files\\AnyDesk\\AnyDesk.exe", "anydesk.exe"));
+        assert!(has("North America", "america"));
+        assert!(!has("North America", "amer"), "a partial term is not a match");
+        assert!(
+            has("teamviewer_service.exe", "teamviewer"),
+            "`_` is not alphanumeric, so it separates terms"
+        );
+        assert!(has("run tv now", "tv"), "short terms match as terms too");
+        assert!(!has("tvnserver.exe", "tv"));
+        assert!(
+            has("x:5938,y", ":5938,"),
+            "punctuation at the needle's ends needs no boundary"
+        );
+    }
+
+    #[test]
+    fn prefix_suffix_and_substring_modes() {
+        let m = |mode, cs, n: &str, t: &str| Matcher::new(mode, cs, vec![n.into()], false).unwrap().matches(t);
+        assert!(m(MatchMode::TermPrefix, false, "any", "run AnyDesk.exe"));
+        assert!(!m(MatchMode::TermPrefix, false, "desk", "run AnyDesk.exe"));
+        assert!(m(MatchMode::TermSuffix, false, "desk", "run AnyDesk.exe"));
+        assert!(m(MatchMode::Substring, false, "NYDE", "anydesk"));
+        assert!(!m(MatchMode::Substring, true, "NYDE", "anydesk"));
+        assert!(m(MatchMode::Prefix, false, "C:\\", "c:\\windows"));
+        assert!(m(MatchMode::Suffix, false, ".EXE", "a.exe"));
+        assert!(m(MatchMode::Substring, false, "ÉTÉ", "un été"), "Unicode case folding");
+    }
+
+    #[test]
+    fn has_any_and_has_all() {
+        let any = Matcher::new(MatchMode::Term, false, vec!["rustdesk".into(), "anydesk".into()], false).unwrap();
+        assert!(any.matches("start AnyDesk --silent"));
+        assert!(!any.matches("anydesktop"));
+        let all = Matcher::new(MatchMode::Term, false, vec!["code".into(), "tunnel".into()], true).unwrap();
+        assert!(all.matches("code.exe tunnel --accept-server-license-terms"));
+        assert!(!all.matches("code.exe serve-web"));
+    }
+}

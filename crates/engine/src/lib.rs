@@ -1,0 +1,181 @@
+//! KQL engine: compiles parsed KQL to Apache DataFusion plans with Kusto's semantics, runs them
+//! over registered tables, and renders results the way Kusto does.
+
+pub mod format;
+pub mod functions;
+pub mod load;
+pub mod plan;
+pub mod types;
+pub mod value;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::TryStreamExt;
+use kql::Diagnostic;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use types::KqlType;
+
+/// Why a query did not run.
+#[derive(Debug)]
+pub enum QueryError {
+    /// The text is not valid KQL (every syntax error found).
+    Syntax(Vec<Diagnostic>),
+    /// Valid KQL that cannot be planned: an unknown name, a type error, an unsupported feature.
+    Plan(Diagnostic),
+    /// A failure while running (reading input, memory limit, ...).
+    Execution(String),
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::Syntax(d) => write!(f, "syntax error: {}", d.first().map_or("", |d| d.message.as_str())),
+            QueryError::Plan(d) => f.write_str(&d.message),
+            QueryError::Execution(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+/// How queries run.
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    /// The query's `now` in nanoseconds since the epoch; the wall clock when `None`.
+    pub now: Option<i64>,
+    /// Implicit time range: only rows newer than `now - lookback` (nanoseconds) by the table's
+    /// `Timestamp` / `TimeGenerated` column, like Sentinel's query period.
+    pub lookback: Option<i64>,
+    /// Memory limit in bytes for query execution (operators spill to disk where they can).
+    pub memory_limit: Option<usize>,
+    /// Parallelism; the number of cores when `None`.
+    pub target_partitions: Option<usize>,
+}
+
+/// Tables plus a DataFusion session: plans and runs KQL.
+pub struct Engine {
+    ctx: SessionContext,
+    tables: HashMap<String, Arc<dyn TableProvider>>,
+    now: i64,
+    lookback: Option<i64>,
+}
+
+fn wall_clock_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+impl Engine {
+    pub fn new(options: EngineOptions) -> Result<Engine, QueryError> {
+        let mut config = SessionConfig::new().with_information_schema(false);
+        if let Some(n) = options.target_partitions {
+            config = config.with_target_partitions(n.max(1));
+        }
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = options.memory_limit {
+            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        }
+        let runtime = runtime.build_arc().map_err(|e| QueryError::Execution(e.to_string()))?;
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        Ok(Engine {
+            ctx,
+            tables: HashMap::new(),
+            now: options.now.unwrap_or_else(wall_clock_nanos),
+            lookback: options.lookback,
+        })
+    }
+
+    /// The `now` every `ago()` / `now()` of a query sees.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    pub fn set_now(&mut self, now: i64) {
+        self.now = now;
+    }
+
+    pub fn session(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Makes a table available to queries under `name`.
+    pub fn register_table(&mut self, name: &str, table: Arc<dyn TableProvider>) {
+        self.tables.insert(name.to_string(), table);
+    }
+
+    /// Registers in-memory batches as a table.
+    pub fn register_batches(
+        &mut self,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<(), QueryError> {
+        let t = MemTable::try_new(schema, vec![batches]).map_err(|e| QueryError::Execution(e.to_string()))?;
+        self.register_table(name, Arc::new(t));
+        Ok(())
+    }
+
+    pub fn table_names(&self) -> Vec<String> {
+        let mut n: Vec<String> = self.tables.keys().cloned().collect();
+        n.sort();
+        n
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Arc<dyn TableProvider>> {
+        self.tables.get(name)
+    }
+
+    /// Parses and plans a query without running it.
+    pub fn plan(&self, text: &str) -> Result<LogicalPlan, QueryError> {
+        let parsed = kql::parse(text);
+        if !parsed.is_ok() {
+            return Err(QueryError::Syntax(parsed.diagnostics));
+        }
+        self.plan_query(&parsed.query)
+    }
+
+    /// Plans an already parsed query.
+    pub fn plan_query(&self, query: &kql::Query) -> Result<LogicalPlan, QueryError> {
+        let cx = plan::PlanContext {
+            tables: &self.tables,
+            now: self.now,
+            lookback: self.lookback,
+        };
+        let mut planner = plan::Planner::new(cx);
+        planner.plan_query(query).map_err(QueryError::Plan)
+    }
+
+    /// Runs a plan, streaming its batches.
+    pub async fn execute(&self, plan: LogicalPlan) -> Result<SendableRecordBatchStream, QueryError> {
+        let df = self
+            .ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| QueryError::Execution(e.strip_backtrace()))?;
+        df.execute_stream()
+            .await
+            .map_err(|e| QueryError::Execution(e.strip_backtrace()))
+    }
+
+    /// Parses, plans and runs a query, collecting every batch.
+    pub async fn query(&self, text: &str) -> Result<(SchemaRef, Vec<RecordBatch>), QueryError> {
+        let plan = self.plan(text)?;
+        let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
+        let stream = self.execute(plan).await?;
+        let batches: Vec<RecordBatch> = stream
+            .try_collect()
+            .await
+            .map_err(|e| QueryError::Execution(e.strip_backtrace()))?;
+        Ok((schema, batches))
+    }
+}

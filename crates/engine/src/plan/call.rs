@@ -1,0 +1,1022 @@
+//! Function calls: KQL's built-in scalar and aggregate functions lowered to DataFusion
+//! expressions or our UDFs; user `let` functions expanded in place; anything else rejected by name.
+
+use super::expr::{constant_value, json, udf};
+use super::{Binding, PResult, Planner, df_err, err};
+use crate::functions::aggregate::{Collect, CollectUdaf};
+use crate::functions::dynamic::{JsonOp, PathStep};
+use crate::functions::regex::{RegexFn, RegexOp};
+use crate::functions::scalar::{KqlFn, Part, ScalarOp};
+use crate::types::KqlType;
+use crate::value::datetime_scalar;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchemaRef, ScalarValue};
+use datafusion::functions::expr_fn as f;
+use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::logical_expr::{AggregateUDF, Expr, LogicalPlanBuilder, SortExpr, cast, lit, when};
+use datafusion::prelude::ident;
+use kql::{Arg, Ident, Span};
+use std::ops::Not;
+use std::sync::Arc;
+
+/// Built-in function names this engine runs (for "did you mean").
+pub const FUNCTION_NAMES: &[&str] = &[
+    "abs",
+    "ago",
+    "array_length",
+    "avg",
+    "avgif",
+    "bag_pack",
+    "bin",
+    "case",
+    "ceiling",
+    "coalesce",
+    "column_ifexists",
+    "columnifexists",
+    "count",
+    "countif",
+    "datetime_add",
+    "datetime_diff",
+    "dayofmonth",
+    "dayofweek",
+    "dcount",
+    "dcountif",
+    "endofday",
+    "endofmonth",
+    "endofweek",
+    "endofyear",
+    "exp",
+    "extract",
+    "floor",
+    "getmonth",
+    "getyear",
+    "hourofday",
+    "iif",
+    "iff",
+    "isempty",
+    "isnotempty",
+    "isnotnull",
+    "isnull",
+    "log",
+    "log10",
+    "make_bag",
+    "make_list",
+    "make_list_if",
+    "make_set",
+    "make_set_if",
+    "makelist",
+    "makeset",
+    "max",
+    "max_of",
+    "maxif",
+    "min",
+    "min_of",
+    "minif",
+    "monthofyear",
+    "not",
+    "now",
+    "pack",
+    "pack_array",
+    "parse_json",
+    "parsejson",
+    "pow",
+    "replace",
+    "replace_regex",
+    "replace_string",
+    "round",
+    "set_has_element",
+    "split",
+    "sqrt",
+    "startofday",
+    "startofmonth",
+    "startofweek",
+    "startofyear",
+    "stdev",
+    "strcat",
+    "strcat_delim",
+    "strlen",
+    "substring",
+    "sum",
+    "sumif",
+    "take_any",
+    "any",
+    "tobool",
+    "todatetime",
+    "todouble",
+    "todynamic",
+    "toint",
+    "tolong",
+    "tolower",
+    "toreal",
+    "toscalar",
+    "tostring",
+    "totimespan",
+    "toupper",
+    "trim",
+    "trim_end",
+    "trim_start",
+    "variance",
+    "arg_max",
+    "arg_min",
+    "isascii",
+    "indexof",
+    "extract_all",
+];
+
+/// Aggregate function names (valid only in `summarize` and friends).
+pub const AGGREGATE_NAMES: &[&str] = &[
+    "count",
+    "countif",
+    "dcount",
+    "dcountif",
+    "sum",
+    "sumif",
+    "avg",
+    "avgif",
+    "min",
+    "max",
+    "minif",
+    "maxif",
+    "make_set",
+    "make_list",
+    "make_bag",
+    "makeset",
+    "makelist",
+    "make_set_if",
+    "make_list_if",
+    "arg_max",
+    "arg_min",
+    "any",
+    "take_any",
+    "stdev",
+    "variance",
+];
+
+pub fn scalar_fn(name: &str, op: ScalarOp, args: Vec<Expr>) -> Expr {
+    udf(KqlFn::new(name, op)).call(args)
+}
+
+fn regex_fn(name: &str, op: RegexOp, pattern: &str, args: Vec<Expr>, span: Span) -> PResult<Expr> {
+    let f = RegexFn::new(name, op, pattern).map_err(|m| err(span, m))?;
+    Ok(udf(f).call(args))
+}
+
+/// `text matches regex pattern` with a constant pattern.
+pub fn regex_match(text: Expr, pattern: Expr, span: Span) -> PResult<Expr> {
+    match constant_value(&pattern) {
+        Some(ScalarValue::Utf8(Some(p))) => regex_fn("matches regex", RegexOp::IsMatch, &p, vec![text], span),
+        _ => Err(err(span, "`matches regex` needs a constant pattern")),
+    }
+}
+
+/// One lowered argument with its type and place.
+struct A {
+    e: Expr,
+    t: KqlType,
+    span: Span,
+}
+
+impl Planner<'_> {
+    fn lower_args(&mut self, args: &[Arg], schema: &DFSchemaRef) -> PResult<Vec<A>> {
+        args.iter()
+            .map(|a| {
+                let (x, span) = match a {
+                    Arg::Positional(x) => (x, x.span()),
+                    Arg::Named(n, _) => {
+                        return Err(err(
+                            n.span,
+                            format!("named argument `{}` is not supported here", n.name),
+                        ));
+                    }
+                };
+                let e = self.scalar(x, schema)?;
+                let t = self.type_of(&e, schema, span)?;
+                Ok(A { e, t, span })
+            })
+            .collect()
+    }
+
+    /// A string argument (other types via `tostring`).
+    fn text(&self, a: A) -> Expr {
+        match a.t {
+            KqlType::String | KqlType::Guid => a.e,
+            KqlType::Dynamic => self.coerce(a.e, KqlType::Dynamic, KqlType::String),
+            _ => scalar_fn("tostring", ScalarOp::ToString, vec![a.e]),
+        }
+    }
+
+    /// A constant string argument (a part name, a pattern).
+    fn const_text(a: &A, what: &str) -> PResult<String> {
+        match constant_value(&a.e) {
+            Some(ScalarValue::Utf8(Some(s))) => Ok(s),
+            _ => Err(err(a.span, format!("{what} must be a constant string"))),
+        }
+    }
+
+    fn arity(name: &Ident, args: &[A], min: usize, max: usize) -> PResult<()> {
+        if args.len() < min || args.len() > max {
+            let want = if min == max {
+                format!("{min}")
+            } else {
+                format!("{min} to {max}")
+            };
+            return Err(err(
+                name.span,
+                format!("{}() takes {want} arguments, {} given", name.name, args.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A scalar function call.
+    pub fn call(&mut self, name: &Ident, args: &[Arg], span: Span, schema: &DFSchemaRef) -> PResult<Expr> {
+        if let Some(Binding::Function(func)) = self.lookup(&name.name).cloned() {
+            return self.with_function_scope(&func, args, span, schema, |p| match func.body.last() {
+                Some(kql::Statement::Expr(body)) => p.scalar(body, schema),
+                _ => Err(err(func.span, "the function body has no result expression")),
+            });
+        }
+        let n = name.name.as_str();
+        if AGGREGATE_NAMES.contains(&n) {
+            return Err(err(span, format!("`{n}()` is an aggregation: use it in summarize")));
+        }
+        // Functions whose arguments are not ordinary values.
+        match n {
+            "toscalar" => return self.toscalar(args, span),
+            "column_ifexists" | "columnifexists" => {
+                let [
+                    Arg::Positional(kql::Expr::Literal(kql::Literal::String { value, .. }, _)),
+                    Arg::Positional(default),
+                ] = args
+                else {
+                    return Err(err(
+                        span,
+                        format!("{n}() takes a column name (string literal) and a default value"),
+                    ));
+                };
+                if schema.field_with_unqualified_name(value).is_ok() {
+                    return Ok(ident(value));
+                }
+                return self.scalar(default, schema);
+            }
+            "materialize" | "table" | "view" => return Err(err(span, format!("{n}() gives a table, not a value"))),
+            _ => {}
+        }
+        let a = self.lower_args(args, schema)?;
+        let now = self.now();
+        let one = |a: Vec<A>| {
+            a.into_iter()
+                .next()
+                .map(|x| x.e)
+                .unwrap_or_else(|| lit(ScalarValue::Null))
+        };
+        let e = match n {
+            "ago" => {
+                Self::arity(name, &a, 1, 1)?;
+                match constant_value(&a[0].e) {
+                    Some(ScalarValue::DurationNanosecond(Some(d))) => lit(datetime_scalar(Some(now - d))),
+                    _ if a[0].t == KqlType::Timespan => binary(
+                        lit(datetime_scalar(Some(now))),
+                        datafusion::logical_expr::Operator::Minus,
+                        one(a),
+                    ),
+                    _ => return Err(err(a[0].span, "ago() takes a timespan")),
+                }
+            }
+            "now" => {
+                Self::arity(name, &a, 0, 1)?;
+                match a.first().map(|x| constant_value(&x.e)) {
+                    None => lit(datetime_scalar(Some(now))),
+                    Some(Some(ScalarValue::DurationNanosecond(Some(d)))) => lit(datetime_scalar(Some(now + d))),
+                    _ => return Err(err(span, "now() takes a constant timespan offset")),
+                }
+            }
+            "tostring" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = a.into_iter().next().expect("arity checked");
+                self.text(x)
+            }
+            "tolong" | "toint" | "todouble" | "toreal" | "tobool" | "todatetime" | "totimespan" | "toguid" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = a.into_iter().next().expect("arity checked");
+                self.convert(n, x)?
+            }
+            "parse_json" | "parsejson" | "todynamic" | "toobject" | "toarray" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = a.into_iter().next().expect("arity checked");
+                match x.t {
+                    KqlType::Dynamic => x.e,
+                    KqlType::String => json("parse_json", JsonOp::Parse, vec![x.e]),
+                    _ => json("pack_array", JsonOp::PackArray, vec![x.e])
+                        .pipe(|e| json("get", JsonOp::Get(vec![PathStep::Index(0)]), vec![e])),
+                }
+            }
+            "isempty" | "isnotempty" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = a.into_iter().next().expect("arity checked");
+                let empty = match x.t {
+                    KqlType::String | KqlType::Guid => x.e.clone().is_null().or(x.e.eq(lit(""))),
+                    KqlType::Dynamic => {
+                        let s = self.coerce(x.e.clone(), KqlType::Dynamic, KqlType::String);
+                        x.e.is_null().or(s.eq(lit("")))
+                    }
+                    _ => x.e.is_null(),
+                };
+                if n == "isempty" { empty } else { empty.not() }
+            }
+            "isnull" => one(a).is_null(),
+            "isnotnull" => one(a).is_not_null(),
+            "not" => {
+                Self::arity(name, &a, 1, 1)?;
+                one(a).not()
+            }
+            "iff" | "iif" => {
+                Self::arity(name, &a, 3, 3)?;
+                let mut it = a.into_iter();
+                let (c, t, e) = (it.next().expect("3"), it.next().expect("3"), it.next().expect("3"));
+                let (t2, e2) = (self.coerce(t.e, t.t, e.t), self.coerce(e.e, e.t, t.t));
+                when(c.e, t2).otherwise(e2).map_err(|x| df_err(span, x))?
+            }
+            "case" => {
+                if a.len() < 3 || a.len() % 2 == 0 {
+                    return Err(err(span, "case() takes condition/value pairs and a final else value"));
+                }
+                let mut it = a.into_iter();
+                let mut pairs = Vec::new();
+                let mut else_v = None;
+                while let Some(c) = it.next() {
+                    match it.next() {
+                        Some(v) => pairs.push((c.e, v.e)),
+                        None => else_v = Some(c.e),
+                    }
+                }
+                let mut b = when(pairs[0].0.clone(), pairs[0].1.clone());
+                for (c, v) in pairs.into_iter().skip(1) {
+                    b = b.when(c, v);
+                }
+                b.otherwise(else_v.unwrap_or_else(|| lit(ScalarValue::Null)))
+                    .map_err(|x| df_err(span, x))?
+            }
+            "coalesce" => f::coalesce(a.into_iter().map(|x| x.e).collect()),
+            "strcat" => {
+                if a.is_empty() {
+                    return Err(err(span, "strcat() needs at least one argument"));
+                }
+                let parts: Vec<Expr> = a.into_iter().map(|x| self.text(x)).collect();
+                f::concat(parts)
+            }
+            "strcat_delim" => {
+                if a.len() < 2 {
+                    return Err(err(span, "strcat_delim() takes a delimiter and values"));
+                }
+                let mut it = a.into_iter();
+                let d = self.text(it.next().expect("len checked"));
+                f::concat_ws(d, it.map(|x| self.text(x)).collect())
+            }
+            "strlen" => f::character_length(
+                self.text(
+                    a.into_iter()
+                        .next()
+                        .ok_or_else(|| err(span, "strlen() takes a string"))?,
+                ),
+            ),
+            "tolower" => f::lower(
+                self.text(
+                    a.into_iter()
+                        .next()
+                        .ok_or_else(|| err(span, "tolower() takes a string"))?,
+                ),
+            ),
+            "toupper" => f::upper(
+                self.text(
+                    a.into_iter()
+                        .next()
+                        .ok_or_else(|| err(span, "toupper() takes a string"))?,
+                ),
+            ),
+            "substring" => {
+                Self::arity(name, &a, 2, 3)?;
+                let mut it = a.into_iter();
+                let s = self.text(it.next().expect("arity"));
+                let start = binary(
+                    cast(it.next().expect("arity").e, DataType::Int64),
+                    datafusion::logical_expr::Operator::Plus,
+                    lit(1i64),
+                );
+                match it.next() {
+                    Some(len) => f::substring(s, start, cast(len.e, DataType::Int64)),
+                    None => f::substr(s, start),
+                }
+            }
+            "indexof" => {
+                Self::arity(name, &a, 2, 2)?;
+                let mut it = a.into_iter();
+                let (s, needle) = (self.text(it.next().expect("2")), self.text(it.next().expect("2")));
+                // strpos is 1-based and 0 when absent; Kusto's indexof is 0-based and -1 when absent.
+                binary(
+                    cast(f::strpos(s, needle), DataType::Int64),
+                    datafusion::logical_expr::Operator::Minus,
+                    lit(1i64),
+                )
+            }
+            "replace_string" | "replace_regex" | "replace" => {
+                Self::arity(name, &a, 3, 3)?;
+                let mut it = a.into_iter();
+                let (x, y, z) = (it.next().expect("3"), it.next().expect("3"), it.next().expect("3"));
+                match n {
+                    "replace_string" => f::replace(self.text(x), self.text(y), self.text(z)),
+                    // replace_regex(text, regex, rewrite); the obsolete replace(regex, rewrite, text).
+                    "replace_regex" => {
+                        let pat = Self::const_text(&y, "the regular expression")?;
+                        let rw = Self::const_text(&z, "the rewrite pattern")?;
+                        regex_fn(n, RegexOp::Replace(rw), &pat, vec![self.text(x)], span)?
+                    }
+                    _ => {
+                        let pat = Self::const_text(&x, "the regular expression")?;
+                        let rw = Self::const_text(&y, "the rewrite pattern")?;
+                        regex_fn(n, RegexOp::Replace(rw), &pat, vec![self.text(z)], span)?
+                    }
+                }
+            }
+            "extract" => {
+                Self::arity(name, &a, 3, 4)?;
+                let pat = Self::const_text(&a[0], "the regular expression")?;
+                let group = match constant_value(&a[1].e) {
+                    Some(ScalarValue::Int64(Some(g))) if g >= 0 => g as usize,
+                    _ => {
+                        return Err(err(
+                            a[1].span,
+                            "the capture group must be a constant non-negative number",
+                        ));
+                    }
+                };
+                if a.len() == 4 {
+                    return Err(err(
+                        a[3].span,
+                        "extract() with a result type is not supported; convert the result instead (tolong(extract(...)))",
+                    ));
+                }
+                let text = self.text(a.into_iter().nth(2).expect("arity"));
+                regex_fn(n, RegexOp::Extract(group), &pat, vec![text], span)?
+            }
+            "extract_all" => {
+                Self::arity(name, &a, 2, 2)?;
+                let pat = Self::const_text(&a[0], "the regular expression")?;
+                let text = self.text(a.into_iter().nth(1).expect("arity"));
+                regex_fn(n, RegexOp::ExtractAll, &pat, vec![text], span)?
+            }
+            "trim" | "trim_start" | "trim_end" => {
+                Self::arity(name, &a, 2, 2)?;
+                let pat = Self::const_text(&a[0], "the regular expression")?;
+                let text = self.text(a.into_iter().nth(1).expect("arity"));
+                let op = match n {
+                    "trim" => RegexOp::Trim(true, true),
+                    "trim_start" => RegexOp::Trim(true, false),
+                    _ => RegexOp::Trim(false, true),
+                };
+                regex_fn(n, op, &pat, vec![text], span)?
+            }
+            "split" => {
+                Self::arity(name, &a, 2, 3)?;
+                let mut it = a.into_iter();
+                let (s, d) = (
+                    self.text(it.next().expect("arity")),
+                    self.text(it.next().expect("arity")),
+                );
+                let arr = json("split", JsonOp::Split, vec![s, d]);
+                match it.next() {
+                    None => arr,
+                    Some(i) => match constant_value(&i.e) {
+                        Some(ScalarValue::Int64(Some(k))) => {
+                            json("get", JsonOp::Get(vec![PathStep::Index(k)]), vec![arr])
+                        }
+                        _ => return Err(err(i.span, "split()'s index must be a constant")),
+                    },
+                }
+            }
+            "array_length" => {
+                Self::arity(name, &a, 1, 1)?;
+                json(n, JsonOp::ArrayLength, vec![one(a)])
+            }
+            "pack_array" => json(n, JsonOp::PackArray, a.into_iter().map(|x| x.e).collect()),
+            "pack" | "bag_pack" => json(n, JsonOp::BagPack, a.into_iter().map(|x| x.e).collect()),
+            "set_has_element" => {
+                Self::arity(name, &a, 2, 2)?;
+                json(n, JsonOp::SetHasElement, a.into_iter().map(|x| x.e).collect())
+            }
+            "bin" | "floor" if a.len() == 2 => {
+                let mut it = a.into_iter();
+                let (v, size) = (it.next().expect("2"), it.next().expect("2"));
+                let ok = match v.t {
+                    KqlType::Datetime | KqlType::Timespan => size.t == KqlType::Timespan,
+                    t if t.is_numeric() => size.t.is_numeric(),
+                    _ => false,
+                };
+                if !ok {
+                    return Err(err(
+                        span,
+                        format!(
+                            "{n}() rounds a number, datetime or timespan by a size of the same kind, not {} by {}",
+                            v.t, size.t
+                        ),
+                    ));
+                }
+                let v = if v.t == KqlType::Int {
+                    cast(v.e, DataType::Int64)
+                } else {
+                    v.e
+                };
+                scalar_fn(n, ScalarOp::Bin, vec![v, size.e])
+            }
+            "floor" | "ceiling" | "abs" | "sqrt" | "exp" | "log" | "log10" | "round" | "pow" => {
+                self.math(n, a, span)?
+            }
+            "min_of" | "max_of" => {
+                if a.len() < 2 {
+                    return Err(err(span, format!("{n}() takes two or more values")));
+                }
+                let xs = a.into_iter().map(|x| x.e).collect();
+                if n == "min_of" { f::least(xs) } else { f::greatest(xs) }
+            }
+            "startofday" | "startofweek" | "startofmonth" | "startofyear" | "endofday" | "endofweek" | "endofmonth"
+            | "endofyear" => {
+                Self::arity(name, &a, 1, 1)?;
+                if a[0].t != KqlType::Datetime {
+                    return Err(err(a[0].span, format!("{n}() takes a datetime")));
+                }
+                let part = match &n[n.len() - 3..] {
+                    "day" => Part::Day,
+                    "eek" => Part::Week,
+                    "nth" => Part::Month,
+                    _ => Part::Year,
+                };
+                let op = if n.starts_with("start") {
+                    ScalarOp::StartOf(part)
+                } else {
+                    ScalarOp::EndOf(part)
+                };
+                scalar_fn(n, op, vec![one(a)])
+            }
+            "dayofweek" => scalar_fn(n, ScalarOp::DayOfWeek, vec![one(a)]),
+            "hourofday" | "getyear" | "getmonth" | "monthofyear" | "dayofmonth" => {
+                let part = match n {
+                    "hourofday" => Part::Hour,
+                    "getyear" => Part::Year,
+                    "dayofmonth" => Part::Day,
+                    _ => Part::Month,
+                };
+                scalar_fn(n, ScalarOp::DatePart(part), vec![one(a)])
+            }
+            "datetime_diff" | "datetime_add" => {
+                Self::arity(name, &a, 3, 3)?;
+                let part_name = Self::const_text(&a[0], "the date part")?;
+                let part = Part::parse(&part_name)
+                    .ok_or_else(|| err(a[0].span, format!("unknown date part `{part_name}`")))?;
+                let mut it = a.into_iter().skip(1);
+                let (x, y) = (it.next().expect("3").e, it.next().expect("3").e);
+                let op = if n == "datetime_diff" {
+                    ScalarOp::DatetimeDiff(part)
+                } else {
+                    ScalarOp::DatetimeAdd(part)
+                };
+                scalar_fn(n, op, vec![x, y])
+            }
+            _ => {
+                let kql_names = crate::plan::call::KNOWN_UNSUPPORTED;
+                if kql_names.contains(&n) {
+                    return Err(err(name.span, format!("the function `{n}` is not supported yet")));
+                }
+                return Err(self.unknown_function(name, false));
+            }
+        };
+        Ok(e)
+    }
+
+    fn convert(&self, n: &str, x: A) -> PResult<Expr> {
+        let target = match n {
+            "tolong" => KqlType::Long,
+            "toint" => KqlType::Int,
+            "todouble" | "toreal" => KqlType::Real,
+            "tobool" => KqlType::Bool,
+            "todatetime" => KqlType::Datetime,
+            "totimespan" => KqlType::Timespan,
+            _ => KqlType::Guid,
+        };
+        if x.t == target {
+            return Ok(x.e);
+        }
+        Ok(match (x.t, target) {
+            (KqlType::Dynamic, _) => self.coerce(x.e, KqlType::Dynamic, target),
+            (KqlType::String | KqlType::Guid, KqlType::Long) => scalar_fn(n, ScalarOp::ParseLong, vec![x.e]),
+            (KqlType::String | KqlType::Guid, KqlType::Int) => scalar_fn(n, ScalarOp::ParseInt, vec![x.e]),
+            (KqlType::String | KqlType::Guid, KqlType::Real) => scalar_fn(n, ScalarOp::ParseReal, vec![x.e]),
+            (KqlType::String | KqlType::Guid, KqlType::Bool) => scalar_fn(n, ScalarOp::ParseBool, vec![x.e]),
+            (KqlType::String | KqlType::Guid, KqlType::Datetime) => scalar_fn(n, ScalarOp::ParseDatetime, vec![x.e]),
+            (KqlType::String | KqlType::Guid, KqlType::Timespan) => scalar_fn(n, ScalarOp::ParseTimespan, vec![x.e]),
+            (KqlType::String, KqlType::Guid) => f::lower(x.e),
+            (a, b) if a.is_numeric() && b.is_numeric() => {
+                cast(x.e, b.arrow().expect("numeric types have an Arrow type"))
+            }
+            (KqlType::Bool, b) if b.is_numeric() => cast(x.e, b.arrow().expect("numeric types have an Arrow type")),
+            (a, KqlType::Bool) if a.is_numeric() => x.e.not_eq(lit(0i64)),
+            (KqlType::Timespan, KqlType::Long) => binary(
+                cast(x.e, DataType::Int64),
+                datafusion::logical_expr::Operator::Divide,
+                lit(100i64),
+            ),
+            (KqlType::Datetime, KqlType::Long) => binary(
+                cast(x.e, DataType::Int64),
+                datafusion::logical_expr::Operator::Divide,
+                lit(100i64),
+            ),
+            (a, b) => return Err(err(x.span, format!("{n}() cannot convert {a} to {b}"))),
+        })
+    }
+
+    fn math(&self, n: &str, a: Vec<A>, span: Span) -> PResult<Expr> {
+        let mut it = a.into_iter();
+        let Some(x) = it.next() else {
+            return Err(err(span, format!("{n}() needs a number")));
+        };
+        if !x.t.is_numeric() {
+            return Err(err(x.span, format!("{n}() takes a number, not {}", x.t)));
+        }
+        let real = cast(x.e.clone(), DataType::Float64);
+        Ok(match n {
+            "abs" => f::abs(x.e),
+            "floor" => f::floor(real),
+            "ceiling" => f::ceil(real),
+            "sqrt" => f::sqrt(real),
+            "exp" => f::exp(real),
+            "log" => f::ln(real),
+            "log10" => f::log10(real),
+            "pow" => f::power(
+                real,
+                cast(
+                    it.next().ok_or_else(|| err(span, "pow() takes two numbers"))?.e,
+                    DataType::Float64,
+                ),
+            ),
+            _ => match it.next() {
+                Some(p) => f::round(vec![real, cast(p.e, DataType::Int64)]),
+                None => f::round(vec![real]),
+            },
+        })
+    }
+
+    fn toscalar(&mut self, args: &[Arg], span: Span) -> PResult<Expr> {
+        let [Arg::Positional(q)] = args else {
+            return Err(err(span, "toscalar() takes one tabular expression"));
+        };
+        let plan = self.tabular(q)?;
+        let first = plan.schema().field(0).name().clone();
+        let sub = LogicalPlanBuilder::from(plan)
+            .limit(0, Some(1))
+            .and_then(|b| b.project(vec![ident(first)]))
+            .and_then(|b| b.build())
+            .map_err(|e| df_err(span, e))?;
+        Ok(Expr::ScalarSubquery(datafusion::logical_expr::Subquery {
+            subquery: Arc::new(sub),
+            outer_ref_columns: vec![],
+            spans: Default::default(),
+        }))
+    }
+
+    /// An aggregation in `summarize`: the expression and Kusto's default column name.
+    pub fn aggregate(
+        &mut self,
+        e: &kql::Expr,
+        schema: &DFSchemaRef,
+        group_names: &[String],
+    ) -> PResult<Vec<(Expr, String)>> {
+        let kql::Expr::Call {
+            receiver: None,
+            name,
+            args,
+            span,
+        } = e
+        else {
+            // A scalar expression over aggregates, e.g. `summarize x = count() * 2`, is not supported.
+            return Err(err(
+                e.span(),
+                "summarize takes aggregation functions (count(), sum(x), make_set(x), ...)",
+            ));
+        };
+        let n = name.name.as_str();
+        let col_name = |x: &kql::Expr| match x {
+            kql::Expr::Name(i) => Some(i.name.clone()),
+            _ => None,
+        };
+        let first_name = args.first().and_then(|a| col_name(a.expr()));
+        let default = |prefix: &str| match &first_name {
+            Some(c) => format!("{prefix}_{c}"),
+            None => format!("{prefix}_"),
+        };
+        if matches!(n, "arg_max" | "arg_min") {
+            return self.arg_max(n == "arg_max", args, schema, group_names, *span);
+        }
+        if matches!(n, "any" | "take_any") && args.iter().any(|a| matches!(a.expr(), kql::Expr::Star(_))) {
+            let cols: Vec<String> = schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|c| !group_names.contains(c))
+                .collect();
+            return Ok(cols
+                .into_iter()
+                .map(|c| (agg::first_value(ident(&c), vec![]), c))
+                .collect());
+        }
+        let a = self.lower_args(args, schema)?;
+        let udaf = |u: CollectUdaf, x: Expr| Arc::new(AggregateUDF::new_from_impl(u)).call(vec![x]);
+        let max_of = |a: &[A], i: usize| -> PResult<usize> {
+            match a.get(i).map(|x| constant_value(&x.e)) {
+                None => Ok(1_048_576),
+                Some(Some(ScalarValue::Int64(Some(m)))) if m > 0 => Ok(m as usize),
+                _ => Err(err(*span, "the size limit must be a positive constant")),
+            }
+        };
+        let cond = |a: &A| -> PResult<Expr> {
+            if a.t != KqlType::Bool {
+                return Err(err(a.span, "the condition must be bool"));
+            }
+            Ok(a.e.clone())
+        };
+        let only_if = |c: Expr, x: Expr| when(c, x).end();
+        let (expr, name_) = match n {
+            "count" => {
+                if !a.is_empty() {
+                    return Err(err(
+                        *span,
+                        "count() takes no arguments (use countif(predicate) or dcount(column))",
+                    ));
+                }
+                (agg::count(lit(1i64)), "count_".to_string())
+            }
+            "countif" => {
+                Self::arity(name, &a, 1, 1)?;
+                let c = cond(&a[0])?;
+                (
+                    agg::count(only_if(c, lit(1i64)).map_err(|x| df_err(*span, x))?),
+                    "countif_".to_string(),
+                )
+            }
+            "dcount" => {
+                Self::arity(name, &a, 1, 2)?;
+                (agg::count_distinct(a[0].e.clone()), default("dcount"))
+            }
+            "dcountif" => {
+                Self::arity(name, &a, 2, 3)?;
+                let c = cond(&a[1])?;
+                (
+                    agg::count_distinct(only_if(c, a[0].e.clone()).map_err(|x| df_err(*span, x))?),
+                    default("dcountif"),
+                )
+            }
+            "sum" | "avg" | "min" | "max" | "stdev" | "variance" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = a[0].e.clone();
+                if matches!(n, "sum" | "avg" | "stdev" | "variance")
+                    && !(a[0].t.is_numeric() || (n == "sum" && a[0].t == KqlType::Timespan))
+                {
+                    return Err(err(a[0].span, format!("{n}() takes numbers, not {}", a[0].t)));
+                }
+                let e = match n {
+                    "sum" => agg::sum(x),
+                    "avg" => agg::avg(x),
+                    "min" => agg::min(x),
+                    "max" => agg::max(x),
+                    "stdev" => agg::stddev(x),
+                    _ => agg::var_sample(x),
+                };
+                (e, default(n))
+            }
+            "sumif" | "avgif" | "minif" | "maxif" => {
+                Self::arity(name, &a, 2, 2)?;
+                let c = cond(&a[1])?;
+                let x = only_if(c, a[0].e.clone()).map_err(|x| df_err(*span, x))?;
+                let e = match n {
+                    "sumif" => agg::sum(x),
+                    "avgif" => agg::avg(x),
+                    "minif" => agg::min(x),
+                    _ => agg::max(x),
+                };
+                (e, default(n))
+            }
+            "make_set" | "makeset" | "make_list" | "makelist" => {
+                Self::arity(name, &a, 1, 2)?;
+                let set = n.contains("set");
+                let m = max_of(&a, 1)?;
+                let u = CollectUdaf::new(n, if set { Collect::Set } else { Collect::List }, m);
+                (udaf(u, a[0].e.clone()), default(if set { "set" } else { "list" }))
+            }
+            "make_set_if" | "make_list_if" => {
+                Self::arity(name, &a, 2, 3)?;
+                let set = n.contains("set");
+                let c = cond(&a[1])?;
+                let m = max_of(&a, 2)?;
+                let u = CollectUdaf::new(n, if set { Collect::Set } else { Collect::List }, m);
+                (
+                    udaf(u, only_if(c, a[0].e.clone()).map_err(|x| df_err(*span, x))?),
+                    default(if set { "set" } else { "list" }),
+                )
+            }
+            "make_bag" => {
+                Self::arity(name, &a, 1, 2)?;
+                if a[0].t != KqlType::Dynamic {
+                    return Err(err(a[0].span, "make_bag() takes dynamic property bags"));
+                }
+                (
+                    udaf(CollectUdaf::new(n, Collect::Bag, max_of(&a, 1)?), a[0].e.clone()),
+                    default("bag"),
+                )
+            }
+            "any" | "take_any" => {
+                Self::arity(name, &a, 1, 1)?;
+                (
+                    agg::first_value(a[0].e.clone(), vec![]),
+                    first_name.clone().unwrap_or_else(|| format!("{n}_")),
+                )
+            }
+            _ => {
+                if KNOWN_UNSUPPORTED_AGGREGATES.contains(&n) {
+                    return Err(err(name.span, format!("the aggregation `{n}` is not supported yet")));
+                }
+                if FUNCTION_NAMES.contains(&n) || self.lookup(n).is_some() {
+                    return Err(err(name.span, format!("`{n}` is not an aggregation function")));
+                }
+                return Err(self.unknown_function(name, false));
+            }
+        };
+        Ok(vec![(expr, name_)])
+    }
+
+    /// `arg_max(by, col, ...)` / `arg_max(by, *)`: the row where `by` is largest, per group.
+    fn arg_max(
+        &mut self,
+        max: bool,
+        args: &[Arg],
+        schema: &DFSchemaRef,
+        group_names: &[String],
+        span: Span,
+    ) -> PResult<Vec<(Expr, String)>> {
+        let Some(Arg::Positional(by)) = args.first() else {
+            return Err(err(span, "arg_max/arg_min take an expression to maximize and columns"));
+        };
+        let by_e = self.scalar(by, schema)?;
+        let by_name = match by {
+            kql::Expr::Name(i) => i.name.clone(),
+            _ => format!("{}_", if max { "max" } else { "min" }),
+        };
+        let order = vec![SortExpr::new(by_e.clone(), !max, false)];
+        let mut out = vec![(
+            if max {
+                agg::max(by_e.clone())
+            } else {
+                agg::min(by_e.clone())
+            },
+            by_name.clone(),
+        )];
+        for a in &args[1..] {
+            match a.expr() {
+                kql::Expr::Star(_) => {
+                    for fld in schema.fields() {
+                        let c = fld.name();
+                        if c == &by_name || group_names.contains(c) || out.iter().any(|(_, n)| n == c) {
+                            continue;
+                        }
+                        out.push((agg::first_value(ident(c), order.clone()), c.clone()));
+                    }
+                }
+                kql::Expr::Name(i) => out.push((
+                    agg::first_value(self.scalar(a.expr(), schema)?, order.clone()),
+                    i.name.clone(),
+                )),
+                other => {
+                    let e = self.scalar(other, schema)?;
+                    let nm = self.next_column_name(&|_| false);
+                    out.push((agg::first_value(e, order.clone()), nm));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn binary(l: Expr, op: datafusion::logical_expr::Operator, r: Expr) -> Expr {
+    datafusion::logical_expr::binary_expr(l, op, r)
+}
+
+trait Pipe: Sized {
+    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
+        f(self)
+    }
+}
+impl Pipe for Expr {}
+
+/// Functions of Kusto's library that queries use but this engine does not run yet: named in the
+/// error so the user knows it is a gap, not a typo.
+pub const KNOWN_UNSUPPORTED: &[&str] = &[
+    "geo_info_from_ip_address",
+    "ipv4_is_private",
+    "ipv4_is_in_range",
+    "ipv4_is_match",
+    "parse_ipv4",
+    "parse_ipv4_mask",
+    "ipv6_is_match",
+    "parse_url",
+    "parse_urlquery",
+    "parse_xml",
+    "parse_path",
+    "parse_user_agent",
+    "parse_csv",
+    "base64_decode_tostring",
+    "base64_encode_tostring",
+    "base64_decode_toarray",
+    "hash_md5",
+    "hash_sha256",
+    "hash_sha1",
+    "hash",
+    "format_datetime",
+    "format_timespan",
+    "extractjson",
+    "extract_json",
+    "countof",
+    "reverse",
+    "array_concat",
+    "array_slice",
+    "array_index_of",
+    "array_sort_asc",
+    "array_sort_desc",
+    "bag_keys",
+    "bag_merge",
+    "bag_remove_keys",
+    "series_decompose_anomalies",
+    "series_stats",
+    "series_fit_line",
+    "range",
+    "ingestion_time",
+    "make_datetime",
+    "make_timespan",
+    "datetime_part",
+    "todecimal",
+    "unixtime_seconds_todatetime",
+    "unixtime_milliseconds_todatetime",
+    "gettype",
+    "isascii",
+    "isutf8",
+    "url_decode",
+    "url_encode",
+    "zip",
+    "strrep",
+    "string_size",
+    "translate",
+    "set_union",
+    "set_intersect",
+    "set_difference",
+    "current_cluster_endpoint",
+    "cursor_after",
+    "row_number",
+    "prev",
+    "next",
+    "rand",
+    "new_guid",
+    "toscalar_with_ttl",
+    "has_any_index",
+    "week_of_year",
+    "weekofyear",
+    "dayofyear",
+    "bitset_count_ones",
+    "binary_and",
+    "binary_or",
+    "binary_xor",
+    "exp2",
+    "exp10",
+    "log2",
+    "sign",
+    "isfinite",
+    "isnan",
+    "isinf",
+    "pi",
+];
+
+const KNOWN_UNSUPPORTED_AGGREGATES: &[&str] = &[
+    "percentile",
+    "percentiles",
+    "percentilew",
+    "percentiles_array",
+    "tdigest",
+    "hll",
+    "hll_merge",
+    "dcount_hll",
+    "binary_all_and",
+    "binary_all_or",
+    "make_set_with_nulls",
+    "make_list_with_nulls",
+    "buildschema",
+    "stdevp",
+    "variancep",
+    "count_distinct",
+    "count_distinctif",
+    "avg_if",
+];

@@ -1,0 +1,1158 @@
+//! Tabular operators: each KQL operator becomes DataFusion plan nodes with Kusto's column
+//! naming and ordering; operators without an exact translation are rejected by name.
+
+use super::call::{AGGREGATE_NAMES, scalar_fn};
+use super::expr::{constant_value, udf};
+use super::{Binding, PResult, Planner, df_err, err};
+use crate::functions::dynamic::JsonOp;
+use crate::functions::regex::{RegexFn, RegexOp};
+use crate::functions::scalar::ScalarOp;
+use crate::types::KqlType;
+use crate::value::{literal_scalar, null_of};
+use datafusion::arrow::array::{ArrayRef, DurationNanosecondArray, Int64Array, RecordBatch, TimestampNanosecondArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::{Column, DFSchemaRef, JoinType, ScalarValue, TableReference};
+use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr, cast, lit};
+use datafusion::prelude::ident;
+use kql::{Operator, OperatorKind as K, Span};
+use std::sync::Arc;
+
+fn names_of(plan: &LogicalPlan) -> Vec<String> {
+    plan.schema().fields().iter().map(|f| f.name().clone()).collect()
+}
+
+/// Whether `name` matches a column pattern with `*` wildcards.
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    go(pattern.as_bytes(), name.as_bytes())
+}
+
+fn build(b: datafusion::error::Result<LogicalPlanBuilder>, span: Span) -> PResult<LogicalPlan> {
+    b.and_then(|b| b.build()).map_err(|e| df_err(span, e))
+}
+
+fn project(plan: LogicalPlan, exprs: Vec<Expr>, span: Span) -> PResult<LogicalPlan> {
+    build(LogicalPlanBuilder::from(plan).project(exprs), span)
+}
+
+/// The column name Kusto gives an unnamed expression in extend / project / summarize by.
+fn implicit_name(e: &kql::Expr) -> Option<String> {
+    match e {
+        kql::Expr::Name(n) => Some(n.name.clone()),
+        kql::Expr::Member { expr, name, .. } => implicit_name(expr).map(|b| format!("{b}_{}", name.name)),
+        kql::Expr::Index { expr, index, .. } => match &**index {
+            kql::Expr::Literal(kql::Literal::String { value, .. }, _) => {
+                implicit_name(expr).map(|b| format!("{b}_{value}"))
+            }
+            _ => None,
+        },
+        kql::Expr::Paren(inner, _) => implicit_name(inner),
+        _ => None,
+    }
+}
+
+impl Planner<'_> {
+    fn name_for(&mut self, ne: &kql::NamedExpr, taken: &[String]) -> PResult<String> {
+        match ne.names.as_slice() {
+            [one] => Ok(one.name.clone()),
+            [] => Ok(match implicit_name(&ne.expr) {
+                Some(n) => n,
+                None => self.next_column_name(&|n| taken.iter().any(|t| t == n)),
+            }),
+            _ => Err(err(
+                ne.expr.span(),
+                "assigning several columns at once (`(a, b) = ...`) is not supported",
+            )),
+        }
+    }
+
+    pub fn operator(&mut self, plan: LogicalPlan, op: &Operator) -> PResult<LogicalPlan> {
+        self.column_counter = 0;
+        let span = op.span;
+        let schema = plan.schema().clone();
+        match &op.kind {
+            K::Where(e) => {
+                let p = self.predicate(e, &schema)?;
+                build(LogicalPlanBuilder::from(plan).filter(p), span)
+            }
+            K::Extend(items) => {
+                let mut plan = plan;
+                for ne in items {
+                    let s = plan.schema().clone();
+                    let names = names_of(&plan);
+                    let name = self.name_for(ne, &names)?;
+                    let e = self.scalar(&ne.expr, &s)?.alias(&name);
+                    let mut cols: Vec<Expr> = names
+                        .iter()
+                        .map(|n| if *n == name { e.clone() } else { ident(n) })
+                        .collect();
+                    if !names.contains(&name) {
+                        cols.push(e);
+                    }
+                    plan = project(plan, cols, span)?;
+                }
+                Ok(plan)
+            }
+            K::Project(items) => {
+                let mut out: Vec<Expr> = Vec::new();
+                let mut taken: Vec<String> = Vec::new();
+                for ne in items {
+                    if let kql::Expr::Pattern(p, _) | kql::Expr::Name(kql::Ident { name: p, .. }) = &ne.expr
+                        && ne.names.is_empty()
+                        && p.contains('*')
+                    {
+                        for n in names_of(&plan).into_iter().filter(|n| wildcard_match(p, n)) {
+                            out.push(ident(&n));
+                            taken.push(n);
+                        }
+                        continue;
+                    }
+                    let name = self.name_for(ne, &taken)?;
+                    if taken.contains(&name) {
+                        return Err(err(ne.expr.span(), format!("column `{name}` is projected twice")));
+                    }
+                    out.push(self.scalar(&ne.expr, &schema)?.alias(&name));
+                    taken.push(name);
+                }
+                project(plan, out, span)
+            }
+            K::ProjectAway(cols) | K::ProjectKeep(cols) => {
+                let names = names_of(&plan);
+                let mut hit = vec![false; names.len()];
+                for c in cols {
+                    let pattern = match c {
+                        kql::Expr::Name(n) => n.name.clone(),
+                        kql::Expr::Pattern(p, _) => p.clone(),
+                        other => return Err(err(other.span(), "expected a column name or pattern")),
+                    };
+                    let mut any = false;
+                    for (i, n) in names.iter().enumerate() {
+                        if wildcard_match(&pattern, n) {
+                            hit[i] = true;
+                            any = true;
+                        }
+                    }
+                    if !any && !pattern.contains('*') {
+                        return Err(self.unknown_column(&pattern, c.span(), &names));
+                    }
+                    let _ = any;
+                }
+                let keep = matches!(op.kind, K::ProjectKeep(_));
+                let out = names
+                    .iter()
+                    .zip(hit)
+                    .filter(|(_, h)| *h == keep)
+                    .map(|(n, _)| ident(n))
+                    .collect();
+                project(plan, out, span)
+            }
+            K::ProjectRename(pairs) => {
+                let names = names_of(&plan);
+                let mut renames = Vec::new();
+                for (new, old) in pairs {
+                    let kql::Expr::Name(o) = old else {
+                        return Err(err(old.span(), "project-rename renames a column: `new = old`"));
+                    };
+                    if !names.contains(&o.name) {
+                        return Err(self.unknown_column(&o.name, o.span, &names));
+                    }
+                    renames.push((o.name.clone(), new.name.clone()));
+                }
+                let out = names
+                    .iter()
+                    .map(|n| match renames.iter().find(|(o, _)| o == n) {
+                        Some((_, new)) => ident(n).alias(new),
+                        None => ident(n),
+                    })
+                    .collect();
+                project(plan, out, span)
+            }
+            K::ProjectReorder(items) => {
+                let names = names_of(&plan);
+                let mut first: Vec<String> = Vec::new();
+                for (c, dir) in items {
+                    let pattern = match c {
+                        kql::Expr::Name(n) => n.name.clone(),
+                        kql::Expr::Pattern(p, _) => p.clone(),
+                        other => return Err(err(other.span(), "expected a column name or pattern")),
+                    };
+                    let mut matched: Vec<String> = names
+                        .iter()
+                        .filter(|n| wildcard_match(&pattern, n) && !first.contains(n))
+                        .cloned()
+                        .collect();
+                    if matched.is_empty() && !pattern.contains('*') {
+                        return Err(self.unknown_column(&pattern, c.span(), &names));
+                    }
+                    match dir {
+                        Some(kql::SortDir::Asc) => matched.sort(),
+                        Some(kql::SortDir::Desc) => matched.sort_by(|a, b| b.cmp(a)),
+                        None => {}
+                    }
+                    first.extend(matched);
+                }
+                let rest = names.iter().filter(|n| !first.contains(n)).cloned();
+                let out = first.iter().cloned().chain(rest).map(|n| ident(&n)).collect();
+                project(plan, out, span)
+            }
+            K::Summarize { aggregates, by, .. } => self.summarize(plan, aggregates, by, span),
+            K::Sort { keys, .. } => {
+                let sorts = keys
+                    .iter()
+                    .map(|k| self.sort_key(k, &schema))
+                    .collect::<PResult<Vec<_>>>()?;
+                build(LogicalPlanBuilder::from(plan).sort(sorts), span)
+            }
+            K::Top { count, key } => {
+                let n = self.const_count(count)?;
+                let s = self.sort_key(key, &schema)?;
+                build(LogicalPlanBuilder::from(plan).sort_with_limit(vec![s], Some(n)), span)
+            }
+            K::Take(count) => {
+                let n = self.const_count(count)?;
+                build(LogicalPlanBuilder::from(plan).limit(0, Some(n)), span)
+            }
+            K::Distinct { columns, .. } => {
+                if matches!(columns.as_slice(), [kql::Expr::Star(_)]) {
+                    return build(LogicalPlanBuilder::from(plan).distinct(), span);
+                }
+                let mut out = Vec::new();
+                let mut taken = Vec::new();
+                for c in columns {
+                    let name = implicit_name(c)
+                        .unwrap_or_else(|| self.next_column_name(&|n| taken.iter().any(|t: &String| t == n)));
+                    out.push(self.scalar(c, &schema)?.alias(&name));
+                    taken.push(name);
+                }
+                build(
+                    LogicalPlanBuilder::from(plan).project(out).and_then(|b| b.distinct()),
+                    span,
+                )
+            }
+            K::Count { as_name } => {
+                let name = as_name.as_ref().map_or("Count".to_string(), |n| n.name.clone());
+                build(
+                    LogicalPlanBuilder::from(plan).aggregate(
+                        Vec::<Expr>::new(),
+                        vec![datafusion::functions_aggregate::expr_fn::count(lit(1i64)).alias(name)],
+                    ),
+                    span,
+                )
+            }
+            K::Join { params, right, on } => self.join(plan, params, right, on, span, false),
+            K::Lookup { params, right, on } => self.join(plan, params, right, on, span, true),
+            K::Union { params, tables } => self.union(Some(plan), params, tables, span),
+            K::MvExpand { params, items, limit } => self.mv_expand(plan, params, items, limit.as_ref(), span),
+            K::Parse {
+                kind,
+                params,
+                expr,
+                pattern,
+            } => self.parse_op(plan, *kind, params, expr, pattern, span),
+            K::As { name, .. } => {
+                self.bind(&name.name, Binding::Tabular(plan.clone()));
+                Ok(plan)
+            }
+            K::Invoke(call) => {
+                let kql::Expr::Call {
+                    receiver: None,
+                    name,
+                    args,
+                    span: cspan,
+                } = call
+                else {
+                    return Err(err(call.span(), "invoke takes a function call"));
+                };
+                let Some(Binding::Function(f)) = self.lookup(&name.name).cloned() else {
+                    return Err(self.unknown_function(name, true));
+                };
+                let Some(first) = f.params.first() else {
+                    return Err(err(*cspan, "the invoked function takes no table"));
+                };
+                let rest = kql::FunctionDef {
+                    params: f.params[1..].to_vec(),
+                    ..(*f).clone()
+                };
+                let first_name = first.name.name.clone();
+                self.scopes
+                    .push(std::collections::HashMap::from([(first_name, Binding::Tabular(plan))]));
+                let r = self.with_function_scope(
+                    &rest,
+                    args,
+                    *cspan,
+                    &Arc::new(datafusion::common::DFSchema::empty()),
+                    |p| match rest.body.last() {
+                        Some(kql::Statement::Expr(e)) => p.tabular(e),
+                        _ => Err(err(rest.span, "the function body has no result expression")),
+                    },
+                );
+                self.scopes.pop();
+                r
+            }
+            K::Serialize(items) => {
+                if items.is_empty() {
+                    Ok(plan)
+                } else {
+                    self.operator(
+                        plan,
+                        &Operator {
+                            kind: K::Extend(items.clone()),
+                            span,
+                        },
+                    )
+                }
+            }
+            K::Render { .. } => Ok(plan),
+            K::Getschema => {
+                let rows: Vec<Vec<Expr>> = plan
+                    .schema()
+                    .fields()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let t = KqlType::of_arrow(f.data_type()).map_or("unknown", KqlType::name);
+                        vec![
+                            lit(f.name().clone()),
+                            lit(i as i64),
+                            lit(format!("System.{}", dotnet_type(t))),
+                            lit(t),
+                        ]
+                    })
+                    .collect();
+                let b = LogicalPlanBuilder::values(rows).map_err(|e| df_err(span, e))?;
+                let names = ["ColumnName", "ColumnOrdinal", "DataType", "ColumnType"];
+                let exprs = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| ident(format!("column{}", i + 1)).alias(*n))
+                    .collect::<Vec<_>>();
+                build(b.project(exprs), span)
+            }
+            other => Err(self.unsupported(op, other)),
+        }
+    }
+
+    fn unsupported(&self, op: &Operator, _: &K) -> kql::Diagnostic {
+        err(op.span, format!("the `{}` operator is not supported yet", op.keyword()))
+    }
+
+    fn unknown_column(&self, name: &str, span: Span, names: &[String]) -> kql::Diagnostic {
+        let mut d = err(span, format!("unknown column `{name}`"));
+        if let Some(s) = kql::diag::closest(name, names.iter().map(String::as_str)) {
+            d = d.help(format!("did you mean `{s}`?"));
+        }
+        d
+    }
+
+    fn const_count(&mut self, e: &kql::Expr) -> PResult<usize> {
+        let x = self.constant(e)?;
+        match constant_value(&x) {
+            Some(ScalarValue::Int64(Some(n))) if n >= 0 => Ok(n as usize),
+            Some(ScalarValue::Int32(Some(n))) if n >= 0 => Ok(n as usize),
+            _ => Err(err(e.span(), "the row count must be a constant non-negative number")),
+        }
+    }
+
+    fn sort_key(&mut self, k: &kql::SortKey, schema: &DFSchemaRef) -> PResult<SortExpr> {
+        let e = self.scalar(&k.expr, schema)?;
+        // Kusto sorts descending by default; nulls first when ascending, last when descending.
+        let asc = k.dir == Some(kql::SortDir::Asc);
+        let nulls_first = match k.nulls {
+            Some(kql::NullsOrder::First) => true,
+            Some(kql::NullsOrder::Last) => false,
+            None => asc,
+        };
+        Ok(SortExpr::new(e, asc, nulls_first))
+    }
+
+    /// `summarize aggs by keys`: aggregation calls may sit inside scalar expressions
+    /// (`round(100.0 * countif(x) / count(), 2)`); they are computed first, the rest after.
+    fn summarize(
+        &mut self,
+        plan: LogicalPlan,
+        aggregates: &[kql::NamedExpr],
+        by: &[kql::NamedExpr],
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let schema = plan.schema().clone();
+        let mut group_exprs = Vec::new();
+        let mut group_names: Vec<String> = Vec::new();
+        for ne in by {
+            let name = match (ne.names.as_slice(), &ne.expr) {
+                ([one], _) => one.name.clone(),
+                ([], kql::Expr::Call { name, args, .. })
+                    if matches!(name.name.as_str(), "bin" | "floor" | "bin_at") =>
+                {
+                    args.first()
+                        .and_then(|a| implicit_name(a.expr()))
+                        .unwrap_or_else(|| self.next_column_name(&|_| false))
+                }
+                _ => self.name_for(ne, &group_names)?,
+            };
+            group_exprs.push(self.scalar(&ne.expr, &schema)?.alias(&name));
+            group_names.push(name);
+        }
+        let mut agg_exprs: Vec<Expr> = Vec::new();
+        let mut outputs: Vec<(Option<kql::Expr>, String)> = Vec::new();
+        let mut hidden = 0usize;
+        for ne in aggregates {
+            let direct =
+                matches!(&ne.expr, kql::Expr::Call { name, .. } if AGGREGATE_NAMES.contains(&name.name.as_str()));
+            if direct {
+                let aggs = self.aggregate(&ne.expr, &schema, &group_names)?;
+                let multi = aggs.len() > 1;
+                for (i, (e, default)) in aggs.into_iter().enumerate() {
+                    let name = match ne.names.get(i) {
+                        Some(n) => n.name.clone(),
+                        None if i == 0 && !multi && ne.names.is_empty() => default,
+                        None => default,
+                    };
+                    agg_exprs.push(e.alias(&name));
+                    outputs.push((None, name));
+                }
+            } else {
+                let mut calls = Vec::new();
+                let rewritten = extract_aggregates(&ne.expr, &mut calls, &mut hidden);
+                if calls.is_empty() {
+                    return Err(err(
+                        ne.expr.span(),
+                        "summarize takes aggregations; this expression has none",
+                    ));
+                }
+                for (call, hname) in calls {
+                    let (e, _) = self
+                        .aggregate(&call, &schema, &group_names)?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| err(call.span(), "empty aggregation"))?;
+                    agg_exprs.push(e.alias(&hname));
+                }
+                let name = self.name_for(
+                    &kql::NamedExpr {
+                        names: ne.names.clone(),
+                        expr: rewritten.clone(),
+                    },
+                    &group_names,
+                )?;
+                outputs.push((Some(rewritten), name));
+            }
+        }
+        let aggregated = build(LogicalPlanBuilder::from(plan).aggregate(group_exprs, agg_exprs), span)?;
+        let aschema = aggregated.schema().clone();
+        let mut out: Vec<Expr> = group_names.iter().map(ident).collect();
+        for (expr, name) in outputs {
+            out.push(match expr {
+                None => ident(&name),
+                Some(e) => self.scalar(&e, &aschema)?.alias(&name),
+            });
+        }
+        project(aggregated, out, span)
+    }
+
+    fn join(
+        &mut self,
+        left: LogicalPlan,
+        params: &[kql::OpParam],
+        right: &kql::Expr,
+        on: &[kql::Expr],
+        span: Span,
+        lookup: bool,
+    ) -> PResult<LogicalPlan> {
+        let mut kind = if lookup {
+            "leftouter".to_string()
+        } else {
+            "innerunique".to_string()
+        };
+        for p in params {
+            match (p.name.name.as_str(), &p.value) {
+                ("kind", kql::Expr::Name(v)) => kind = v.name.clone(),
+                (n, _) if n.starts_with("hint.") => {}
+                (n, _) => return Err(err(p.name.span, format!("unknown join parameter `{n}`"))),
+            }
+        }
+        let jt = match (kind.as_str(), lookup) {
+            ("innerunique" | "inner", _) => JoinType::Inner,
+            ("leftouter", _) => JoinType::Left,
+            ("rightouter", false) => JoinType::Right,
+            ("fullouter", false) => JoinType::Full,
+            ("leftanti" | "anti" | "leftantisemi", false) => JoinType::LeftAnti,
+            ("rightanti" | "rightantisemi", false) => JoinType::RightAnti,
+            ("leftsemi", false) => JoinType::LeftSemi,
+            ("rightsemi", false) => JoinType::RightSemi,
+            (k, _) => {
+                return Err(err(
+                    span,
+                    format!("unknown {} kind `{k}`", if lookup { "lookup" } else { "join" }),
+                ));
+            }
+        };
+        let right_plan = self.tabular(right)?;
+        let (lnames, rnames) = (names_of(&left), names_of(&right_plan));
+        let mut keys: Vec<(String, String)> = Vec::new();
+        let mut flat = Vec::new();
+        for c in on {
+            flatten_and(c, &mut flat);
+        }
+        for c in flat {
+            let pair = match c {
+                kql::Expr::Name(n) => (n.name.clone(), n.name.clone()),
+                kql::Expr::Binary {
+                    op: kql::BinaryOp::Eq,
+                    left: a,
+                    right: b,
+                    ..
+                } => match (side_column(a), side_column(b)) {
+                    (Some(("$left", x)), Some(("$right", y))) | (Some(("$right", y)), Some(("$left", x))) => (x, y),
+                    _ => return Err(err(c.span(), "join conditions compare `$left.Column == $right.Column`")),
+                },
+                other => {
+                    return Err(err(
+                        other.span(),
+                        "join conditions are column names or `$left.a == $right.b`",
+                    ));
+                }
+            };
+            if !lnames.contains(&pair.0) {
+                return Err(self
+                    .unknown_column(&pair.0, c.span(), &lnames)
+                    .help("(on the left side of the join)".to_string()));
+            }
+            if !rnames.contains(&pair.1) {
+                return Err(self.unknown_column(&pair.1, c.span(), &rnames));
+            }
+            keys.push(pair);
+        }
+        if keys.is_empty() {
+            return Err(err(span, "a join needs at least one key"));
+        }
+        // innerunique keeps one left row per key (Kusto's default join).
+        let left = if kind == "innerunique" {
+            let on_exprs = keys.iter().map(|(l, _)| ident(l)).collect();
+            build(
+                LogicalPlanBuilder::from(left).distinct_on(on_exprs, lnames.iter().map(ident).collect(), None),
+                span,
+            )?
+        } else {
+            left
+        };
+        let (lq, rq) = (TableReference::bare("__left"), TableReference::bare("__right"));
+        let l = build(LogicalPlanBuilder::from(left).alias(lq.clone()), span)?;
+        let r = build(LogicalPlanBuilder::from(right_plan).alias(rq.clone()), span)?;
+        let lcol = |n: &str| Expr::Column(Column::new(Some(lq.clone()), n));
+        let rcol = |n: &str| Expr::Column(Column::new(Some(rq.clone()), n));
+        let on_exprs: Vec<Expr> = keys.iter().map(|(a, b)| lcol(a).eq(rcol(b))).collect();
+        let joined = build(LogicalPlanBuilder::from(l).join_on(r, jt, on_exprs), span)?;
+        let out: Vec<Expr> = match jt {
+            JoinType::LeftSemi | JoinType::LeftAnti => lnames.iter().map(|n| lcol(n).alias(n)).collect(),
+            JoinType::RightSemi | JoinType::RightAnti => rnames.iter().map(|n| rcol(n).alias(n)).collect(),
+            _ => {
+                let mut out: Vec<Expr> = lnames.iter().map(|n| lcol(n).alias(n)).collect();
+                let mut taken = lnames.clone();
+                for n in &rnames {
+                    if lookup && keys.iter().any(|(_, r)| r == n) {
+                        continue;
+                    }
+                    let mut name = n.clone();
+                    let mut i = 1;
+                    while taken.contains(&name) {
+                        name = format!("{n}{i}");
+                        i += 1;
+                    }
+                    out.push(rcol(n).alias(&name));
+                    taken.push(name);
+                }
+                out
+            }
+        };
+        project(joined, out, span)
+    }
+
+    /// `union` (also as the first operator of a query): columns matched by name, missing ones null.
+    pub fn union(
+        &mut self,
+        first: Option<LogicalPlan>,
+        params: &[kql::OpParam],
+        tables: &[kql::Expr],
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let mut source_col = None;
+        let mut fuzzy = false;
+        let mut inner = false;
+        for p in params {
+            match (p.name.name.as_str(), &p.value) {
+                ("withsource", kql::Expr::Name(v)) => source_col = Some(v.name.clone()),
+                ("isfuzzy", kql::Expr::Name(v)) => fuzzy = v.name == "true",
+                ("isfuzzy", kql::Expr::Literal(kql::Literal::Bool(Some(b)), _)) => fuzzy = *b,
+                ("kind", kql::Expr::Name(v)) => inner = v.name == "inner",
+                (n, _) if n.starts_with("hint.") => {}
+                (n, _) => return Err(err(p.name.span, format!("unknown union parameter `{n}`"))),
+            }
+        }
+        let mut legs: Vec<(String, LogicalPlan)> = Vec::new();
+        if let Some(p) = first {
+            legs.push(("union_arg0".into(), p));
+        }
+        for (i, t) in tables.iter().enumerate() {
+            match t {
+                kql::Expr::Pattern(p, _) => {
+                    let mut names: Vec<String> = self
+                        .cx
+                        .tables
+                        .keys()
+                        .filter(|n| wildcard_match(p, n))
+                        .cloned()
+                        .collect();
+                    names.sort();
+                    for n in names {
+                        let plan = self.tabular(&kql::Expr::Name(kql::Ident::new(n.clone(), t.span())))?;
+                        legs.push((n, plan));
+                    }
+                }
+                other => match self.tabular(other) {
+                    Ok(plan) => {
+                        let label = match other {
+                            kql::Expr::Name(n) => n.name.clone(),
+                            _ => format!("union_arg{}", i + 1),
+                        };
+                        legs.push((label, plan));
+                    }
+                    Err(_) if fuzzy => {}
+                    Err(e) => return Err(e),
+                },
+            }
+        }
+        if legs.is_empty() {
+            return Err(err(span, "union has no tables (none matched)"));
+        }
+        // The output columns: by name, in order of first appearance; one type per name.
+        let mut columns: Vec<(String, DataType)> = Vec::new();
+        for (_, p) in &legs {
+            for f in p.schema().fields() {
+                match columns.iter().find(|(n, _)| n == f.name()) {
+                    Some((_, t)) if KqlType::of_arrow(t) != KqlType::of_arrow(f.data_type()) => {
+                        return Err(err(
+                            span,
+                            format!(
+                                "union: column `{}` has different types in different tables ({} and {})",
+                                f.name(),
+                                t,
+                                f.data_type()
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => columns.push((f.name().clone(), f.data_type().clone())),
+                }
+            }
+        }
+        if inner {
+            columns.retain(|(n, _)| {
+                legs.iter()
+                    .all(|(_, p)| p.schema().field_with_unqualified_name(n).is_ok())
+            });
+        }
+        let mut out: Option<LogicalPlanBuilder> = None;
+        for (label, p) in legs {
+            let mut exprs = Vec::new();
+            if let Some(sc) = &source_col {
+                exprs.push(lit(label.clone()).alias(sc));
+            }
+            for (n, t) in &columns {
+                exprs.push(match p.schema().field_with_unqualified_name(n) {
+                    Ok(f) if f.data_type() == t => ident(n),
+                    Ok(_) => cast(ident(n), t.clone()).alias(n),
+                    Err(_) => {
+                        let null = KqlType::of_arrow(t).and_then(null_of).unwrap_or(ScalarValue::Null);
+                        cast(lit(null), t.clone()).alias(n)
+                    }
+                });
+            }
+            let leg = project(p, exprs, span)?;
+            out = Some(match out {
+                None => LogicalPlanBuilder::from(leg),
+                Some(b) => b.union(leg).map_err(|e| df_err(span, e))?,
+            });
+        }
+        build(Ok(out.expect("at least one leg")), span)
+    }
+
+    fn mv_expand(
+        &mut self,
+        plan: LogicalPlan,
+        params: &[kql::OpParam],
+        items: &[kql::ExpandItem],
+        limit: Option<&kql::Expr>,
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        if let Some(p) = params.first() {
+            return Err(err(
+                p.name.span,
+                format!("mv-expand parameter `{}` is not supported yet", p.name.name),
+            ));
+        }
+        if let Some(l) = limit {
+            return Err(err(l.span(), "mv-expand `limit` is not supported yet"));
+        }
+        let [item] = items else {
+            return Err(err(span, "mv-expand of several columns at once is not supported yet"));
+        };
+        let schema = plan.schema().clone();
+        let e = self.scalar(&item.expr, &schema)?;
+        let t = self.type_of(&e, &schema, item.expr.span())?;
+        if t != KqlType::Dynamic {
+            return Err(err(
+                item.expr.span(),
+                format!("mv-expand takes a dynamic array or bag, this is {t}"),
+            ));
+        }
+        let name = match &item.name {
+            Some(n) => n.name.clone(),
+            None => implicit_name(&item.expr)
+                .ok_or_else(|| err(item.expr.span(), "name the expanded value: `Name = expression`"))?,
+        };
+        let list_col = "__mv_expand_list";
+        let names = names_of(&plan);
+        let mut exprs: Vec<Expr> = names.iter().filter(|n| **n != name).map(ident).collect();
+        exprs.push(super::expr::json("elements", JsonOp::Elements, vec![e]).alias(list_col));
+        let with_list = project(plan, exprs, span)?;
+        let unnested = build(LogicalPlanBuilder::from(with_list).unnest_column(list_col), span)?;
+        let value = ident(list_col);
+        let value = match &item.to_type {
+            None => value,
+            Some(ty) => {
+                let target =
+                    KqlType::from_name(&ty.name).ok_or_else(|| err(ty.span, format!("unknown type `{}`", ty.name)))?;
+                self.coerce(value, KqlType::Dynamic, target)
+            }
+        };
+        let out = names
+            .iter()
+            .map(|n| if *n == name { value.clone().alias(n) } else { ident(n) })
+            .collect::<Vec<_>>();
+        let out = if names.contains(&name) {
+            out
+        } else {
+            out.into_iter().chain([value.alias(&name)]).collect()
+        };
+        project(unnested, out, span)
+    }
+
+    fn parse_op(
+        &mut self,
+        plan: LogicalPlan,
+        kind: kql::ParseKind,
+        params: &[kql::OpParam],
+        expr: &kql::Expr,
+        pattern: &[kql::ParsePart],
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let mut regex_mode = false;
+        let mut flags = String::new();
+        for p in params {
+            match (p.name.name.as_str(), &p.value) {
+                ("kind", kql::Expr::Name(v)) if v.name == "simple" => {}
+                ("kind", kql::Expr::Name(v)) if v.name == "regex" => regex_mode = true,
+                ("kind", kql::Expr::Name(v)) => {
+                    return Err(err(v.span, format!("parse kind={} is not supported yet", v.name)));
+                }
+                ("flags", kql::Expr::Name(v)) => flags = v.name.clone(),
+                (n, _) => return Err(err(p.name.span, format!("unknown parse parameter `{n}`"))),
+            }
+        }
+        let schema = plan.schema().clone();
+        let source = self.scalar(expr, &schema)?;
+        let st = self.type_of(&source, &schema, expr.span())?;
+        let source = match st {
+            KqlType::String => source,
+            KqlType::Dynamic => self.coerce(source, st, KqlType::String),
+            _ => scalar_fn("tostring", ScalarOp::ToString, vec![source]),
+        };
+        let mut re = String::from("^");
+        let mut cols: Vec<(String, KqlType)> = Vec::new();
+        for (i, part) in pattern.iter().enumerate() {
+            let last = i + 1 == pattern.len();
+            match part {
+                kql::ParsePart::Literal(s, _) => re.push_str(&if regex_mode {
+                    format!("(?:{s})")
+                } else {
+                    regex::escape(s)
+                }),
+                kql::ParsePart::Star(_) => re.push_str(if last { ".*" } else { ".*?" }),
+                kql::ParsePart::Column { name, ty } => {
+                    let t = match ty {
+                        Some(t) => KqlType::from_name(&t.name)
+                            .ok_or_else(|| err(t.span, format!("unknown type `{}`", t.name)))?,
+                        None => KqlType::String,
+                    };
+                    let group = match (t, regex_mode) {
+                        (_, true) => ".*?",
+                        (KqlType::Long | KqlType::Int, _) => r"\-?\d+",
+                        (KqlType::Real, _) => r"\-?\d+(?:\.\d+)?(?:[eE][\-+]?\d+)?",
+                        _ if last => ".*",
+                        _ => ".*?",
+                    };
+                    re.push_str(&format!("({group})"));
+                    cols.push((name.name.clone(), t));
+                }
+            }
+        }
+        if matches!(pattern.last(), Some(kql::ParsePart::Column { .. })) && !regex_mode {
+            re.push('$');
+        }
+        let full = if flags.is_empty() {
+            re.clone()
+        } else {
+            format!("(?{})({re})", flags.to_ascii_lowercase().replace('u', "U"))
+        };
+        let offset = usize::from(!flags.is_empty());
+        let mut plan = plan;
+        if kind == kql::ParseKind::ParseWhere {
+            let f = RegexFn::new("parse-where", RegexOp::IsMatch, &full).map_err(|m| err(span, m))?;
+            plan = build(
+                LogicalPlanBuilder::from(plan).filter(udf(f).call(vec![source.clone()])),
+                span,
+            )?;
+        }
+        let names = names_of(&plan);
+        let mut out: Vec<Expr> = names
+            .iter()
+            .filter(|n| !cols.iter().any(|(c, _)| c == *n))
+            .map(ident)
+            .collect();
+        for (i, (name, t)) in cols.iter().enumerate() {
+            let f = RegexFn::new("parse", RegexOp::Extract(i + 1 + offset), &full).map_err(|m| err(span, m))?;
+            let text = udf(f).call(vec![source.clone()]);
+            let typed = match t {
+                KqlType::String => text,
+                KqlType::Long => scalar_fn("tolong", ScalarOp::ParseLong, vec![text]),
+                KqlType::Int => scalar_fn("toint", ScalarOp::ParseInt, vec![text]),
+                KqlType::Real => scalar_fn("toreal", ScalarOp::ParseReal, vec![text]),
+                KqlType::Bool => scalar_fn("tobool", ScalarOp::ParseBool, vec![text]),
+                KqlType::Datetime => scalar_fn("todatetime", ScalarOp::ParseDatetime, vec![text]),
+                KqlType::Timespan => scalar_fn("totimespan", ScalarOp::ParseTimespan, vec![text]),
+                KqlType::Dynamic => super::expr::json("parse_json", JsonOp::Parse, vec![text]),
+                other => return Err(err(span, format!("parse into {other} is not supported"))),
+            };
+            out.push(typed.alias(name));
+        }
+        project(plan, out, span)
+    }
+
+    /// Operators that start a query by themselves.
+    pub fn source_operator(&mut self, op: &Operator) -> PResult<LogicalPlan> {
+        let span = op.span;
+        match &op.kind {
+            K::Print(items) => {
+                let one = build(Ok(LogicalPlanBuilder::empty(true)), span)?;
+                let schema = one.schema().clone();
+                let mut out = Vec::new();
+                for (i, ne) in items.iter().enumerate() {
+                    let name = match ne.names.as_slice() {
+                        [n] => n.name.clone(),
+                        [] => format!("print_{i}"),
+                        _ => return Err(err(ne.expr.span(), "print assigns one column per expression")),
+                    };
+                    out.push(self.scalar(&ne.expr, &schema)?.alias(name));
+                }
+                project(one, out, span)
+            }
+            K::Datatable { schema, values } => {
+                let cols: Vec<(String, KqlType)> = schema
+                    .iter()
+                    .map(|c| {
+                        Ok((
+                            c.name.name.clone(),
+                            KqlType::from_name(&c.ty.name)
+                                .ok_or_else(|| err(c.ty.span, format!("unknown type `{}`", c.ty.name)))?,
+                        ))
+                    })
+                    .collect::<PResult<_>>()?;
+                if cols.is_empty() {
+                    return Err(err(span, "datatable needs at least one column"));
+                }
+                if values.len() % cols.len() != 0 {
+                    return Err(err(
+                        span,
+                        format!(
+                            "datatable has {} columns but {} values (not a whole number of rows)",
+                            cols.len(),
+                            values.len()
+                        ),
+                    ));
+                }
+                let mut arrays: Vec<Vec<ScalarValue>> = vec![Vec::new(); cols.len()];
+                for (i, v) in values.iter().enumerate() {
+                    let (cname, t) = &cols[i % cols.len()];
+                    let sv = self
+                        .datatable_value(v, *t)
+                        .map_err(|m| err(v.span(), format!("column `{cname}`: {m}")))?;
+                    arrays[i % cols.len()].push(sv);
+                }
+                let fields: Vec<Field> = cols
+                    .iter()
+                    .map(|(n, t)| Field::new(n, t.arrow().unwrap_or(DataType::Null), true))
+                    .collect();
+                let schema = Arc::new(Schema::new(fields));
+                let arrays: Vec<ArrayRef> = arrays
+                    .into_iter()
+                    .zip(schema.fields())
+                    .map(|(vals, f)| {
+                        if vals.is_empty() {
+                            Ok(datafusion::arrow::array::new_empty_array(f.data_type()))
+                        } else {
+                            ScalarValue::iter_to_array(vals)
+                        }
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| df_err(span, e))?;
+                self.memory_table(schema, arrays, span)
+            }
+            K::Range { column, from, to, step } => {
+                let (f, t, s) = (self.constant(from)?, self.constant(to)?, self.constant(step)?);
+                let (f, t, s) = (constant_value(&f), constant_value(&t), constant_value(&s));
+                let too_many = || err(span, "range produces more than 100,000,000 rows");
+                let (field, array): (Field, ArrayRef) = match (f, t, s) {
+                    (
+                        Some(ScalarValue::Int64(Some(a))),
+                        Some(ScalarValue::Int64(Some(b))),
+                        Some(ScalarValue::Int64(Some(st))),
+                    ) if st != 0 => {
+                        let n = if (st > 0 && b >= a) || (st < 0 && b <= a) {
+                            ((b - a) / st) as u64 + 1
+                        } else {
+                            0
+                        };
+                        if n > 100_000_000 {
+                            return Err(too_many());
+                        }
+                        (
+                            Field::new(&column.name, DataType::Int64, true),
+                            Arc::new((0..n as i64).map(|i| Some(a + i * st)).collect::<Int64Array>()),
+                        )
+                    }
+                    (
+                        Some(ScalarValue::TimestampNanosecond(Some(a), _)),
+                        Some(ScalarValue::TimestampNanosecond(Some(b), _)),
+                        Some(ScalarValue::DurationNanosecond(Some(st))),
+                    ) if st > 0 => {
+                        let n = if b >= a { ((b - a) / st) as u64 + 1 } else { 0 };
+                        if n > 100_000_000 {
+                            return Err(too_many());
+                        }
+                        let arr = (0..n as i64)
+                            .map(|i| Some(a + i * st))
+                            .collect::<TimestampNanosecondArray>()
+                            .with_timezone("UTC");
+                        (
+                            Field::new(&column.name, crate::types::datetime_type(), true),
+                            Arc::new(arr),
+                        )
+                    }
+                    (
+                        Some(ScalarValue::DurationNanosecond(Some(a))),
+                        Some(ScalarValue::DurationNanosecond(Some(b))),
+                        Some(ScalarValue::DurationNanosecond(Some(st))),
+                    ) if st > 0 => {
+                        let n = if b >= a { ((b - a) / st) as u64 + 1 } else { 0 };
+                        if n > 100_000_000 {
+                            return Err(too_many());
+                        }
+                        (
+                            Field::new(
+                                &column.name,
+                                DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond),
+                                true,
+                            ),
+                            Arc::new(
+                                (0..n as i64)
+                                    .map(|i| Some(a + i * st))
+                                    .collect::<DurationNanosecondArray>(),
+                            ),
+                        )
+                    }
+                    _ => {
+                        return Err(err(
+                            span,
+                            "range takes constant numbers, datetimes or timespans, with a non-zero step of the matching kind",
+                        ));
+                    }
+                };
+                self.memory_table(Arc::new(Schema::new(vec![field])), vec![array], span)
+            }
+            K::Union { params, tables } => self.union(None, params, tables, span),
+            K::ExternalData { .. } => Err(err(
+                span,
+                "`externaldata` is not supported yet (it would read only local files)",
+            )),
+            _ => Err(self.unsupported(op, &op.kind)),
+        }
+    }
+
+    fn datatable_value(&mut self, v: &kql::Expr, t: KqlType) -> Result<ScalarValue, String> {
+        let (lit_v, neg) = match v {
+            kql::Expr::Literal(l, _) => (l, false),
+            kql::Expr::Unary {
+                op: kql::UnaryOp::Neg,
+                expr,
+                ..
+            } => match &**expr {
+                kql::Expr::Literal(l, _) => (l, true),
+                _ => return Err("datatable values must be literals".into()),
+            },
+            _ => return Err("datatable values must be literals".into()),
+        };
+        let sv = literal_scalar(lit_v)?;
+        let sv = if neg {
+            sv.arithmetic_negate().map_err(|e| e.to_string())?
+        } else {
+            sv
+        };
+        let target = t.arrow().ok_or_else(|| format!("the {t} type is not supported"))?;
+        if sv.data_type() == target {
+            return Ok(sv);
+        }
+        match (&sv, t) {
+            (ScalarValue::Utf8(Some(s)), KqlType::Dynamic) => Ok(ScalarValue::LargeUtf8(Some(
+                serde_json::Value::String(s.clone()).to_string(),
+            ))),
+            (_, KqlType::Dynamic) => Ok(ScalarValue::LargeUtf8(Some(
+                crate::functions::dynamic::json_at(&sv.to_array().map_err(|e| e.to_string())?, 0).to_string(),
+            ))),
+            (ScalarValue::Int64(_) | ScalarValue::Int32(_) | ScalarValue::Float64(_) | ScalarValue::Boolean(_), _)
+                if t.is_numeric() || t == KqlType::Bool =>
+            {
+                sv.cast_to(&target).map_err(|e| e.to_string())
+            }
+            _ => Err(format!(
+                "a {} value in a {t} column",
+                KqlType::of_arrow(&sv.data_type()).map_or("null", KqlType::name)
+            )),
+        }
+    }
+
+    fn memory_table(&self, schema: Arc<Schema>, arrays: Vec<ArrayRef>, span: Span) -> PResult<LogicalPlan> {
+        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| df_err(span, e.into()))?;
+        let table = MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| df_err(span, e))?;
+        build(
+            LogicalPlanBuilder::scan("datatable", provider_as_source(Arc::new(table)), None),
+            span,
+        )
+    }
+}
+
+fn dotnet_type(t: &str) -> &'static str {
+    match t {
+        "bool" => "Boolean",
+        "int" => "Int32",
+        "long" => "Int64",
+        "real" => "Double",
+        "datetime" => "DateTime",
+        "timespan" => "TimeSpan",
+        "guid" => "Guid",
+        "dynamic" => "Object",
+        _ => "String",
+    }
+}
+
+fn flatten_and<'e>(e: &'e kql::Expr, out: &mut Vec<&'e kql::Expr>) {
+    match e {
+        kql::Expr::Logical {
+            op: kql::BinaryOp::And,
+            operands,
+            ..
+        } => operands.iter().for_each(|o| flatten_and(o, out)),
+        kql::Expr::Paren(inner, _) => flatten_and(inner, out),
+        other => out.push(other),
+    }
+}
+
+/// `$left.Column` → ("$left", "Column").
+fn side_column(e: &kql::Expr) -> Option<(&str, String)> {
+    match e {
+        kql::Expr::Member { expr, name, .. } => match &**expr {
+            kql::Expr::Name(side) if side.name == "$left" || side.name == "$right" => {
+                Some((side.name.as_str(), name.name.clone()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Replaces each aggregation call in `e` with a reference to a hidden column, collecting the calls.
+fn extract_aggregates(e: &kql::Expr, calls: &mut Vec<(kql::Expr, String)>, counter: &mut usize) -> kql::Expr {
+    use kql::Expr as E;
+    let mut rec = |x: &kql::Expr| Box::new(extract_aggregates(x, calls, counter));
+    match e {
+        E::Call {
+            receiver: None,
+            name,
+            span,
+            ..
+        } if AGGREGATE_NAMES.contains(&name.name.as_str()) => {
+            *counter += 1;
+            let hidden = format!("__agg{counter}");
+            calls.push((e.clone(), hidden.clone()));
+            E::Name(kql::Ident::new(hidden, *span))
+        }
+        E::Call {
+            receiver,
+            name,
+            args,
+            span,
+        } => E::Call {
+            receiver: receiver.clone(),
+            name: name.clone(),
+            args: args
+                .iter()
+                .map(|a| match a {
+                    kql::Arg::Positional(x) => kql::Arg::Positional(extract_aggregates(x, calls, counter)),
+                    kql::Arg::Named(n, x) => kql::Arg::Named(n.clone(), extract_aggregates(x, calls, counter)),
+                })
+                .collect(),
+            span: *span,
+        },
+        E::Binary { op, left, right, span } => {
+            let l = rec(left);
+            let r = Box::new(extract_aggregates(right, calls, counter));
+            E::Binary {
+                op: *op,
+                left: l,
+                right: r,
+                span: *span,
+            }
+        }
+        E::Unary { op, expr, span } => E::Unary {
+            op: *op,
+            expr: rec(expr),
+            span: *span,
+        },
+        E::Paren(inner, span) => E::Paren(rec(inner), *span),
+        E::Logical { op, operands, span } => E::Logical {
+            op: *op,
+            operands: operands.iter().map(|o| extract_aggregates(o, calls, counter)).collect(),
+            span: *span,
+        },
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard_match;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("Device*", "DeviceName"));
+        assert!(wildcard_match("*Id", "DeviceId"));
+        assert!(wildcard_match("a*b*c", "axxbyyc"));
+        assert!(!wildcard_match("Device*", "InitiatingDevice"));
+    }
+}

@@ -1,0 +1,194 @@
+//! Literal values: KQL literals to Arrow scalars, and Kusto's text forms of datetimes and timespans.
+
+use crate::types::KqlType;
+use datafusion::arrow::compute::kernels::cast_utils::string_to_timestamp_nanos;
+use datafusion::common::ScalarValue;
+use kql::{Dynamic, Literal};
+
+pub const NANOS_PER_TICK: i64 = 100;
+pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
+pub const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
+
+/// A `datetime` scalar from nanoseconds since the epoch.
+pub fn datetime_scalar(nanos: Option<i64>) -> ScalarValue {
+    ScalarValue::TimestampNanosecond(nanos, Some("UTC".into()))
+}
+
+pub fn timespan_scalar(nanos: Option<i64>) -> ScalarValue {
+    ScalarValue::DurationNanosecond(nanos)
+}
+
+/// The typed null of a KQL type (`string`'s "null" is the empty string).
+pub fn null_of(ty: KqlType) -> Option<ScalarValue> {
+    Some(match ty {
+        KqlType::Bool => ScalarValue::Boolean(None),
+        KqlType::Int => ScalarValue::Int32(None),
+        KqlType::Long => ScalarValue::Int64(None),
+        KqlType::Real => ScalarValue::Float64(None),
+        KqlType::String | KqlType::Guid => ScalarValue::Utf8(Some(String::new())),
+        KqlType::Datetime => datetime_scalar(None),
+        KqlType::Timespan => timespan_scalar(None),
+        KqlType::Dynamic => ScalarValue::LargeUtf8(None),
+        KqlType::Decimal => return None,
+    })
+}
+
+/// Converts a literal to an Arrow scalar; the error says why the literal is not valid.
+pub fn literal_scalar(lit: &Literal) -> Result<ScalarValue, String> {
+    Ok(match lit {
+        Literal::Bool(b) => ScalarValue::Boolean(*b),
+        Literal::Int(i) => ScalarValue::Int32(*i),
+        Literal::Long(l) => ScalarValue::Int64(*l),
+        Literal::Real(r) => ScalarValue::Float64(*r),
+        Literal::Decimal(_) => return Err("the decimal type is not supported".into()),
+        Literal::String { value, .. } => ScalarValue::Utf8(Some(value.clone())),
+        Literal::Datetime(None) => datetime_scalar(None),
+        Literal::Datetime(Some(text)) => datetime_scalar(Some(parse_datetime(text)?)),
+        Literal::Timespan(t) => timespan_scalar(match t {
+            Some(ticks) => Some(
+                ticks
+                    .checked_mul(NANOS_PER_TICK)
+                    .ok_or("timespan literal out of range")?,
+            ),
+            None => None,
+        }),
+        Literal::Guid(g) => ScalarValue::Utf8(Some(g.as_deref().unwrap_or("").to_ascii_lowercase())),
+        Literal::Dynamic(d) => ScalarValue::LargeUtf8(Some(dynamic_json(d)?.to_string())),
+    })
+}
+
+/// A dynamic literal as a JSON value (datetimes and timespans become their text forms).
+pub fn dynamic_json(d: &Dynamic) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    Ok(match d {
+        Dynamic::Null => Value::Null,
+        Dynamic::Array(items) => Value::Array(items.iter().map(dynamic_json).collect::<Result<_, _>>()?),
+        Dynamic::Object(items) => Value::Object(
+            items
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), dynamic_json(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        Dynamic::Scalar(lit) => match &**lit {
+            Literal::Bool(Some(b)) => Value::Bool(*b),
+            Literal::Int(Some(i)) => Value::from(*i),
+            Literal::Long(Some(l)) => Value::from(*l),
+            Literal::Real(Some(r)) => serde_json::Number::from_f64(*r).map_or(Value::Null, Value::Number),
+            Literal::String { value, .. } => Value::String(value.clone()),
+            Literal::Datetime(Some(t)) => Value::String(format_datetime(parse_datetime(t)?)),
+            Literal::Timespan(Some(t)) => Value::String(format_timespan(t * NANOS_PER_TICK)),
+            Literal::Guid(Some(g)) => Value::String(g.to_ascii_lowercase()),
+            Literal::Dynamic(inner) => dynamic_json(inner)?,
+            _ => Value::Null,
+        },
+    })
+}
+
+/// Parses Kusto datetime text (ISO 8601 forms; `/` date separators; no zone means UTC).
+pub fn parse_datetime(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let mut s = t.replace('/', "-");
+    // `2024-01-02 10:30` (no seconds) is accepted by Kusto; Arrow needs the seconds.
+    let bytes = s.as_bytes();
+    if bytes.len() == 16 && bytes[10] == b' ' || bytes.len() == 16 && bytes[10] == b'T' {
+        s.push_str(":00");
+    }
+    string_to_timestamp_nanos(&s)
+        .map_err(|_| format!("invalid datetime `{t}` (expected ISO 8601, such as 2024-01-31 or 2024-01-31T10:00:00Z)"))
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// (year, month, day) to days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 } as i64;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Kusto's datetime text: `2024-01-31T10:00:00Z`, with 7 fractional digits when there is a fraction.
+pub fn format_datetime(nanos: i64) -> String {
+    let days = nanos.div_euclid(NANOS_PER_DAY);
+    let rem = nanos.rem_euclid(NANOS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let secs = rem / NANOS_PER_SECOND;
+    let frac = rem % NANOS_PER_SECOND;
+    let (hh, mm, ss) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if frac == 0 {
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+    } else {
+        format!(
+            "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:07}Z",
+            frac / NANOS_PER_TICK
+        )
+    }
+}
+
+/// Kusto's timespan text: `[-][d.]hh:mm:ss[.fffffff]`.
+pub fn format_timespan(nanos: i64) -> String {
+    let neg = nanos < 0;
+    let ticks = (nanos / NANOS_PER_TICK).unsigned_abs();
+    let per_sec = (NANOS_PER_SECOND / NANOS_PER_TICK) as u64;
+    let frac = ticks % per_sec;
+    let secs = ticks / per_sec;
+    let (days, hh, mm, ss) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if days > 0 {
+        out.push_str(&format!("{days}."));
+    }
+    out.push_str(&format!("{hh:02}:{mm:02}:{ss:02}"));
+    if frac > 0 {
+        out.push_str(&format!(".{frac:07}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_parse_and_format() {
+        let t = parse_datetime("2024-02-29 13:45").unwrap();
+        assert_eq!(format_datetime(t), "2024-02-29T13:45:00Z");
+        let t = parse_datetime("2021-07-27T10:49:52.6170000Z").unwrap();
+        assert_eq!(format_datetime(t), "2021-07-27T10:49:52.6170000Z");
+        assert_eq!(
+            format_datetime(parse_datetime("2024/01/05").unwrap()),
+            "2024-01-05T00:00:00Z"
+        );
+        assert_eq!(format_datetime(-1), "1969-12-31T23:59:59.9999999Z");
+        assert!(parse_datetime("yesterday").is_err());
+        for days in [-800_000, -1, 0, 1, 19_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn timespans_format_like_kusto() {
+        assert_eq!(format_timespan(0), "00:00:00");
+        assert_eq!(format_timespan(90 * 60 * NANOS_PER_SECOND), "01:30:00");
+        assert_eq!(format_timespan(NANOS_PER_DAY + 1_500_000_000), "1.00:00:01.5000000");
+        assert_eq!(format_timespan(-NANOS_PER_SECOND), "-00:00:01");
+    }
+}
