@@ -2,7 +2,6 @@
 
 use crate::CheckFormat;
 use crate::sources::{self, QuerySource};
-use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
 use kql::{Diagnostic, LineIndex};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -115,29 +114,5 @@ fn write_jsonl(out: &mut impl Write, src: &QuerySource, diags: &[Diagnostic]) ->
 
 fn write_text(out: &mut impl Write, src: &QuerySource, diags: &[Diagnostic], color: bool) -> std::io::Result<()> {
     let name = src.path.display().to_string();
-    let index = LineIndex::new(&src.file_text);
-    for d in diags {
-        let start = src.file_offset(d.span.start as usize);
-        let end = src.file_offset(d.span.end as usize).max(start);
-        let pos = index.line_col(start);
-        let label_text = match d.expected_phrase() {
-            Some(e) => format!("expected {e}"),
-            None => d.message.clone(),
-        };
-        let mut report = Report::build(ReportKind::Error, (name.as_str(), start..end))
-            .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
-            .with_message(format!("{} (line {}, column {})", d.message, pos.line, pos.column))
-            .with_label(
-                Label::new((name.as_str(), start..end))
-                    .with_message(label_text)
-                    .with_color(Color::Red),
-            );
-        if let Some(h) = &d.help {
-            report = report.with_help(h);
-        }
-        report
-            .finish()
-            .write((name.as_str(), Source::from(src.file_text.as_str())), &mut *out)?;
-    }
-    Ok(())
+    crate::render::write_diagnostics(out, &name, &src.file_text, diags, &|o| src.file_offset(o), color)
 }

@@ -125,6 +125,21 @@ impl Engine {
         Ok(())
     }
 
+    /// Takes into the engine the named tables registered directly on its DataFusion session
+    /// (as the telemetry readers do); names the session does not have are skipped.
+    pub async fn import_session_tables(&mut self, names: &[&str]) -> Result<(), QueryError> {
+        for name in names {
+            if let Ok(provider) = self
+                .ctx
+                .table_provider(datafusion::common::TableReference::bare(*name))
+                .await
+            {
+                self.tables.insert((*name).to_string(), provider);
+            }
+        }
+        Ok(())
+    }
+
     pub fn table_names(&self) -> Vec<String> {
         let mut n: Vec<String> = self.tables.keys().cloned().collect();
         n.sort();

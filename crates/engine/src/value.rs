@@ -87,6 +87,9 @@ pub fn dynamic_json(d: &Dynamic) -> Result<serde_json::Value, String> {
 /// Parses Kusto datetime text (ISO 8601 forms; `/` date separators; no zone means UTC).
 pub fn parse_datetime(text: &str) -> Result<i64, String> {
     let t = text.trim();
+    if let Some(n) = parse_us_datetime(t) {
+        return Ok(n);
+    }
     let mut s = t.replace('/', "-");
     // `2024-01-02 10:30` (no seconds) is accepted by Kusto; Arrow needs the seconds.
     let bytes = s.as_bytes();
@@ -95,6 +98,46 @@ pub fn parse_datetime(text: &str) -> Result<i64, String> {
     }
     string_to_timestamp_nanos(&s)
         .map_err(|_| format!("invalid datetime `{t}` (expected ISO 8601, such as 2024-01-31 or 2024-01-31T10:00:00Z)"))
+}
+
+/// `M/d/yyyy[ h:mm[:ss][ AM|PM]]`, the US form Kusto also reads.
+fn parse_us_datetime(t: &str) -> Option<i64> {
+    let (date, time) = t.split_once(' ').map_or((t, ""), |(d, r)| (d, r.trim()));
+    let mut parts = date.split('/');
+    let (m, d, y) = (
+        parts.next()?.parse::<u32>().ok()?,
+        parts.next()?.parse::<u32>().ok()?,
+        parts.next()?.parse::<i64>().ok()?,
+    );
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1000..=9999).contains(&y) {
+        return None;
+    }
+    let (clock, meridiem) = match time.rsplit_once(' ') {
+        Some((c, ampm)) if ampm.eq_ignore_ascii_case("AM") || ampm.eq_ignore_ascii_case("PM") => {
+            (c, Some(ampm.to_ascii_uppercase()))
+        }
+        _ => (time, None),
+    };
+    let mut secs = 0i64;
+    if !clock.is_empty() {
+        let f: Vec<&str> = clock.split(':').collect();
+        if f.len() < 2 || f.len() > 3 {
+            return None;
+        }
+        let mut h: i64 = f[0].parse().ok()?;
+        let mi: i64 = f[1].parse().ok()?;
+        let s: i64 = f.get(2).map_or(Some(0), |x| x.parse().ok())?;
+        match meridiem.as_deref() {
+            Some("PM") if h < 12 => h += 12,
+            Some("AM") if h == 12 => h = 0,
+            _ => {}
+        }
+        if h > 23 || mi > 59 || s > 59 {
+            return None;
+        }
+        secs = h * 3600 + mi * 60 + s;
+    }
+    Some(days_from_civil(y, m, d) * NANOS_PER_DAY + secs * NANOS_PER_SECOND)
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
@@ -178,6 +221,14 @@ mod tests {
         );
         assert_eq!(format_datetime(-1), "1969-12-31T23:59:59.9999999Z");
         assert!(parse_datetime("yesterday").is_err());
+        assert_eq!(
+            format_datetime(parse_datetime("01/16/2022 00:00:00").unwrap()),
+            "2022-01-16T00:00:00Z"
+        );
+        assert_eq!(
+            format_datetime(parse_datetime("3/5/2024 1:30 PM").unwrap()),
+            "2024-03-05T13:30:00Z"
+        );
         for days in [-800_000, -1, 0, 1, 19_000, 2_932_896] {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);

@@ -339,18 +339,36 @@ impl<'a> Lexer<'a> {
         }
         let open = p;
         let mut q = open + 1;
-        let mut quote = None;
-        while q < self.bytes.len() {
-            let b = self.bytes[q];
-            match quote {
-                Some(qc) if b == qc => quote = None,
-                Some(_) => {}
-                None if b == b'\'' || b == b'"' => quote = Some(b),
-                None if b == b')' => break,
-                None if b == b'(' || b == b'\n' || b == b';' || b == b'|' => return false,
-                None => {}
-            }
+        while matches!(self.bytes.get(q), Some(b' ' | b'\t')) {
             q += 1;
+        }
+        // Either one quoted string, or bare text without quotes, brackets or line breaks.
+        if let Some(&qc) = self.bytes.get(q).filter(|b| matches!(b, b'\'' | b'"')) {
+            let Some(len) = self.src[q + 1..].find(|c: char| c == qc as char || c == '\n') else {
+                return false;
+            };
+            let close = q + 1 + len;
+            if self.bytes[close] != qc {
+                return false;
+            }
+            let text = self.src[q + 1..close].trim().to_string();
+            let mut r = close + 1;
+            while matches!(self.bytes.get(r), Some(b' ' | b'\t')) {
+                r += 1;
+            }
+            if self.bytes.get(r) != Some(&b')') {
+                return false;
+            }
+            self.pos = r + 1;
+            self.push(Tok::RawLiteral { kind, text }, start);
+            return true;
+        }
+        while q < self.bytes.len() {
+            match self.bytes[q] {
+                b')' => break,
+                b'(' | b'\n' | b';' | b'|' | b'\'' | b'"' => return false,
+                _ => q += 1,
+            }
         }
         if q >= self.bytes.len() {
             return false;

@@ -2043,7 +2043,7 @@ enum CompOp {
 
 /// The value of `datetime(...)`, `timespan(...)` or `guid(...)` from its raw text.
 fn raw_literal(kind: RawKind, text: &str, span: Span) -> PResult<Literal> {
-    let unquoted = text.trim_matches(|c| c == '"' || c == '\'').trim();
+    let unquoted = text.trim();
     let null = unquoted.is_empty() || unquoted == "null";
     Ok(match kind {
         RawKind::Datetime => Literal::Datetime((!null).then(|| unquoted.to_string())),

@@ -181,6 +181,23 @@ pub fn format_timespan(ticks: i64) -> String {
     format!("{}{suffix}", abs / unit as u64)
 }
 
+/// `datetime(text)`, quoting the text when it holds characters bare text cannot.
+fn raw_form(f: &mut Formatter<'_>, kw: &str, text: &str) -> fmt::Result {
+    let bare = !text.is_empty()
+        && text != "null"
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " :.-+/,_".contains(c))
+        && text.trim() == text;
+    if bare {
+        write!(f, "{kw}({text})")
+    } else if !text.contains('"') {
+        write!(f, "{kw}(\"{text}\")")
+    } else {
+        write!(f, "{kw}('{text}')")
+    }
+}
+
 impl Display for Literal {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
@@ -206,12 +223,12 @@ impl Display for Literal {
                 }
                 write_string(f, value)
             }
-            Literal::Datetime(Some(d)) => write!(f, "datetime({d})"),
+            Literal::Datetime(Some(d)) => raw_form(f, "datetime", d),
             Literal::Datetime(None) => f.write_str("datetime(null)"),
             Literal::Timespan(Some(t)) if *t >= 0 => f.write_str(&format_timespan(*t)),
             Literal::Timespan(Some(t)) => write!(f, "time(-{})", format_timespan(*t)),
             Literal::Timespan(None) => f.write_str("time(null)"),
-            Literal::Guid(Some(g)) => write!(f, "guid({g})"),
+            Literal::Guid(Some(g)) => raw_form(f, "guid", g),
             Literal::Guid(None) => f.write_str("guid(null)"),
             Literal::Dynamic(d) => write!(f, "dynamic({d})"),
         }

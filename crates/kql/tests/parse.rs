@@ -511,3 +511,12 @@ fn operator_parameter_values_are_names_not_calls() {
     ok("T | join kind=['2leftouter'] (U) on k");
     ok("T | join kind=2leftouter (U) on k");
 }
+
+#[test]
+fn datetime_literal_text_forms() {
+    // Found by the fuzzer: quoted datetime text must stay one literal.
+    ok(r#"let StartTime = datetime("8:00:00 AM"); print StartTime"#);
+    ok("print datetime('2024-01-01 10:00')");
+    let d = errors("print datetime(\"a\nb\")");
+    assert!(!d.is_empty());
+}

@@ -23,8 +23,44 @@ pub const DEVICE_REGISTRY_EVENTS: &str = "DeviceRegistryEvents";
 pub const DEVICE_EVENTS: &str = "DeviceEvents";
 /// `DeviceImageLoadEvents`: module loads (Sysmon 7).
 pub const DEVICE_IMAGE_LOAD_EVENTS: &str = "DeviceImageLoadEvents";
+/// `DeviceInfo`: one row per device report (from event logs only the device's name and id).
+pub const DEVICE_INFO: &str = "DeviceInfo";
 /// `DeviceLogonEvents`: logons (Security 4624, 4625).
 pub const DEVICE_LOGON_EVENTS: &str = "DeviceLogonEvents";
+/// `DeviceNetworkInfo`: network adapter configuration per device (schema only).
+pub const DEVICE_NETWORK_INFO: &str = "DeviceNetworkInfo";
+/// `DeviceFileCertificateInfo`: signing certificates of files seen on devices (schema only).
+pub const DEVICE_FILE_CERTIFICATE_INFO: &str = "DeviceFileCertificateInfo";
+/// `DeviceTvmSoftwareVulnerabilities`: vulnerabilities of installed software (schema only).
+pub const DEVICE_TVM_SOFTWARE_VULNERABILITIES: &str = "DeviceTvmSoftwareVulnerabilities";
+/// `DeviceTvmSoftwareVulnerabilitiesKB`: the vulnerability knowledge base (schema only).
+pub const DEVICE_TVM_SOFTWARE_VULNERABILITIES_KB: &str = "DeviceTvmSoftwareVulnerabilitiesKB";
+/// `DeviceTvmSecureConfigurationAssessment`: configuration assessment per device (schema only).
+pub const DEVICE_TVM_SECURE_CONFIGURATION_ASSESSMENT: &str = "DeviceTvmSecureConfigurationAssessment";
+/// `DeviceTvmSecureConfigurationAssessmentKB`: the assessed configurations (schema only).
+pub const DEVICE_TVM_SECURE_CONFIGURATION_ASSESSMENT_KB: &str = "DeviceTvmSecureConfigurationAssessmentKB";
+/// `DeviceTvmSoftwareInventory`: installed software and its end-of-support state (schema only).
+pub const DEVICE_TVM_SOFTWARE_INVENTORY: &str = "DeviceTvmSoftwareInventory";
+/// `DeviceTvmSoftwareEvidenceBeta`: where installed software was detected (schema only).
+pub const DEVICE_TVM_SOFTWARE_EVIDENCE_BETA: &str = "DeviceTvmSoftwareEvidenceBeta";
+/// `DeviceTvmInfoGathering`: information-gathering assessment results (schema only).
+pub const DEVICE_TVM_INFO_GATHERING: &str = "DeviceTvmInfoGathering";
+/// `DeviceTvmInfoGatheringKB`: the fields `DeviceTvmInfoGathering` collects (schema only).
+pub const DEVICE_TVM_INFO_GATHERING_KB: &str = "DeviceTvmInfoGatheringKB";
+/// `DeviceTvmBrowserExtensions`: browser extensions installed on devices (schema only).
+pub const DEVICE_TVM_BROWSER_EXTENSIONS: &str = "DeviceTvmBrowserExtensions";
+/// `DeviceTvmBrowserExtensionsKB`: browser extension and permission details (schema only).
+pub const DEVICE_TVM_BROWSER_EXTENSIONS_KB: &str = "DeviceTvmBrowserExtensionsKB";
+/// `DeviceTvmCertificateInfo`: certificates found on devices (schema only).
+pub const DEVICE_TVM_CERTIFICATE_INFO: &str = "DeviceTvmCertificateInfo";
+/// `DeviceTvmHardwareFirmware`: hardware and firmware components of devices (schema only).
+pub const DEVICE_TVM_HARDWARE_FIRMWARE: &str = "DeviceTvmHardwareFirmware";
+/// `DeviceBaselineComplianceAssessment`: baseline compliance per device (schema only).
+pub const DEVICE_BASELINE_COMPLIANCE_ASSESSMENT: &str = "DeviceBaselineComplianceAssessment";
+/// `DeviceBaselineComplianceAssessmentKB`: the configurations baselines check (schema only).
+pub const DEVICE_BASELINE_COMPLIANCE_ASSESSMENT_KB: &str = "DeviceBaselineComplianceAssessmentKB";
+/// `DeviceBaselineComplianceProfiles`: the baseline profiles (schema only).
+pub const DEVICE_BASELINE_COMPLIANCE_PROFILES: &str = "DeviceBaselineComplianceProfiles";
 /// `SecurityEvent`: the Sentinel copy of every Security-channel event.
 pub const SECURITY_EVENT: &str = "SecurityEvent";
 /// `WindowsEvent`: the Sentinel raw table; every Windows event read from logs lands here.
@@ -140,7 +176,8 @@ impl TableDef {
         Arc::clone(&self.schema)
     }
 
-    /// The column rows are sorted by: `Timestamp`, or `TimeGenerated` where there is none.
+    /// The column rows are sorted by: `Timestamp`, or `TimeGenerated` where there is none, or the
+    /// first column for the few schema-only tables that have neither.
     pub fn time_column(&self) -> &'static str {
         self.columns[self.time_column].0
     }
@@ -152,7 +189,8 @@ macro_rules! cols {
     };
 }
 
-/// Columns every Device* table carries when it comes through Sentinel (see schema doc §2).
+/// Columns the Device* tables carry when they come through Sentinel (see schema doc §2); the
+/// vulnerability-management tables lack `MachineGroup`, the Defender-only tables have none.
 fn sentinel_tail() -> Vec<(&'static str, Kusto)> {
     cols![TimeGenerated: DateTime, TenantId: String, SourceSystem: String, MachineGroup: String, Type: String]
 }
@@ -457,11 +495,169 @@ fn windows_event() -> Vec<(&'static str, Kusto)> {
     ]
 }
 
+fn device_info() -> Vec<(&'static str, Kusto)> {
+    cols![
+        Timestamp: DateTime, DeviceId: String, DeviceName: String, ClientVersion: String, PublicIP: String,
+        OSArchitecture: String, OSPlatform: String, OSBuild: Long, IsAzureADJoined: Bool, JoinType: String,
+        AadDeviceId: String, LoggedOnUsers: String, RegistryDeviceTag: String, OSVersion: String,
+        MachineGroup: String, ReportId: Long, OnboardingStatus: String, AdditionalFields: Dynamic,
+        DeviceCategory: String, DeviceType: String, DeviceSubtype: String, Model: String, Vendor: String,
+        OSDistribution: String, OSVersionInfo: String, MergedDeviceIds: String, MergedToDeviceId: String,
+        IsInternetFacing: Bool, SensorHealthState: String, IsExcluded: Bool, ExclusionReason: String,
+        ExposureLevel: String, AssetValue: String, DeviceManualTags: String, DeviceDynamicTags: String,
+        ConnectivityType: String, HostDeviceId: String, AzureResourceId: String, AwsResourceName: String,
+        GcpFullResourceName: String,
+    ]
+}
+
+// Tables below are schema only: no event log fills them, Defender exports can.
+
+fn device_network_info() -> Vec<(&'static str, Kusto)> {
+    cols![
+        Timestamp: DateTime, DeviceId: String, DeviceName: String, NetworkAdapterName: String,
+        MacAddress: String, NetworkAdapterType: String, NetworkAdapterStatus: String, TunnelType: String,
+        ConnectedNetworks: String, DnsAddresses: String, IPv4Dhcp: String, IPv6Dhcp: String,
+        DefaultGateways: String, IPAddresses: String, ReportId: Long, NetworkAdapterVendor: String,
+    ]
+}
+
+fn device_file_certificate_info() -> Vec<(&'static str, Kusto)> {
+    cols![
+        Timestamp: DateTime, DeviceId: String, DeviceName: String, SHA1: String, IsSigned: Bool,
+        SignatureType: String, Signer: String, SignerHash: String, Issuer: String, IssuerHash: String,
+        CertificateSerialNumber: String, CrlDistributionPointUrls: String, CertificateCreationTime: DateTime,
+        CertificateExpirationTime: DateTime, CertificateCountersignatureTime: DateTime, IsTrusted: Bool,
+        IsRootSignerMicrosoft: Bool, ReportId: Long,
+    ]
+}
+
+fn device_tvm_software_vulnerabilities() -> Vec<(&'static str, Kusto)> {
+    cols![
+        DeviceId: String, DeviceName: String, OSPlatform: String, OSVersion: String, OSArchitecture: String,
+        SoftwareVendor: String, SoftwareName: String, SoftwareVersion: String, CveId: String,
+        VulnerabilitySeverityLevel: String, RecommendedSecurityUpdate: String,
+        RecommendedSecurityUpdateId: String, CveTags: Dynamic,
+    ]
+}
+
+fn device_tvm_software_vulnerabilities_kb() -> Vec<(&'static str, Kusto)> {
+    cols![
+        CveId: String, CvssScore: String, IsExploitAvailable: Bool, VulnerabilitySeverityLevel: String,
+        LastModifiedTime: DateTime, PublishedDate: DateTime, VulnerabilityDescription: String,
+        AffectedSoftware: Dynamic,
+    ]
+}
+
+fn device_tvm_secure_configuration_assessment() -> Vec<(&'static str, Kusto)> {
+    cols![
+        DeviceId: String, DeviceName: String, OSPlatform: String, Timestamp: DateTime, ConfigurationId: String,
+        ConfigurationCategory: String, ConfigurationSubcategory: String, ConfigurationImpact: Real,
+        IsCompliant: Bool, IsApplicable: Bool, Context: Dynamic, IsExpectedUserImpact: Bool,
+    ]
+}
+
+fn device_tvm_secure_configuration_assessment_kb() -> Vec<(&'static str, Kusto)> {
+    cols![
+        ConfigurationId: String, ConfigurationImpact: Real, ConfigurationName: String,
+        ConfigurationDescription: String, RiskDescription: String, ConfigurationCategory: String,
+        ConfigurationSubcategory: String, ConfigurationBenchmarks: Dynamic, Tags: Dynamic,
+        RemediationOptions: String,
+    ]
+}
+
+fn device_tvm_software_inventory() -> Vec<(&'static str, Kusto)> {
+    cols![
+        DeviceId: String, DeviceName: String, OSPlatform: String, OSVersion: String, OSArchitecture: String,
+        SoftwareVendor: String, SoftwareName: String, SoftwareVersion: String, EndOfSupportStatus: String,
+        EndOfSupportDate: DateTime, ProductCodeCpe: String,
+    ]
+}
+
+fn device_tvm_software_evidence_beta() -> Vec<(&'static str, Kusto)> {
+    cols![
+        DeviceId: String, SoftwareVendor: String, SoftwareName: String, SoftwareVersion: String,
+        RegistryPaths: Dynamic, DiskPaths: Dynamic, LastSeenTime: String,
+    ]
+}
+
+fn device_tvm_info_gathering() -> Vec<(&'static str, Kusto)> {
+    cols![
+        Timestamp: DateTime, LastSeenTime: DateTime, DeviceId: String, DeviceName: String, OSPlatform: String,
+        AdditionalFields: Dynamic,
+    ]
+}
+
+fn device_tvm_info_gathering_kb() -> Vec<(&'static str, Kusto)> {
+    cols![IgId: String, FieldName: String, Description: String, Categories: Dynamic, DataStructure: String]
+}
+
+fn device_tvm_browser_extensions() -> Vec<(&'static str, Kusto)> {
+    cols![
+        DeviceId: String, BrowserName: String, ExtensionId: String, ExtensionName: String,
+        ExtensionDescription: String, ExtensionVersion: String, ExtensionRisk: String, ExtensionVendor: String,
+        IsActivated: String, InstallationTime: DateTime,
+    ]
+}
+
+fn device_tvm_browser_extensions_kb() -> Vec<(&'static str, Kusto)> {
+    cols![
+        BrowserName: String, ExtensionId: String, ExtensionName: String, ExtensionDescription: String,
+        ExtensionVersion: Dynamic, ExtensionRisk: String, PermissionId: String, PermissionName: String,
+        PermissionDescription: String, PermissionRisk: String, IsPermissionRequired: String,
+    ]
+}
+
+fn device_tvm_certificate_info() -> Vec<(&'static str, Kusto)> {
+    cols![
+        DeviceId: String, Thumbprint: String, Path: String, SerialNumber: String, IssuedTo: Dynamic,
+        IssuedBy: Dynamic, FriendlyName: String, SignatureAlgorithm: String, KeySize: String,
+        ExpirationDate: String, IssueDate: String, SubjectType: String, KeyUsage: String,
+        ExtendedKeyUsage: String,
+    ]
+}
+
+fn device_tvm_hardware_firmware() -> Vec<(&'static str, Kusto)> {
+    cols![
+        DeviceId: String, DeviceName: String, ComponentType: String, Manufacturer: String,
+        ComponentName: String, ComponentFamily: String, ComponentVersion: String, AdditionalFields: Dynamic,
+    ]
+}
+
+fn device_baseline_compliance_assessment() -> Vec<(&'static str, Kusto)> {
+    cols![
+        DeviceId: String, DeviceName: String, OSPlatform: String, OSVersion: String, ConfigurationId: String,
+        ProfileId: String, IsCompliant: Bool, IsApplicable: Bool, Source: Dynamic, RecommendedValue: Dynamic,
+        CurrentValue: Dynamic, IsExempt: Bool,
+    ]
+}
+
+fn device_baseline_compliance_assessment_kb() -> Vec<(&'static str, Kusto)> {
+    cols![
+        ConfigurationId: String, ConfigurationName: String, ConfigurationDescription: String,
+        ConfigurationRationale: String, ConfigurationCategory: String, BenchmarkProfileLevels: Dynamic,
+        CCEReference: String, RemediationOptions: String, ConfigurationBenchmark: String, Source: Dynamic,
+        RecommendedValue: Dynamic,
+    ]
+}
+
+fn device_baseline_compliance_profiles() -> Vec<(&'static str, Kusto)> {
+    cols![
+        ProfileId: String, ProfileName: String, ProfileDescription: String, OSPlatform: Dynamic,
+        OSVersion: String, BaseBenchmark: String, BenchmarkVersion: String, BenchmarkProfileLevel: String,
+        Status: Bool, CreatedBy: String, CreatedOn: DateTime, LastUpdatedBy: String, LastUpdatedOn: DateTime,
+    ]
+}
+
 fn registry() -> &'static Vec<TableDef> {
     static TABLES: OnceLock<Vec<TableDef>> = OnceLock::new();
     TABLES.get_or_init(|| {
         let with_tail = |mut v: Vec<(&'static str, Kusto)>| {
             v.extend(sentinel_tail());
+            v
+        };
+        // The Sentinel copies of the vulnerability-management tables have no MachineGroup.
+        let with_tvm_tail = |mut v: Vec<(&'static str, Kusto)>| {
+            v.extend(sentinel_tail().into_iter().filter(|(n, _)| *n != "MachineGroup"));
             v
         };
         vec![
@@ -472,6 +668,55 @@ fn registry() -> &'static Vec<TableDef> {
             TableDef::new(DEVICE_EVENTS, with_tail(device_events())),
             TableDef::new(DEVICE_IMAGE_LOAD_EVENTS, with_tail(device_image_load_events())),
             TableDef::new(DEVICE_LOGON_EVENTS, with_tail(device_logon_events())),
+            TableDef::new(DEVICE_INFO, {
+                // DeviceInfo has its own MachineGroup; the Sentinel tail adds only the rest.
+                let mut v = device_info();
+                v.extend(sentinel_tail().into_iter().filter(|(n, _)| *n != "MachineGroup"));
+                v
+            }),
+            TableDef::new(DEVICE_NETWORK_INFO, with_tail(device_network_info())),
+            TableDef::new(DEVICE_FILE_CERTIFICATE_INFO, with_tail(device_file_certificate_info())),
+            // Only these five vulnerability-management tables have a Sentinel copy; the other
+            // Tvm and baseline tables exist in Defender alone, so they get no Sentinel columns.
+            TableDef::new(
+                DEVICE_TVM_SOFTWARE_VULNERABILITIES,
+                with_tvm_tail(device_tvm_software_vulnerabilities()),
+            ),
+            TableDef::new(
+                DEVICE_TVM_SOFTWARE_VULNERABILITIES_KB,
+                with_tvm_tail(device_tvm_software_vulnerabilities_kb()),
+            ),
+            TableDef::new(
+                DEVICE_TVM_SECURE_CONFIGURATION_ASSESSMENT,
+                with_tvm_tail(device_tvm_secure_configuration_assessment()),
+            ),
+            TableDef::new(
+                DEVICE_TVM_SECURE_CONFIGURATION_ASSESSMENT_KB,
+                with_tvm_tail(device_tvm_secure_configuration_assessment_kb()),
+            ),
+            TableDef::new(
+                DEVICE_TVM_SOFTWARE_INVENTORY,
+                with_tvm_tail(device_tvm_software_inventory()),
+            ),
+            TableDef::new(DEVICE_TVM_SOFTWARE_EVIDENCE_BETA, device_tvm_software_evidence_beta()),
+            TableDef::new(DEVICE_TVM_INFO_GATHERING, device_tvm_info_gathering()),
+            TableDef::new(DEVICE_TVM_INFO_GATHERING_KB, device_tvm_info_gathering_kb()),
+            TableDef::new(DEVICE_TVM_BROWSER_EXTENSIONS, device_tvm_browser_extensions()),
+            TableDef::new(DEVICE_TVM_BROWSER_EXTENSIONS_KB, device_tvm_browser_extensions_kb()),
+            TableDef::new(DEVICE_TVM_CERTIFICATE_INFO, device_tvm_certificate_info()),
+            TableDef::new(DEVICE_TVM_HARDWARE_FIRMWARE, device_tvm_hardware_firmware()),
+            TableDef::new(
+                DEVICE_BASELINE_COMPLIANCE_ASSESSMENT,
+                device_baseline_compliance_assessment(),
+            ),
+            TableDef::new(
+                DEVICE_BASELINE_COMPLIANCE_ASSESSMENT_KB,
+                device_baseline_compliance_assessment_kb(),
+            ),
+            TableDef::new(
+                DEVICE_BASELINE_COMPLIANCE_PROFILES,
+                device_baseline_compliance_profiles(),
+            ),
             TableDef::new(SECURITY_EVENT, security_event()),
             TableDef::new(WINDOWS_EVENT, windows_event()),
         ]
@@ -511,13 +756,20 @@ mod tests {
                 assert!(seen.insert(*c), "{}: duplicate column {c}", t.name());
             }
             let tc = t.time_column();
-            assert!(tc == "Timestamp" || tc == "TimeGenerated", "{}", t.name());
+            let has_time = t.column_index("Timestamp").is_some() || t.column_index("TimeGenerated").is_some();
+            if has_time {
+                assert!(tc == "Timestamp" || tc == "TimeGenerated", "{}", t.name());
+            } else {
+                assert_eq!(tc, t.columns()[0].0, "{}", t.name());
+            }
         }
     }
 
     #[test]
     fn device_tables_have_timestamp_and_timegenerated() {
-        for t in tables().iter().filter(|t| t.name().starts_with("Device")) {
+        // The Device tables event logs fill (the schema-only ones are checked below).
+        let filled = |n: &str| n.starts_with("Device") && (n.ends_with("Events") || n == DEVICE_INFO);
+        for t in tables().iter().filter(|t| filled(t.name())) {
             assert_eq!(t.columns()[0], ("Timestamp", Kusto::DateTime));
             assert!(t.column_index("TimeGenerated").is_some());
             assert!(t.column_index("AdditionalFields").is_some());
@@ -537,6 +789,51 @@ mod tests {
         assert_eq!(dre, Some(42 + 1 + 1 + 5));
         let de = table(DEVICE_EVENTS).map(|t| t.columns().len());
         assert_eq!(de, Some(64 + 1 + 5));
+    }
+
+    #[test]
+    fn schema_only_tables() {
+        // (table, columns of the Advanced Hunting reference, Sentinel columns appended)
+        let expected = [
+            (DEVICE_NETWORK_INFO, 16, 5),
+            (DEVICE_FILE_CERTIFICATE_INFO, 18, 5),
+            (DEVICE_TVM_SOFTWARE_VULNERABILITIES, 13, 4),
+            (DEVICE_TVM_SOFTWARE_VULNERABILITIES_KB, 8, 4),
+            (DEVICE_TVM_SECURE_CONFIGURATION_ASSESSMENT, 12, 4),
+            (DEVICE_TVM_SECURE_CONFIGURATION_ASSESSMENT_KB, 10, 4),
+            (DEVICE_TVM_SOFTWARE_INVENTORY, 11, 4),
+            (DEVICE_TVM_SOFTWARE_EVIDENCE_BETA, 7, 0),
+            (DEVICE_TVM_INFO_GATHERING, 6, 0),
+            (DEVICE_TVM_INFO_GATHERING_KB, 5, 0),
+            (DEVICE_TVM_BROWSER_EXTENSIONS, 10, 0),
+            (DEVICE_TVM_BROWSER_EXTENSIONS_KB, 11, 0),
+            (DEVICE_TVM_CERTIFICATE_INFO, 14, 0),
+            (DEVICE_TVM_HARDWARE_FIRMWARE, 8, 0),
+            (DEVICE_BASELINE_COMPLIANCE_ASSESSMENT, 12, 0),
+            (DEVICE_BASELINE_COMPLIANCE_ASSESSMENT_KB, 11, 0),
+            (DEVICE_BASELINE_COMPLIANCE_PROFILES, 13, 0),
+        ];
+        for (name, doc, tail) in expected {
+            let t = table(name).expect(name);
+            assert_eq!(t.columns().len(), doc + tail, "{name}");
+            assert_eq!(t.column_index("TimeGenerated").is_some(), tail > 0, "{name}");
+            assert_eq!(t.column_index("MachineGroup").is_some(), tail == 5, "{name}");
+        }
+        let t = table(DEVICE_TVM_SECURE_CONFIGURATION_ASSESSMENT).expect("table");
+        assert_eq!(t.time_column(), "Timestamp");
+        let t = table(DEVICE_TVM_SOFTWARE_INVENTORY).expect("table");
+        assert_eq!(t.time_column(), "TimeGenerated");
+        let t = table(DEVICE_TVM_CERTIFICATE_INFO).expect("table");
+        assert_eq!(t.time_column(), "DeviceId");
+        let s = arrow_schema(DEVICE_TVM_SOFTWARE_VULNERABILITIES).expect("table");
+        assert_eq!(
+            s.field_with_name("CveTags").expect("field").data_type(),
+            &DataType::LargeUtf8
+        );
+        assert_eq!(
+            table_ignore_case("devicetvmsoftwareinventory").map(TableDef::name),
+            Some(DEVICE_TVM_SOFTWARE_INVENTORY)
+        );
     }
 
     #[test]

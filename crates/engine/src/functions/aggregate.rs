@@ -1,5 +1,5 @@
 //! Aggregations that build `dynamic` values: `make_set`, `make_list` (and their `_if` forms via a
-//! filtered argument) and `make_bag`.
+//! filtered argument), `make_bag`, `make_list_with_nulls` and `make_set_with_nulls`.
 
 use super::dynamic::{json_at, parse_value};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
@@ -18,6 +18,16 @@ pub enum Collect {
     Set,
     /// `make_bag`: property bags merged into one.
     Bag,
+    /// `make_list_with_nulls`: every value, nulls included.
+    ListWithNulls,
+    /// `make_set_with_nulls`: distinct values, null included.
+    SetWithNulls,
+}
+
+impl Collect {
+    fn keeps_nulls(self) -> bool {
+        matches!(self, Collect::ListWithNulls | Collect::SetWithNulls)
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -94,8 +104,8 @@ impl CollectAcc {
                     }
                 }
             }
-            _ if v.is_null() => {}
-            Collect::Set if self.items.contains(&v) => {}
+            _ if v.is_null() && !self.kind.keeps_nulls() => {}
+            Collect::Set | Collect::SetWithNulls if self.items.contains(&v) => {}
             _ if self.items.len() >= self.max => {}
             _ => {
                 self.bytes += 32;
@@ -116,7 +126,7 @@ impl Accumulator for CollectAcc {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let Some(a) = values.first() else { return Ok(()) };
         for i in 0..a.len() {
-            if !a.is_null(i) {
+            if !a.is_null(i) || self.kind.keeps_nulls() {
                 let v = json_at(a, i);
                 self.push(v);
             }

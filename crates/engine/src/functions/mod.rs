@@ -3,7 +3,13 @@
 
 pub mod aggregate;
 pub mod array_util;
+pub mod arrays;
 pub mod dynamic;
+pub mod library;
+pub mod net;
+pub mod percentile;
 pub mod regex;
 pub mod scalar;
 pub mod strings;
+pub mod text;
+pub mod timefmt;

@@ -1,5 +1,5 @@
 //! Regular-expression functions (`matches regex`, `extract`, `extract_all`, `replace_regex`,
-//! `trim`): RE2 syntax, compiled once at plan time.
+//! `trim`, `countof(..., "regex")`): RE2 syntax, compiled once at plan time.
 
 use super::array_util::StrArray;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, LargeStringArray, StringArray};
@@ -21,6 +21,8 @@ pub enum RegexOp {
     Replace(String),
     /// Removes leading (first flag) and trailing (second flag) matches.
     Trim(bool, bool),
+    /// `countof(text, regex, "regex")`: the number of (non-overlapping) matches.
+    Count,
 }
 
 #[derive(Debug)]
@@ -71,8 +73,41 @@ fn convert_rewrite(rw: &str) -> String {
     out
 }
 
+/// RE2's octal escapes (`\0`, `\012`), which the regex crate lacks, as `\x{..}`.
+fn octal_escapes(pattern: &str) -> String {
+    let b = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            if b[i + 1] == b'0' {
+                let digits = b[i + 1..]
+                    .iter()
+                    .take(3)
+                    .take_while(|c| (b'0'..=b'7').contains(c))
+                    .count();
+                let code = pattern[i + 1..i + 1 + digits]
+                    .bytes()
+                    .fold(0u32, |v, d| v * 8 + u32::from(d - b'0'));
+                out.push_str(&format!("\\x{{{code:x}}}"));
+                i += 1 + digits;
+                continue;
+            }
+            out.push_str(&pattern[i..i + 2]);
+            i += 2;
+            continue;
+        }
+        let ch = pattern[i..].chars().next().unwrap_or('\u{fffd}');
+        out.push(ch);
+        i += ch.len_utf8().max(1);
+    }
+    out
+}
+
 impl RegexFn {
     pub fn new(name: &str, op: RegexOp, pattern: &str) -> Result<RegexFn, String> {
+        let converted = octal_escapes(pattern);
+        let pattern = converted.as_str();
         let regex = Regex::new(pattern).map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?;
         let anchored = match op {
             RegexOp::Trim(..) => Some((
@@ -116,6 +151,7 @@ impl RegexFn {
                     .collect();
                 Value::Json(serde_json::Value::Array(items).to_string())
             }
+            RegexOp::Count => Value::Count(self.regex.find_iter(text).count() as i64),
             RegexOp::Replace(_) => Value::Text(self.regex.replace_all(text, self.rewrite.as_str()).into_owned()),
             RegexOp::Trim(start, end) => {
                 let (s, e) = self.anchored.as_ref().expect("trim has anchored patterns");
@@ -134,6 +170,7 @@ impl RegexFn {
 
 enum Value {
     Bool(bool),
+    Count(i64),
     Text(String),
     Json(String),
 }
@@ -151,6 +188,7 @@ impl ScalarUDFImpl for RegexFn {
         Ok(match self.op {
             RegexOp::IsMatch => DataType::Boolean,
             RegexOp::ExtractAll => DataType::LargeUtf8,
+            RegexOp::Count => DataType::Int64,
             _ => DataType::Utf8,
         })
     }
@@ -171,6 +209,14 @@ impl ScalarUDFImpl for RegexFn {
                         _ => None,
                     })
                     .collect::<BooleanArray>(),
+            ),
+            RegexOp::Count => Arc::new(
+                (0..rows)
+                    .map(|i| match self.apply(texts.value(i).unwrap_or("")) {
+                        Value::Count(n) => Some(n),
+                        _ => None,
+                    })
+                    .collect::<datafusion::arrow::array::Int64Array>(),
             ),
             RegexOp::ExtractAll => Arc::new(
                 (0..rows)
@@ -205,6 +251,7 @@ mod tests {
         match RegexFn::new("t", op, pat).unwrap().apply(t) {
             Value::Text(s) | Value::Json(s) => s,
             Value::Bool(b) => b.to_string(),
+            Value::Count(n) => n.to_string(),
         }
     }
 
@@ -217,6 +264,10 @@ mod tests {
         assert_eq!(text(RegexOp::Trim(false, true), r"\.", "a.b.."), "a.b");
         assert_eq!(text(RegexOp::ExtractAll, r"(\d)", "a1b2"), r#"["1","2"]"#);
         assert_eq!(text(RegexOp::IsMatch, r"^any", "anydesk"), "true");
+        assert_eq!(text(RegexOp::Count, "aba", "ababa"), "1");
+        assert_eq!(text(RegexOp::Count, "a.c", "abcabc"), "2");
         assert!(RegexFn::new("t", RegexOp::IsMatch, "(").is_err());
+        assert_eq!(text(RegexOp::Replace(String::new()), r"\0", "a\0b"), "ab");
+        assert_eq!(octal_escapes(r"\\0\012"), r"\\0\x{a}");
     }
 }

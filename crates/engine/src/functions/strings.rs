@@ -347,3 +347,107 @@ mod tests {
         assert!(!all.matches("code.exe serve-web"));
     }
 }
+
+/// What a [`ListPredicate`] tests against a list known only at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ListTest {
+    /// `has_any (dynamic_array)`
+    HasAny,
+    /// `has_all (dynamic_array)`
+    HasAll,
+    /// `in (dynamic_array)`: equal to an element.
+    In,
+    /// `in~ (dynamic_array)`: equal to an element, ignoring case.
+    InCi,
+}
+
+/// `x has_any (list)` / `x in (list)` where the list is a dynamic value computed at run time
+/// (a `toscalar(...)` result or a column): the list's elements are compared as Kusto does.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ListPredicate {
+    name: String,
+    test: ListTest,
+    signature: Signature,
+}
+
+impl ListPredicate {
+    pub fn new(name: &str, test: ListTest) -> Self {
+        ListPredicate {
+            name: name.to_string(),
+            test,
+            signature: Signature::any(2, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for ListPredicate {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let [values, lists] = arrays.as_slice() else {
+            return exec_err!("{} takes a value and a list", self.name);
+        };
+        // The list is usually the same on every row (a scalar): build its matcher once.
+        let mut cache: Option<(String, Option<Matcher>, Vec<serde_json::Value>)> = None;
+        let out = bool_result(rows, |i| {
+            let list_text = match super::dynamic::json_at(lists, i) {
+                serde_json::Value::Null => return None,
+                v => v.to_string(),
+            };
+            if cache.as_ref().is_none_or(|(t, _, _)| *t != list_text) {
+                let elems = match serde_json::from_str::<serde_json::Value>(&list_text) {
+                    Ok(serde_json::Value::Array(a)) => a,
+                    Ok(v) => vec![v],
+                    Err(_) => vec![],
+                };
+                let matcher = match self.test {
+                    ListTest::HasAny | ListTest::HasAll => {
+                        let needles: Vec<String> = elems.iter().map(super::dynamic::value_to_string).collect();
+                        if needles.is_empty() {
+                            None
+                        } else {
+                            Matcher::new(MatchMode::Term, false, needles, self.test == ListTest::HasAll).ok()
+                        }
+                    }
+                    _ => None,
+                };
+                cache = Some((list_text, matcher, elems));
+            }
+            let (_, matcher, elems) = cache.as_ref()?;
+            let value = super::dynamic::json_at(values, i);
+            Some(match self.test {
+                ListTest::HasAny | ListTest::HasAll => {
+                    let text = super::dynamic::value_to_string(&value);
+                    match matcher {
+                        Some(m) => m.matches(&text),
+                        None => self.test == ListTest::HasAll,
+                    }
+                }
+                ListTest::In => elems.iter().any(|e| {
+                    e == &value
+                        || (e.is_string() != value.is_string()
+                            && super::dynamic::value_to_string(e) == super::dynamic::value_to_string(&value))
+                }),
+                ListTest::InCi => {
+                    let v = super::dynamic::value_to_string(&value).to_lowercase();
+                    elems
+                        .iter()
+                        .any(|e| super::dynamic::value_to_string(e).to_lowercase() == v)
+                }
+            })
+        });
+        Ok(ColumnarValue::Array(out))
+    }
+}

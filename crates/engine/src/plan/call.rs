@@ -4,9 +4,13 @@
 use super::expr::{constant_value, json, udf};
 use super::{Binding, PResult, Planner, df_err, err};
 use crate::functions::aggregate::{Collect, CollectUdaf};
+use crate::functions::arrays::SetOp;
 use crate::functions::dynamic::{JsonOp, PathStep};
+use crate::functions::library::{LibFn, LibOp, UnixUnit};
+use crate::functions::percentile::PercentileUdaf;
 use crate::functions::regex::{RegexFn, RegexOp};
 use crate::functions::scalar::{KqlFn, Part, ScalarOp};
+use crate::functions::timefmt::{DtPart, parse_format};
 use crate::types::KqlType;
 use crate::value::datetime_scalar;
 use datafusion::arrow::datatypes::DataType;
@@ -21,6 +25,9 @@ use std::sync::Arc;
 
 /// Built-in function names this engine runs (for "did you mean").
 pub const FUNCTION_NAMES: &[&str] = &[
+    "extractjson",
+    "arraylength",
+    "pack_dictionary",
     "abs",
     "ago",
     "array_length",
@@ -121,6 +128,56 @@ pub const FUNCTION_NAMES: &[&str] = &[
     "isascii",
     "indexof",
     "extract_all",
+    "ipv4_is_private",
+    "ipv4_is_in_range",
+    "ipv4_is_match",
+    "parse_ipv4",
+    "parse_url",
+    "parse_urlquery",
+    "base64_decode_tostring",
+    "base64_encode_tostring",
+    "format_datetime",
+    "format_timespan",
+    "countof",
+    "reverse",
+    "array_concat",
+    "array_slice",
+    "array_index_of",
+    "array_sort_asc",
+    "array_sort_desc",
+    "bag_keys",
+    "bag_merge",
+    "bag_remove_keys",
+    "range",
+    "make_datetime",
+    "make_timespan",
+    "datetime_part",
+    "unixtime_seconds_todatetime",
+    "unixtime_milliseconds_todatetime",
+    "gettype",
+    "url_decode",
+    "url_encode",
+    "zip",
+    "strrep",
+    "string_size",
+    "translate",
+    "set_union",
+    "set_intersect",
+    "set_difference",
+    "week_of_year",
+    "dayofyear",
+    "exp2",
+    "exp10",
+    "log2",
+    "sign",
+    "isfinite",
+    "isnan",
+    "isinf",
+    "pi",
+    "parseurl",
+    "parseurlquery",
+    "base64_decodestring",
+    "datepart",
 ];
 
 /// Aggregate function names (valid only in `summarize` and friends).
@@ -150,10 +207,21 @@ pub const AGGREGATE_NAMES: &[&str] = &[
     "take_any",
     "stdev",
     "variance",
+    "percentile",
+    "percentiles",
+    "make_set_with_nulls",
+    "make_list_with_nulls",
+    "stdevp",
+    "variancep",
+    "count_distinct",
 ];
 
 pub fn scalar_fn(name: &str, op: ScalarOp, args: Vec<Expr>) -> Expr {
     udf(KqlFn::new(name, op)).call(args)
+}
+
+fn lib(name: &str, op: LibOp, args: Vec<Expr>) -> Expr {
+    udf(LibFn::new(name, op)).call(args)
 }
 
 fn regex_fn(name: &str, op: RegexOp, pattern: &str, args: Vec<Expr>, span: Span) -> PResult<Expr> {
@@ -228,6 +296,32 @@ impl Planner<'_> {
         Ok(())
     }
 
+    /// A `long` argument (numbers are converted; dynamic values via `tolong`).
+    fn long_arg(n: &str, a: A) -> PResult<Expr> {
+        match a.t {
+            t if t.is_numeric() => Ok(cast(a.e, DataType::Int64)),
+            KqlType::Dynamic => Ok(json("tolong", JsonOp::ToLong, vec![a.e])),
+            t => Err(err(a.span, format!("{n}() takes a whole number here, not {t}"))),
+        }
+    }
+
+    /// A `real` argument.
+    fn real_arg(n: &str, a: A) -> PResult<Expr> {
+        match a.t {
+            t if t.is_numeric() => Ok(cast(a.e, DataType::Float64)),
+            KqlType::Dynamic => Ok(json("todouble", JsonOp::ToReal, vec![a.e])),
+            t => Err(err(a.span, format!("{n}() takes a number here, not {t}"))),
+        }
+    }
+
+    /// A `dynamic` argument (array or property bag).
+    fn dynamic_arg(n: &str, a: A) -> PResult<Expr> {
+        match a.t {
+            KqlType::Dynamic => Ok(a.e),
+            t => Err(err(a.span, format!("{n}() takes a dynamic value, not {t}"))),
+        }
+    }
+
     /// A scalar function call.
     pub fn call(&mut self, name: &Ident, args: &[Arg], span: Span, schema: &DFSchemaRef) -> PResult<Expr> {
         if let Some(Binding::Function(func)) = self.lookup(&name.name).cloned() {
@@ -261,6 +355,30 @@ impl Planner<'_> {
             }
             "materialize" | "table" | "view" => return Err(err(span, format!("{n}() gives a table, not a value"))),
             _ => {}
+        }
+        // A trailing `typeof(T)` argument (extract, extractjson) names the result type.
+        let (args, result_type) = match args.split_last() {
+            Some((
+                Arg::Positional(kql::Expr::Call {
+                    name: t,
+                    args: targs,
+                    span: tspan,
+                    ..
+                }),
+                rest,
+            )) if t.name == "typeof" => {
+                let ty = match targs.as_slice() {
+                    [Arg::Positional(kql::Expr::Name(tn))] => KqlType::from_name(&tn.name),
+                    _ => None,
+                };
+                let ty =
+                    ty.ok_or_else(|| err(*tspan, "typeof() takes a type name (typeof(long), typeof(string), ...)"))?;
+                (rest, Some(ty))
+            }
+            _ => (args, None),
+        };
+        if result_type.is_some() && !matches!(n, "extract" | "extractjson" | "extract_json") {
+            return Err(err(span, format!("{n}() does not take a result type")));
         }
         let a = self.lower_args(args, schema)?;
         let now = self.now();
@@ -450,15 +568,39 @@ impl Planner<'_> {
                         ));
                     }
                 };
-                if a.len() == 4 {
-                    return Err(err(
-                        a[3].span,
-                        "extract() with a result type is not supported; convert the result instead (tolong(extract(...)))",
-                    ));
-                }
                 let text = self.text(a.into_iter().nth(2).expect("arity"));
-                regex_fn(n, RegexOp::Extract(group), &pat, vec![text], span)?
+                let found = regex_fn(n, RegexOp::Extract(group), &pat, vec![text], span)?;
+                match result_type {
+                    None | Some(KqlType::String) => found,
+                    Some(t) => self.convert_text(found, t, span)?,
+                }
             }
+            "extractjson" | "extract_json" => {
+                Self::arity(name, &a, 2, 2)?;
+                let path_text = Self::const_text(&a[0], "the JSON path")?;
+                let path = json_path(&path_text).ok_or_else(|| {
+                    err(
+                        a[0].span,
+                        format!("unsupported JSON path `{path_text}` (use $.a.b, $['a'], $.a[0])"),
+                    )
+                })?;
+                let mut it = a.into_iter().skip(1);
+                let doc = it.next().expect("arity");
+                let doc = match doc.t {
+                    KqlType::Dynamic => doc.e,
+                    _ => json("parse_json", JsonOp::Parse, vec![self.text(doc)]),
+                };
+                let value = json("get", JsonOp::Get(path), vec![doc]);
+                match result_type.unwrap_or(KqlType::String) {
+                    KqlType::Dynamic => value,
+                    t => self.coerce(value, KqlType::Dynamic, t),
+                }
+            }
+            "arraylength" => {
+                Self::arity(name, &a, 1, 1)?;
+                json(n, JsonOp::ArrayLength, vec![one(a)])
+            }
+            "pack_dictionary" => json(n, JsonOp::BagPack, a.into_iter().map(|x| x.e).collect()),
             "extract_all" => {
                 Self::arity(name, &a, 2, 2)?;
                 let pat = Self::const_text(&a[0], "the regular expression")?;
@@ -581,6 +723,332 @@ impl Planner<'_> {
                 };
                 scalar_fn(n, op, vec![x, y])
             }
+            "parse_ipv4"
+            | "ipv4_is_private"
+            | "parse_url"
+            | "parseurl"
+            | "parse_urlquery"
+            | "parseurlquery"
+            | "url_encode"
+            | "url_decode"
+            | "base64_encode_tostring"
+            | "base64_decode_tostring"
+            | "base64_decodestring"
+            | "reverse"
+            | "string_size" => {
+                Self::arity(name, &a, 1, 1)?;
+                let op = match n {
+                    "parse_ipv4" => LibOp::ParseIpv4,
+                    "ipv4_is_private" => LibOp::Ipv4IsPrivate,
+                    "parse_url" | "parseurl" => LibOp::ParseUrl,
+                    "parse_urlquery" | "parseurlquery" => LibOp::ParseUrlQuery,
+                    "url_encode" => LibOp::UrlEncode,
+                    "url_decode" => LibOp::UrlDecode,
+                    "base64_encode_tostring" => LibOp::Base64Encode,
+                    "base64_decode_tostring" | "base64_decodestring" => LibOp::Base64Decode,
+                    "reverse" => LibOp::Reverse,
+                    _ => LibOp::StringSize,
+                };
+                let x = self.text(a.into_iter().next().expect("arity checked"));
+                lib(n, op, vec![x])
+            }
+            "ipv4_is_in_range" | "ipv4_is_match" => {
+                if n == "ipv4_is_in_range" {
+                    Self::arity(name, &a, 2, 2)?;
+                } else {
+                    Self::arity(name, &a, 2, 3)?;
+                }
+                let mut it = a.into_iter();
+                let mut args = vec![
+                    self.text(it.next().expect("arity")),
+                    self.text(it.next().expect("arity")),
+                ];
+                if let Some(p) = it.next() {
+                    args.push(Self::long_arg(n, p)?);
+                }
+                let op = if n == "ipv4_is_in_range" {
+                    LibOp::Ipv4IsInRange
+                } else {
+                    LibOp::Ipv4IsMatch
+                };
+                lib(n, op, args)
+            }
+            "countof" => {
+                Self::arity(name, &a, 2, 3)?;
+                let kind = match a.get(2) {
+                    Some(k) => Self::const_text(k, "countof()'s kind")?,
+                    None => "normal".to_string(),
+                };
+                let mut it = a.into_iter();
+                let source = self.text(it.next().expect("arity"));
+                let search = it.next().expect("arity");
+                match kind.as_str() {
+                    "normal" => lib(n, LibOp::CountOf, vec![source, self.text(search)]),
+                    "regex" => {
+                        let pat = Self::const_text(&search, "countof()'s regular expression")?;
+                        regex_fn(n, RegexOp::Count, &pat, vec![source], span)?
+                    }
+                    other => {
+                        return Err(err(
+                            span,
+                            format!("countof()'s kind must be \"normal\" or \"regex\", not \"{other}\""),
+                        ));
+                    }
+                }
+            }
+            "strrep" => {
+                Self::arity(name, &a, 2, 3)?;
+                let mut it = a.into_iter();
+                let v = self.text(it.next().expect("arity"));
+                let times = Self::long_arg(n, it.next().expect("arity"))?;
+                let delim = it.next().map_or_else(|| lit(""), |d| self.text(d));
+                lib(n, LibOp::StrRep, vec![v, times, delim])
+            }
+            "translate" => {
+                Self::arity(name, &a, 3, 3)?;
+                let args = a.into_iter().map(|x| self.text(x)).collect();
+                lib(n, LibOp::Translate, args)
+            }
+            "format_datetime" | "format_timespan" => {
+                Self::arity(name, &a, 2, 2)?;
+                let timespan = n == "format_timespan";
+                let want = if timespan { KqlType::Timespan } else { KqlType::Datetime };
+                if a[0].t != want {
+                    return Err(err(a[0].span, format!("{n}() takes a {want}, not {}", a[0].t)));
+                }
+                let fmt = Self::const_text(&a[1], "the format")?;
+                let items = parse_format(&fmt, timespan).map_err(|m| err(a[1].span, m))?;
+                let op = if timespan {
+                    LibOp::FormatTimespan(items)
+                } else {
+                    LibOp::FormatDatetime(items)
+                };
+                lib(n, op, vec![one(a)])
+            }
+            "make_datetime" => {
+                if !matches!(a.len(), 3 | 5 | 6) {
+                    return Err(err(
+                        name.span,
+                        "make_datetime() takes (year, month, day), (year, month, day, hour, minute) or (year, month, day, hour, minute, second)",
+                    ));
+                }
+                let k = a.len();
+                let mut args = Vec::new();
+                for (i, x) in a.into_iter().enumerate() {
+                    args.push(if i == 5 {
+                        Self::real_arg(n, x)?
+                    } else {
+                        Self::long_arg(n, x)?
+                    });
+                }
+                if k == 3 {
+                    args.extend([lit(0i64), lit(0i64)]);
+                }
+                if k < 6 {
+                    args.push(lit(0.0f64));
+                }
+                lib(n, LibOp::MakeDatetime, args)
+            }
+            "make_timespan" => {
+                Self::arity(name, &a, 2, 4)?;
+                let k = a.len();
+                let mut args = Vec::new();
+                for (i, x) in a.into_iter().enumerate() {
+                    // The last argument of the 3- and 4-argument forms is the (real) seconds.
+                    args.push(if k > 2 && i == k - 1 {
+                        Self::real_arg(n, x)?
+                    } else {
+                        Self::long_arg(n, x)?
+                    });
+                }
+                // (hour, minute) / (hour, minute, second) / (day, hour, minute, second)
+                if k < 4 {
+                    args.insert(0, lit(0i64));
+                }
+                if k == 2 {
+                    args.push(lit(0.0f64));
+                }
+                lib(n, LibOp::MakeTimespan, args)
+            }
+            "datetime_part" | "datepart" => {
+                Self::arity(name, &a, 2, 2)?;
+                let part_name = Self::const_text(&a[0], "the date part")?;
+                let part = DtPart::parse(&part_name).ok_or_else(|| {
+                    err(
+                        a[0].span,
+                        format!("unknown or unsupported date part `{part_name}` (year, quarter, month, week_of_year, day, dayofyear, hour, minute, second, millisecond, microsecond, nanosecond)"),
+                    )
+                })?;
+                if a[1].t != KqlType::Datetime {
+                    return Err(err(a[1].span, format!("{n}() takes a datetime, not {}", a[1].t)));
+                }
+                lib(
+                    n,
+                    LibOp::DatetimePart(part),
+                    vec![a.into_iter().nth(1).expect("arity").e],
+                )
+            }
+            "dayofyear" | "week_of_year" => {
+                Self::arity(name, &a, 1, 1)?;
+                if a[0].t != KqlType::Datetime {
+                    return Err(err(a[0].span, format!("{n}() takes a datetime, not {}", a[0].t)));
+                }
+                let part = if n == "dayofyear" {
+                    DtPart::DayOfYear
+                } else {
+                    DtPart::WeekOfYear
+                };
+                lib(n, LibOp::DatetimePart(part), vec![one(a)])
+            }
+            "unixtime_seconds_todatetime" | "unixtime_milliseconds_todatetime" => {
+                Self::arity(name, &a, 1, 1)?;
+                let unit = if n.contains("milli") {
+                    UnixUnit::Milliseconds
+                } else {
+                    UnixUnit::Seconds
+                };
+                let x = Self::real_arg(n, a.into_iter().next().expect("arity"))?;
+                lib(n, LibOp::UnixTime(unit), vec![x])
+            }
+            "array_concat" | "bag_merge" | "set_union" | "set_intersect" | "set_difference" | "zip" => {
+                let (min, max) = match n {
+                    "array_concat" => (1, usize::MAX),
+                    "bag_merge" => (2, 64),
+                    "zip" => (2, 16),
+                    _ => (2, usize::MAX),
+                };
+                Self::arity(name, &a, min, max)?;
+                let op = match n {
+                    "array_concat" => LibOp::ArrayConcat,
+                    "bag_merge" => LibOp::BagMerge,
+                    "set_union" => LibOp::Set(SetOp::Union),
+                    "set_intersect" => LibOp::Set(SetOp::Intersect),
+                    "set_difference" => LibOp::Set(SetOp::Difference),
+                    _ => LibOp::Zip,
+                };
+                let args = a.into_iter().map(|x| Self::dynamic_arg(n, x)).collect::<PResult<_>>()?;
+                lib(n, op, args)
+            }
+            "array_slice" => {
+                Self::arity(name, &a, 3, 3)?;
+                let mut it = a.into_iter();
+                let arr = Self::dynamic_arg(n, it.next().expect("arity"))?;
+                let s = Self::long_arg(n, it.next().expect("arity"))?;
+                let e = Self::long_arg(n, it.next().expect("arity"))?;
+                lib(n, LibOp::ArraySlice, vec![arr, s, e])
+            }
+            "array_index_of" => {
+                Self::arity(name, &a, 2, 5)?;
+                let mut it = a.into_iter();
+                let arr = Self::dynamic_arg(n, it.next().expect("arity"))?;
+                let value = it.next().expect("arity").e;
+                let mut args = vec![arr, value];
+                for x in it {
+                    args.push(Self::long_arg(n, x)?);
+                }
+                for default in [0i64, -1, 1].into_iter().skip(args.len() - 2) {
+                    args.push(lit(default));
+                }
+                lib(n, LibOp::ArrayIndexOf, args)
+            }
+            "bag_keys" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = Self::dynamic_arg(n, a.into_iter().next().expect("arity"))?;
+                lib(n, LibOp::BagKeys, vec![x])
+            }
+            "bag_remove_keys" => {
+                Self::arity(name, &a, 2, 2)?;
+                let args = a.into_iter().map(|x| Self::dynamic_arg(n, x)).collect::<PResult<_>>()?;
+                lib(n, LibOp::BagRemoveKeys, args)
+            }
+            "array_sort_asc" | "array_sort_desc" => {
+                if a.is_empty() {
+                    return Err(err(name.span, format!("{n}() takes an array to sort")));
+                }
+                if a.len() > 2 || a.get(1).is_some_and(|x| x.t != KqlType::Bool) {
+                    return Err(err(
+                        name.span,
+                        format!(
+                            "{n}() with several arrays (one result column per array) is not supported yet; sort one array, with an optional nulls_last flag"
+                        ),
+                    ));
+                }
+                let mut it = a.into_iter();
+                let arr = Self::dynamic_arg(n, it.next().expect("checked"))?;
+                let nulls_last = it.next().map_or_else(|| lit(true), |x| x.e);
+                lib(n, LibOp::ArraySort(n == "array_sort_asc"), vec![arr, nulls_last])
+            }
+            "range" => {
+                Self::arity(name, &a, 2, 3)?;
+                let t0 = a[0].t;
+                let (op, default_step) = match t0 {
+                    KqlType::Datetime => (LibOp::RangeDatetime, Self::timespan_lit(36_000_000_000)),
+                    KqlType::Timespan => (LibOp::RangeTimespan, Self::timespan_lit(36_000_000_000)),
+                    t if t.is_numeric() => {
+                        if a.iter().any(|x| x.t == KqlType::Real) {
+                            (LibOp::RangeReal, lit(1.0f64))
+                        } else {
+                            (LibOp::RangeLong, lit(1i64))
+                        }
+                    }
+                    other => {
+                        return Err(err(
+                            a[0].span,
+                            format!("range() takes numbers, datetimes or timespans, not {other}"),
+                        ));
+                    }
+                };
+                let step_ok = |t: KqlType| match op {
+                    LibOp::RangeDatetime | LibOp::RangeTimespan => t == KqlType::Timespan,
+                    _ => t.is_numeric(),
+                };
+                if a[1].t != t0 && !(t0.is_numeric() && a[1].t.is_numeric()) {
+                    return Err(err(a[1].span, format!("range()'s stop must be a {t0} like its start")));
+                }
+                if let Some(s) = a.get(2).filter(|s| !step_ok(s.t)) {
+                    return Err(err(s.span, format!("range()'s step cannot be a {}", s.t)));
+                }
+                let mut args: Vec<Expr> = a.into_iter().map(|x| x.e).collect();
+                if args.len() == 2 {
+                    args.push(default_step);
+                }
+                if op == LibOp::RangeReal {
+                    args = args.into_iter().map(|e| cast(e, DataType::Float64)).collect();
+                } else if op == LibOp::RangeLong {
+                    args = args.into_iter().map(|e| cast(e, DataType::Int64)).collect();
+                }
+                lib(n, op, args)
+            }
+            "gettype" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = a.into_iter().next().expect("arity");
+                match x.t {
+                    KqlType::Dynamic => lib(n, LibOp::GetType, vec![x.e]),
+                    t => lit(t.name()),
+                }
+            }
+            "isnan" | "isinf" | "isfinite" | "sign" | "log2" | "exp2" | "exp10" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = a.into_iter().next().expect("arity");
+                if !x.t.is_numeric() {
+                    return Err(err(x.span, format!("{n}() takes a number, not {}", x.t)));
+                }
+                let real = cast(x.e, DataType::Float64);
+                let inf = |r: Expr| r.clone().eq(lit(f64::INFINITY)).or(r.eq(lit(f64::NEG_INFINITY)));
+                match n {
+                    "isnan" => f::isnan(real),
+                    "isinf" => inf(real),
+                    "isfinite" => f::isnan(real.clone()).not().and(inf(real).not()),
+                    "sign" => f::signum(real),
+                    "log2" => f::log2(real),
+                    "exp2" => f::power(lit(2.0f64), real),
+                    _ => f::power(lit(10.0f64), real),
+                }
+            }
+            "pi" => {
+                Self::arity(name, &a, 0, 0)?;
+                lit(std::f64::consts::PI)
+            }
             _ => {
                 let kql_names = crate::plan::call::KNOWN_UNSUPPORTED;
                 if kql_names.contains(&n) {
@@ -590,6 +1058,30 @@ impl Planner<'_> {
             }
         };
         Ok(e)
+    }
+
+    /// Converts extracted text to `t` (`extract(..., typeof(long))`).
+    fn convert_text(&self, text: Expr, t: KqlType, span: Span) -> PResult<Expr> {
+        let name = match t {
+            KqlType::Long => "tolong",
+            KqlType::Int => "toint",
+            KqlType::Real => "toreal",
+            KqlType::Bool => "tobool",
+            KqlType::Datetime => "todatetime",
+            KqlType::Timespan => "totimespan",
+            KqlType::Guid => "toguid",
+            KqlType::Dynamic => return Ok(json("parse_json", JsonOp::Parse, vec![text])),
+            KqlType::String => return Ok(text),
+            KqlType::Decimal => return Err(err(span, "the decimal type is not supported")),
+        };
+        self.convert(
+            name,
+            A {
+                e: text,
+                t: KqlType::String,
+                span,
+            },
+        )
     }
 
     fn convert(&self, n: &str, x: A) -> PResult<Expr> {
@@ -744,6 +1236,14 @@ impl Planner<'_> {
         };
         let only_if = |c: Expr, x: Expr| when(c, x).end();
         let (expr, name_) = match n {
+            "count" if a.len() == 1 && a[0].t == KqlType::Bool => {
+                // count(predicate) counts the rows where it holds, like countif.
+                let c = cond(&a[0])?;
+                (
+                    agg::count(only_if(c, lit(1i64)).map_err(|x| df_err(*span, x))?),
+                    "count_".to_string(),
+                )
+            }
             "count" => {
                 if !a.is_empty() {
                     return Err(err(
@@ -833,10 +1333,79 @@ impl Planner<'_> {
             }
             "any" | "take_any" => {
                 Self::arity(name, &a, 1, 1)?;
+                (agg::first_value(a[0].e.clone(), vec![]), default("any"))
+            }
+            "stdevp" | "variancep" => {
+                Self::arity(name, &a, 1, 1)?;
+                if !a[0].t.is_numeric() {
+                    return Err(err(a[0].span, format!("{n}() takes numbers, not {}", a[0].t)));
+                }
+                let x = a[0].e.clone();
+                let e = if n == "stdevp" {
+                    agg::stddev_pop(x)
+                } else {
+                    agg::var_pop(x)
+                };
+                (e, default(n))
+            }
+            "count_distinct" => {
+                Self::arity(name, &a, 1, 1)?;
+                (agg::count_distinct(a[0].e.clone()), default(n))
+            }
+            "make_list_with_nulls" | "make_set_with_nulls" => {
+                Self::arity(name, &a, 1, 2)?;
+                let set = n.contains("set");
+                let m = max_of(&a, 1)?;
+                let kind = if set {
+                    Collect::SetWithNulls
+                } else {
+                    Collect::ListWithNulls
+                };
                 (
-                    agg::first_value(a[0].e.clone(), vec![]),
-                    first_name.clone().unwrap_or_else(|| format!("{n}_")),
+                    udaf(CollectUdaf::new(n, kind, m), a[0].e.clone()),
+                    default(if set { "set" } else { "list" }),
                 )
+            }
+            "percentile" | "percentiles" => {
+                if n == "percentile" {
+                    Self::arity(name, &a, 2, 2)?;
+                } else {
+                    Self::arity(name, &a, 2, usize::MAX)?;
+                }
+                let x = &a[0];
+                let real = match x.t {
+                    KqlType::Real => true,
+                    KqlType::Int | KqlType::Long | KqlType::Datetime | KqlType::Timespan => false,
+                    t => {
+                        return Err(err(
+                            x.span,
+                            format!("{n}() takes numbers, datetimes or timespans, not {t}"),
+                        ));
+                    }
+                };
+                let arrow = x.t.arrow().expect("the types above have an Arrow type");
+                let input = cast(x.e.clone(), if real { DataType::Float64 } else { DataType::Int64 });
+                let mut out = Vec::new();
+                for p in &a[1..] {
+                    let pv = match constant_value(&p.e) {
+                        Some(ScalarValue::Int64(Some(v))) => v as f64,
+                        Some(ScalarValue::Int32(Some(v))) => f64::from(v),
+                        Some(ScalarValue::Float64(Some(v))) => v,
+                        _ => return Err(err(p.span, format!("{n}()'s percentile must be a constant number"))),
+                    };
+                    if !(0.0..=100.0).contains(&pv) {
+                        return Err(err(p.span, "a percentile must be between 0 and 100"));
+                    }
+                    let label = crate::functions::scalar::format_real(pv).replace(['.', '-'], "_");
+                    // One UDAF name per percentile, so `percentiles(x, 5, 50)` has distinct aggregates.
+                    let udaf_name = format!("percentile_{label}");
+                    let u = Arc::new(AggregateUDF::new_from_impl(PercentileUdaf::new(&udaf_name, pv, real)));
+                    out.push((
+                        cast(u.call(vec![input.clone()]), arrow.clone()),
+                        format!("{}_{label}", default("percentile")),
+                    ));
+                }
+                return Ok(out);
             }
             _ => {
                 if KNOWN_UNSUPPORTED_AGGREGATES.contains(&n) {
@@ -918,62 +1487,24 @@ impl Pipe for Expr {}
 /// error so the user knows it is a gap, not a typo.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "geo_info_from_ip_address",
-    "ipv4_is_private",
-    "ipv4_is_in_range",
-    "ipv4_is_match",
-    "parse_ipv4",
     "parse_ipv4_mask",
     "ipv6_is_match",
-    "parse_url",
-    "parse_urlquery",
     "parse_xml",
     "parse_path",
     "parse_user_agent",
     "parse_csv",
-    "base64_decode_tostring",
-    "base64_encode_tostring",
     "base64_decode_toarray",
     "hash_md5",
     "hash_sha256",
     "hash_sha1",
     "hash",
-    "format_datetime",
-    "format_timespan",
-    "extractjson",
-    "extract_json",
-    "countof",
-    "reverse",
-    "array_concat",
-    "array_slice",
-    "array_index_of",
-    "array_sort_asc",
-    "array_sort_desc",
-    "bag_keys",
-    "bag_merge",
-    "bag_remove_keys",
     "series_decompose_anomalies",
     "series_stats",
     "series_fit_line",
-    "range",
     "ingestion_time",
-    "make_datetime",
-    "make_timespan",
-    "datetime_part",
     "todecimal",
-    "unixtime_seconds_todatetime",
-    "unixtime_milliseconds_todatetime",
-    "gettype",
     "isascii",
     "isutf8",
-    "url_decode",
-    "url_encode",
-    "zip",
-    "strrep",
-    "string_size",
-    "translate",
-    "set_union",
-    "set_intersect",
-    "set_difference",
     "current_cluster_endpoint",
     "cursor_after",
     "row_number",
@@ -983,26 +1514,14 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "new_guid",
     "toscalar_with_ttl",
     "has_any_index",
-    "week_of_year",
     "weekofyear",
-    "dayofyear",
     "bitset_count_ones",
     "binary_and",
     "binary_or",
     "binary_xor",
-    "exp2",
-    "exp10",
-    "log2",
-    "sign",
-    "isfinite",
-    "isnan",
-    "isinf",
-    "pi",
 ];
 
 const KNOWN_UNSUPPORTED_AGGREGATES: &[&str] = &[
-    "percentile",
-    "percentiles",
     "percentilew",
     "percentiles_array",
     "tdigest",
@@ -1011,12 +1530,39 @@ const KNOWN_UNSUPPORTED_AGGREGATES: &[&str] = &[
     "dcount_hll",
     "binary_all_and",
     "binary_all_or",
-    "make_set_with_nulls",
-    "make_list_with_nulls",
     "buildschema",
-    "stdevp",
-    "variancep",
-    "count_distinct",
     "count_distinctif",
     "avg_if",
 ];
+
+/// A JSONPath of the simple forms Kusto's extractjson documents: `$.a.b`, `$['a']`, `$.a[0]`.
+fn json_path(text: &str) -> Option<Vec<PathStep>> {
+    let mut rest = text.trim().strip_prefix('$')?;
+    let mut path = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            if end == 0 {
+                return None;
+            }
+            path.push(PathStep::Key(r[..end].to_string()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']')?;
+            let inner = r[..close].trim();
+            if let Some(q) = inner
+                .strip_prefix('\'')
+                .and_then(|i| i.strip_suffix('\''))
+                .or_else(|| inner.strip_prefix('"').and_then(|i| i.strip_suffix('"')))
+            {
+                path.push(PathStep::Key(q.to_string()));
+            } else {
+                path.push(PathStep::Index(inner.parse().ok()?));
+            }
+            rest = &r[close + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(path)
+}

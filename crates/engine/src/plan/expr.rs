@@ -3,7 +3,7 @@
 
 use super::{Binding, PResult, Planner, df_err, err};
 use crate::functions::dynamic::{JsonFn, JsonOp, PathStep, parse_value};
-use crate::functions::strings::{MatchMode, Matcher, StringPredicate, StringPredicateDyn};
+use crate::functions::strings::{ListPredicate, ListTest, MatchMode, Matcher, StringPredicate, StringPredicateDyn};
 use crate::types::KqlType;
 use datafusion::common::{DFSchemaRef, ExprSchema, ScalarValue};
 use datafusion::logical_expr::expr::InList;
@@ -104,7 +104,12 @@ impl Planner<'_> {
                 );
                 let x = self.coerce(x, tx, tl);
                 let lo = self.coerce(lo, tl, tx);
-                let hi = self.coerce(hi, th, tx);
+                // `t between (start .. 1d)`: a timespan upper bound counts from the lower one.
+                let hi = if tx == KqlType::Datetime && tl == KqlType::Datetime && th == KqlType::Timespan {
+                    binary_expr(lo.clone(), Operator::Plus, hi)
+                } else {
+                    self.coerce(hi, th, tx)
+                };
                 let inside = x.clone().gt_eq(lo).and(x.lt_eq(hi));
                 Ok(if *negated { inside.not() } else { inside })
             }
@@ -228,10 +233,35 @@ impl Planner<'_> {
         };
         match op {
             BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                if !comparable(tl, tr) {
-                    return Err(err(span, format!("cannot compare {tl} with {tr}")));
+                if comparable(tl, tr) {
+                    return Ok(binary_expr(l, df_op, r));
                 }
-                Ok(binary_expr(l, df_op, r))
+                // Kusto converts the other side where a comparison mixes types it can convert:
+                // a string to the number, bool or datetime it is compared with; a bool to a number.
+                let convert = |e: Expr, from: KqlType, to: KqlType| -> Option<Expr> {
+                    use crate::functions::scalar::ScalarOp as S;
+                    let f = |name: &str, op: S| Some(crate::plan::call::scalar_fn(name, op, vec![e.clone()]));
+                    match (from, to) {
+                        (KqlType::String, KqlType::Long) => f("tolong", S::ParseLong),
+                        (KqlType::String, KqlType::Int) => f("toint", S::ParseInt),
+                        (KqlType::String, KqlType::Real) => f("toreal", S::ParseReal),
+                        (KqlType::String, KqlType::Bool) => f("tobool", S::ParseBool),
+                        (KqlType::String, KqlType::Datetime) => f("todatetime", S::ParseDatetime),
+                        (KqlType::String, KqlType::Timespan) => f("totimespan", S::ParseTimespan),
+                        (KqlType::Bool, t) if t.is_numeric() => Some(datafusion::logical_expr::cast(
+                            e.clone(),
+                            datafusion::arrow::datatypes::DataType::Int64,
+                        )),
+                        _ => None,
+                    }
+                };
+                if let Some(r2) = convert(r.clone(), tr, tl) {
+                    return Ok(binary_expr(l, df_op, r2));
+                }
+                if let Some(l2) = convert(l.clone(), tl, tr) {
+                    return Ok(binary_expr(l2, df_op, r));
+                }
+                Err(err(span, format!("cannot compare {tl} with {tr}")))
             }
             _ => self.arithmetic(op, df_op, l, r, tl, tr, span),
         }
@@ -379,12 +409,31 @@ impl Planner<'_> {
         if matches!(op, ListOp::HasAny | ListOp::HasAll) {
             let mut needles = Vec::new();
             for it in items {
-                match self.constant_strings(it, schema)? {
+                let constant = if self.is_tabular(it) {
+                    None
+                } else {
+                    self.constant_strings(it, schema)?
+                };
+                match constant {
                     Some(v) => needles.extend(v),
+                    None if items.len() == 1 => {
+                        // A list known only at run time: a sub-query or a computed dynamic array.
+                        let list = self.runtime_list(it, schema)?;
+                        let x = self.coerce(x, tx, KqlType::String);
+                        let test = if op == ListOp::HasAll {
+                            ListTest::HasAll
+                        } else {
+                            ListTest::HasAny
+                        };
+                        return Ok(udf(ListPredicate::new(op.keyword(), test)).call(vec![x, list]));
+                    }
                     None => {
                         return Err(err(
                             it.span(),
-                            format!("`{}` needs constant values (literals or a `let` list)", op.keyword()),
+                            format!(
+                                "`{}` takes constant values, or a single list computed at run time",
+                                op.keyword()
+                            ),
                         ));
                     }
                 }
@@ -447,7 +496,17 @@ impl Planner<'_> {
                         }
                         other => list.push(json_scalar(&other, tx)),
                     },
-                    _ => return Err(err(it.span(), "a dynamic list in `in` must be a constant")),
+                    _ if items.len() == 1 => {
+                        let test = if ci { ListTest::InCi } else { ListTest::In };
+                        let pred = udf(ListPredicate::new(op.keyword(), test)).call(vec![x, v]);
+                        return Ok(if negated { pred.not() } else { pred });
+                    }
+                    _ => {
+                        return Err(err(
+                            it.span(),
+                            "a list computed at run time must be the only item of `in`",
+                        ));
+                    }
                 }
             } else {
                 list.push(self.coerce(v, tv, tx));
@@ -461,6 +520,40 @@ impl Planner<'_> {
             (x, list)
         };
         Ok(Expr::InList(InList::new(Box::new(x), list, negated)))
+    }
+
+    /// A list operand computed at run time: a dynamic expression, or a sub-query's first column
+    /// collected with make_set.
+    fn runtime_list(&mut self, it: &kql::Expr, schema: &DFSchemaRef) -> PResult<Expr> {
+        if self.is_tabular(it) {
+            let plan = self.tabular(it)?;
+            let first = plan.schema().field(0).name().clone();
+            let set = Arc::new(datafusion::logical_expr::AggregateUDF::new_from_impl(
+                crate::functions::aggregate::CollectUdaf::new(
+                    "make_set",
+                    crate::functions::aggregate::Collect::Set,
+                    1_048_576,
+                ),
+            ))
+            .call(vec![ident(&first)]);
+            let sub = datafusion::logical_expr::LogicalPlanBuilder::from(plan)
+                .aggregate(Vec::<Expr>::new(), vec![set.alias("list")])
+                .and_then(|b| b.build())
+                .map_err(|e| df_err(it.span(), e))?;
+            return Ok(Expr::ScalarSubquery(datafusion::logical_expr::Subquery {
+                subquery: Arc::new(sub),
+                outer_ref_columns: vec![],
+                spans: Default::default(),
+            }));
+        }
+        let v = self.scalar(it, schema)?;
+        match self.type_of(&v, schema, it.span())? {
+            KqlType::Dynamic => Ok(v),
+            t => Err(err(
+                it.span(),
+                format!("expected a list (a dynamic array), this is {t}"),
+            )),
+        }
     }
 
     /// `d.a[0]["b"]`: one JSON lookup with the whole literal path.

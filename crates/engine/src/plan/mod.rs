@@ -3,6 +3,7 @@
 
 mod call;
 mod expr;
+mod external;
 mod ops;
 
 use crate::types::KqlType;
@@ -91,11 +92,18 @@ impl<'a> Planner<'a> {
     }
 
     fn statement(&mut self, st: &kql::Statement) -> PResult<()> {
+        self.statement_in(st, &Arc::new(datafusion::common::DFSchema::empty()))
+    }
+
+    /// A statement whose scalar `let`s are evaluated on rows of `schema` (inside a function
+    /// called per row, parameters may stand for the caller's columns).
+    fn statement_in(&mut self, st: &kql::Statement, schema: &DFSchemaRef) -> PResult<()> {
         match st {
             kql::Statement::Let { name, value, .. } => {
                 let binding = match value {
                     kql::LetValue::Function(f) => Binding::Function(Arc::new(f.clone())),
-                    kql::LetValue::Expr(e) => self.let_value(e)?,
+                    kql::LetValue::Expr(e) if self.is_tabular(e) => Binding::Tabular(self.tabular(e)?),
+                    kql::LetValue::Expr(e) => Binding::Scalar(self.scalar(e, schema)?),
                 };
                 self.bind(&name.name, binding);
                 Ok(())
@@ -132,15 +140,6 @@ impl<'a> Planner<'a> {
             )),
             kql::Statement::RestrictAccess { span, .. } => Err(err(*span, "`restrict access` is not supported")),
             kql::Statement::Expr(e) => Err(err(e.span(), "unexpected expression statement")),
-        }
-    }
-
-    /// `let name = expr`: tabular when the expression is tabular, else a scalar constant.
-    fn let_value(&mut self, e: &kql::Expr) -> PResult<Binding> {
-        if self.is_tabular(e) {
-            Ok(Binding::Tabular(self.tabular(e)?))
-        } else {
-            Ok(Binding::Scalar(self.constant(e)?))
         }
     }
 
@@ -386,7 +385,7 @@ impl<'a> Planner<'a> {
         self.call_depth += 1;
         let mut result = Ok(());
         for st in &f.body[..f.body.len().saturating_sub(1)] {
-            result = self.statement(st);
+            result = self.statement_in(st, schema);
             if result.is_err() {
                 break;
             }

@@ -409,10 +409,21 @@ impl Planner<'_> {
                 let aggs = self.aggregate(&ne.expr, &schema, &group_names)?;
                 let multi = aggs.len() > 1;
                 for (i, (e, default)) in aggs.into_iter().enumerate() {
+                    let _ = multi;
                     let name = match ne.names.get(i) {
                         Some(n) => n.name.clone(),
-                        None if i == 0 && !multi && ne.names.is_empty() => default,
-                        None => default,
+                        // Default names that repeat get a number, as Kusto does: any_x, any_x1, ...
+                        None => {
+                            let taken =
+                                |n: &str| group_names.iter().any(|g| g == n) || outputs.iter().any(|(_, o)| o == n);
+                            let mut candidate = default.clone();
+                            let mut k = 1;
+                            while taken(&candidate) {
+                                candidate = format!("{default}{k}");
+                                k += 1;
+                            }
+                            candidate
+                        }
                     };
                     agg_exprs.push(e.alias(&name));
                     outputs.push((None, name));
@@ -987,10 +998,45 @@ impl Planner<'_> {
                 self.memory_table(Arc::new(Schema::new(vec![field])), vec![array], span)
             }
             K::Union { params, tables } => self.union(None, params, tables, span),
-            K::ExternalData { .. } => Err(err(
-                span,
-                "`externaldata` is not supported yet (it would read only local files)",
-            )),
+            K::ExternalData { schema, uris, with } => {
+                let cols: Vec<(String, KqlType)> = schema
+                    .iter()
+                    .map(|c| {
+                        Ok((
+                            c.name.name.clone(),
+                            KqlType::from_name(&c.ty.name)
+                                .ok_or_else(|| err(c.ty.span, format!("unknown type `{}`", c.ty.name)))?,
+                        ))
+                    })
+                    .collect::<PResult<_>>()?;
+                let [uri] = uris.as_slice() else {
+                    return Err(err(span, "externaldata takes one file"));
+                };
+                let uri = match constant_value(&self.constant(uri)?) {
+                    Some(ScalarValue::Utf8(Some(u))) => u,
+                    _ => return Err(err(uri.span(), "the externaldata source must be a constant string")),
+                };
+                let mut format = "csv".to_string();
+                let mut skip_first = false;
+                for p in with {
+                    let v = match &p.value {
+                        kql::Expr::Name(n) => n.name.clone(),
+                        kql::Expr::Literal(kql::Literal::String { value, .. }, _) => value.clone(),
+                        kql::Expr::Literal(kql::Literal::Bool(Some(b)), _) => b.to_string(),
+                        other => return Err(err(other.span(), "expected a constant")),
+                    };
+                    match p.name.name.as_str() {
+                        "format" => format = v,
+                        "ignoreFirstRecord" => skip_first = v.eq_ignore_ascii_case("true"),
+                        _ => {}
+                    }
+                }
+                let table = super::external::external_table(&cols, &uri, &format, skip_first, span)?;
+                build(
+                    LogicalPlanBuilder::scan("externaldata", provider_as_source(table), None),
+                    span,
+                )
+            }
             _ => Err(self.unsupported(op, &op.kind)),
         }
     }

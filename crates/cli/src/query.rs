@@ -1,0 +1,172 @@
+//! `ratcatcher query`: runs a KQL query over evidence and prints the rows (table, JSON lines, JSON, CSV).
+
+use crate::evidence;
+use crate::render;
+use engine::{Engine, EngineOptions, QueryError, format};
+use futures::StreamExt;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Jsonl,
+    Json,
+    Csv,
+}
+
+pub struct QueryArgs {
+    pub query: Option<String>,
+    pub file: Option<PathBuf>,
+    pub tables: Vec<String>,
+    pub inputs: Vec<String>,
+    pub format: Option<OutputFormat>,
+    pub now: Option<String>,
+    pub lookback: Option<String>,
+    pub memory_limit: Option<String>,
+}
+
+/// `7d`, `36h`, `1.5h`, `00:30:00` as nanoseconds.
+pub fn parse_span(text: &str) -> Result<i64, String> {
+    kql::parser::parse_timespan_text(text.trim())
+        .map(|t| t * 100)
+        .ok_or_else(|| format!("`{text}` is not a timespan (examples: 7d, 24h, 30m)"))
+}
+
+/// `512M`, `2G`, `1500000` as bytes.
+pub fn parse_bytes(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1 << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| *n > 0.0)
+        .map(|n| (n * mult as f64) as usize)
+        .ok_or_else(|| format!("`{text}` is not a size (examples: 512M, 2G)"))
+}
+
+pub fn engine_options(
+    now: Option<&str>,
+    lookback: Option<&str>,
+    memory_limit: Option<&str>,
+) -> Result<EngineOptions, String> {
+    Ok(EngineOptions {
+        now: now
+            .map(|n| engine::value::parse_datetime(n).map_err(|e| format!("--now: {e}")))
+            .transpose()?,
+        lookback: lookback
+            .map(parse_span)
+            .transpose()
+            .map_err(|e| format!("--lookback: {e}"))?,
+        memory_limit: memory_limit
+            .map(parse_bytes)
+            .transpose()
+            .map_err(|e| format!("--memory-limit: {e}"))?,
+        target_partitions: None,
+    })
+}
+
+pub async fn run(args: QueryArgs) -> ExitCode {
+    match run_inner(args).await {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
+    let (text, source_name) = match (&args.query, &args.file) {
+        (Some(q), None) => (q.clone(), "<query>".to_string()),
+        (None, Some(f)) => (
+            std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?,
+            f.display().to_string(),
+        ),
+        (Some(_), Some(_)) => return Err("give the query as an argument or with -f, not both".into()),
+        (None, None) => return Err("no query: give it as an argument or with -f FILE".into()),
+    };
+    let options = engine_options(
+        args.now.as_deref(),
+        args.lookback.as_deref(),
+        args.memory_limit.as_deref(),
+    )?;
+    let mut engine = Engine::new(options).map_err(|e| e.to_string())?;
+    if !args.inputs.is_empty() {
+        evidence::load_evidence(&mut engine, &args.inputs).await?;
+    }
+    evidence::load_named_tables(&mut engine, &args.tables).await?;
+    let plan = match engine.plan(&text) {
+        Ok(p) => p,
+        Err(e) => {
+            render::query_error(&source_name, &text, &e);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let schema = plan.schema().as_arrow().clone();
+    let mut stream = match engine.execute(plan).await {
+        Ok(s) => s,
+        Err(e) => {
+            render::query_error(&source_name, &text, &e);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Jsonl
+    });
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut table_rows = Vec::new();
+    let mut first_json = true;
+    let io = |e: std::io::Error| format!("writing output: {e}");
+    match format {
+        OutputFormat::Csv => format::write_csv_header(&mut out, &schema).map_err(io)?,
+        OutputFormat::Json => out.write_all(b"[").map_err(io)?,
+        _ => {}
+    }
+    let mut rows = 0usize;
+    while let Some(batch) = stream.next().await {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                render::query_error(&source_name, &text, &QueryError::Execution(e.strip_backtrace()));
+                return Ok(ExitCode::from(2));
+            }
+        };
+        rows += batch.num_rows();
+        match format {
+            OutputFormat::Jsonl => format::write_jsonl(&mut out, &batch).map_err(io)?,
+            OutputFormat::Csv => format::write_csv_rows(&mut out, &batch).map_err(io)?,
+            OutputFormat::Json => {
+                let mut buf = Vec::new();
+                format::write_jsonl(&mut buf, &batch).map_err(io)?;
+                for line in String::from_utf8_lossy(&buf).lines() {
+                    if !first_json {
+                        out.write_all(b",\n").map_err(io)?;
+                    }
+                    first_json = false;
+                    out.write_all(line.as_bytes()).map_err(io)?;
+                }
+            }
+            OutputFormat::Table => table_rows.push(batch),
+        }
+    }
+    match format {
+        OutputFormat::Json => out.write_all(b"]\n").map_err(io)?,
+        OutputFormat::Table => {
+            format::write_table(&mut out, &schema, &table_rows, 60).map_err(io)?;
+            writeln!(out, "({rows} rows)").map_err(io)?;
+        }
+        _ => {}
+    }
+    out.flush().map_err(io)?;
+    Ok(ExitCode::SUCCESS)
+}
