@@ -344,7 +344,7 @@ impl<'a> Lexer<'a> {
         }
         // Either one quoted string, or bare text without quotes, brackets or line breaks.
         if let Some(&qc) = self.bytes.get(q).filter(|b| matches!(b, b'\'' | b'"')) {
-            let Some(len) = self.src[q + 1..].find(|c: char| c == qc as char || c == '\n') else {
+            let Some(len) = self.src[q + 1..].find([qc as char, '\n']) else {
                 return false;
             };
             let close = q + 1 + len;

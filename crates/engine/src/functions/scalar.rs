@@ -90,6 +90,9 @@ pub enum ScalarOp {
     DatetimeDiff(Part),
     /// `datetime_add(part, n, d)`
     DatetimeAdd(Part),
+    /// A function whose data is not available here (the GeoIP database of
+    /// `geo_info_from_ip_address`): it plans with its result type and fails when it runs.
+    Unavailable(String),
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -249,10 +252,14 @@ impl ScalarUDFImpl for KqlFn {
             }
             ScalarOp::ParseTimespan | ScalarOp::DayOfWeek => DataType::Duration(TimeUnit::Nanosecond),
             ScalarOp::Bin => args.first().cloned().unwrap_or(DataType::Null),
+            ScalarOp::Unavailable(_) => DataType::LargeUtf8,
         })
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if let ScalarOp::Unavailable(why) = &self.op {
+            return exec_err!("{}: {why}", self.name);
+        }
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
@@ -322,6 +329,7 @@ impl ScalarUDFImpl for KqlFn {
                     .collect::<DurationNanosecondArray>(),
             ),
             ScalarOp::Bin => return self.bin(&arrays, rows, all_scalar),
+            ScalarOp::Unavailable(why) => return exec_err!("{}: {why}", self.name),
             ScalarOp::StartOf(p) => datetimes(rows, |i| nanos_at(a, i).map(|t| start_of(*p, t))),
             ScalarOp::EndOf(p) => datetimes(rows, |i| nanos_at(a, i).map(|t| end_of(*p, t))),
             ScalarOp::DayOfWeek => Arc::new(

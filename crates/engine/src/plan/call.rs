@@ -25,6 +25,8 @@ use std::sync::Arc;
 
 /// Built-in function names this engine runs (for "did you mean").
 pub const FUNCTION_NAMES: &[&str] = &[
+    "geo_info_from_ip_address",
+    "ingestion_time",
     "extractjson",
     "arraylength",
     "pack_dictionary",
@@ -182,6 +184,8 @@ pub const FUNCTION_NAMES: &[&str] = &[
 
 /// Aggregate function names (valid only in `summarize` and friends).
 pub const AGGREGATE_NAMES: &[&str] = &[
+    "argmax",
+    "argmin",
     "count",
     "countif",
     "dcount",
@@ -574,6 +578,21 @@ impl Planner<'_> {
                     None | Some(KqlType::String) => found,
                     Some(t) => self.convert_text(found, t, span)?,
                 }
+            }
+            "geo_info_from_ip_address" => {
+                Self::arity(name, &a, 1, 1)?;
+                scalar_fn(
+                    n,
+                    ScalarOp::Unavailable(
+                        "needs Microsoft's IP geolocation data, which is not available offline".into(),
+                    ),
+                    vec![one(a)],
+                )
+            }
+            // Tables here have no ingestion-time policy, and then Kusto's ingestion_time() is null.
+            "ingestion_time" => {
+                Self::arity(name, &a, 0, 0)?;
+                lit(datetime_scalar(None))
             }
             "extractjson" | "extract_json" => {
                 Self::arity(name, &a, 2, 2)?;
@@ -1049,6 +1068,13 @@ impl Planner<'_> {
                 Self::arity(name, &a, 0, 0)?;
                 lit(std::f64::consts::PI)
             }
+            "row_number" | "prev" | "next" => {
+                // Lowered by the operators that allow them (extend, project, where, serialize).
+                return Err(err(
+                    name.span,
+                    format!("the window function `{n}` can be used in extend, project, where and serialize only"),
+                ));
+            }
             _ => {
                 let kql_names = crate::plan::call::KNOWN_UNSUPPORTED;
                 if kql_names.contains(&n) {
@@ -1130,11 +1156,22 @@ impl Planner<'_> {
         let Some(x) = it.next() else {
             return Err(err(span, format!("{n}() needs a number")));
         };
-        if !x.t.is_numeric() {
+        let abs_of_timespan = n == "abs" && x.t == KqlType::Timespan;
+        if !(x.t.is_numeric() || abs_of_timespan) {
             return Err(err(x.span, format!("{n}() takes a number, not {}", x.t)));
         }
         let real = cast(x.e.clone(), DataType::Float64);
         Ok(match n {
+            "abs" if x.t == KqlType::Timespan => when(
+                x.e.clone().lt(lit(crate::value::timespan_scalar(Some(0)))),
+                binary(
+                    lit(crate::value::timespan_scalar(Some(0))),
+                    datafusion::logical_expr::Operator::Minus,
+                    x.e.clone(),
+                ),
+            )
+            .otherwise(x.e)
+            .map_err(|e| df_err(span, e))?,
             "abs" => f::abs(x.e),
             "floor" => f::floor(real),
             "ceiling" => f::ceil(real),
@@ -1204,8 +1241,9 @@ impl Planner<'_> {
             Some(c) => format!("{prefix}_{c}"),
             None => format!("{prefix}_"),
         };
-        if matches!(n, "arg_max" | "arg_min") {
-            return self.arg_max(n == "arg_max", args, schema, group_names, *span);
+        // argmax/argmin are the obsolete spellings.
+        if matches!(n, "arg_max" | "arg_min" | "argmax" | "argmin") {
+            return self.arg_max(matches!(n, "arg_max" | "argmax"), args, schema, group_names, *span);
         }
         if matches!(n, "any" | "take_any") && args.iter().any(|a| matches!(a.expr(), kql::Expr::Star(_))) {
             let cols: Vec<String> = schema
@@ -1486,7 +1524,6 @@ impl Pipe for Expr {}
 /// Functions of Kusto's library that queries use but this engine does not run yet: named in the
 /// error so the user knows it is a gap, not a typo.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
-    "geo_info_from_ip_address",
     "parse_ipv4_mask",
     "ipv6_is_match",
     "parse_xml",
@@ -1501,15 +1538,11 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "series_decompose_anomalies",
     "series_stats",
     "series_fit_line",
-    "ingestion_time",
     "todecimal",
     "isascii",
     "isutf8",
     "current_cluster_endpoint",
     "cursor_after",
-    "row_number",
-    "prev",
-    "next",
     "rand",
     "new_guid",
     "toscalar_with_ttl",

@@ -70,6 +70,11 @@ impl Planner<'_> {
                     return Err(err(*span, format!("unary minus needs a number or timespan, not {t}")));
                 }
                 Ok(match op {
+                    // Arrow cannot negate durations: a timespan is negated as 0 - x.
+                    kql::UnaryOp::Neg if t == KqlType::Timespan => match constant_value(&x) {
+                        Some(ScalarValue::DurationNanosecond(d)) => lit(ScalarValue::DurationNanosecond(d.map(|v| -v))),
+                        _ => binary_expr(lit(ScalarValue::DurationNanosecond(Some(0))), Operator::Minus, x),
+                    },
                     kql::UnaryOp::Neg => Expr::Negative(Box::new(x)),
                     kql::UnaryOp::Plus => x,
                 })

@@ -4,7 +4,10 @@
 mod call;
 mod expr;
 mod external;
+mod mvapply;
 mod ops;
+mod series;
+mod window;
 
 use crate::types::KqlType;
 use crate::value::{NANOS_PER_TICK, literal_scalar};

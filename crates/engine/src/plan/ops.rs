@@ -18,7 +18,7 @@ use datafusion::prelude::ident;
 use kql::{Operator, OperatorKind as K, Span};
 use std::sync::Arc;
 
-fn names_of(plan: &LogicalPlan) -> Vec<String> {
+pub(super) fn names_of(plan: &LogicalPlan) -> Vec<String> {
     plan.schema().fields().iter().map(|f| f.name().clone()).collect()
 }
 
@@ -34,16 +34,16 @@ pub fn wildcard_match(pattern: &str, name: &str) -> bool {
     go(pattern.as_bytes(), name.as_bytes())
 }
 
-fn build(b: datafusion::error::Result<LogicalPlanBuilder>, span: Span) -> PResult<LogicalPlan> {
+pub(super) fn build(b: datafusion::error::Result<LogicalPlanBuilder>, span: Span) -> PResult<LogicalPlan> {
     b.and_then(|b| b.build()).map_err(|e| df_err(span, e))
 }
 
-fn project(plan: LogicalPlan, exprs: Vec<Expr>, span: Span) -> PResult<LogicalPlan> {
+pub(super) fn project(plan: LogicalPlan, exprs: Vec<Expr>, span: Span) -> PResult<LogicalPlan> {
     build(LogicalPlanBuilder::from(plan).project(exprs), span)
 }
 
 /// The column name Kusto gives an unnamed expression in extend / project / summarize by.
-fn implicit_name(e: &kql::Expr) -> Option<String> {
+pub(super) fn implicit_name(e: &kql::Expr) -> Option<String> {
     match e {
         kql::Expr::Name(n) => Some(n.name.clone()),
         kql::Expr::Member { expr, name, .. } => implicit_name(expr).map(|b| format!("{b}_{}", name.name)),
@@ -78,6 +78,13 @@ impl Planner<'_> {
         let span = op.span;
         let schema = plan.schema().clone();
         match &op.kind {
+            K::Where(e) if self.has_window_calls(&[e]) => {
+                let names = names_of(&plan);
+                let (wide, rewritten) = self.lower_window_calls(plan, &[e])?;
+                let p = self.predicate(&rewritten[0], wide.schema())?;
+                let filtered = build(LogicalPlanBuilder::from(wide).filter(p), span)?;
+                project(filtered, names.iter().map(ident).collect(), span)
+            }
             K::Where(e) => {
                 let p = self.predicate(e, &schema)?;
                 build(LogicalPlanBuilder::from(plan).filter(p), span)
@@ -85,10 +92,17 @@ impl Planner<'_> {
             K::Extend(items) => {
                 let mut plan = plan;
                 for ne in items {
-                    let s = plan.schema().clone();
                     let names = names_of(&plan);
                     let name = self.name_for(ne, &names)?;
-                    let e = self.scalar(&ne.expr, &s)?.alias(&name);
+                    let (wide, expr) = if self.has_window_calls(&[&ne.expr]) {
+                        let (wide, mut rewritten) = self.lower_window_calls(plan, &[&ne.expr])?;
+                        (wide, rewritten.remove(0))
+                    } else {
+                        (plan, ne.expr.clone())
+                    };
+                    let plan_in = wide;
+                    let s = plan_in.schema().clone();
+                    let e = self.scalar(&expr, &s)?.alias(&name);
                     let mut cols: Vec<Expr> = names
                         .iter()
                         .map(|n| if *n == name { e.clone() } else { ident(n) })
@@ -96,19 +110,36 @@ impl Planner<'_> {
                     if !names.contains(&name) {
                         cols.push(e);
                     }
-                    plan = project(plan, cols, span)?;
+                    plan = project(plan_in, cols, span)?;
                 }
                 Ok(plan)
             }
             K::Project(items) => {
+                let visible = names_of(&plan);
+                let (plan, items) = if self.has_window_calls(&items.iter().map(|i| &i.expr).collect::<Vec<_>>()) {
+                    let (wide, rewritten) =
+                        self.lower_window_calls(plan, &items.iter().map(|i| &i.expr).collect::<Vec<_>>())?;
+                    let items: Vec<kql::NamedExpr> = items
+                        .iter()
+                        .zip(rewritten)
+                        .map(|(i, e)| kql::NamedExpr {
+                            names: i.names.clone(),
+                            expr: e,
+                        })
+                        .collect();
+                    (wide, std::borrow::Cow::Owned(items))
+                } else {
+                    (plan, std::borrow::Cow::Borrowed(items))
+                };
+                let schema = plan.schema().clone();
                 let mut out: Vec<Expr> = Vec::new();
                 let mut taken: Vec<String> = Vec::new();
-                for ne in items {
+                for ne in items.iter() {
                     if let kql::Expr::Pattern(p, _) | kql::Expr::Name(kql::Ident { name: p, .. }) = &ne.expr
                         && ne.names.is_empty()
                         && p.contains('*')
                     {
-                        for n in names_of(&plan).into_iter().filter(|n| wildcard_match(p, n)) {
+                        for n in visible.iter().filter(|n| wildcard_match(p, n)).cloned() {
                             out.push(ident(&n));
                             taken.push(n);
                         }
@@ -250,6 +281,20 @@ impl Planner<'_> {
             K::Lookup { params, right, on } => self.join(plan, params, right, on, span, true),
             K::Union { params, tables } => self.union(Some(plan), params, tables, span),
             K::MvExpand { params, items, limit } => self.mv_expand(plan, params, items, limit.as_ref(), span),
+            K::MakeSeries {
+                params,
+                aggregates,
+                on,
+                range,
+                by,
+            } => self.make_series(plan, params, aggregates, on, range, by, span),
+            K::MvApply {
+                params,
+                items,
+                limit,
+                id,
+                on,
+            } => self.mv_apply(plan, params, items, limit.as_ref(), id.as_ref(), on, span),
             K::Parse {
                 kind,
                 params,
@@ -297,6 +342,7 @@ impl Planner<'_> {
                 r
             }
             K::Serialize(items) => {
+                let plan = super::window::serialize_marker(plan, span)?;
                 if items.is_empty() {
                     Ok(plan)
                 } else {
@@ -351,7 +397,7 @@ impl Planner<'_> {
         d
     }
 
-    fn const_count(&mut self, e: &kql::Expr) -> PResult<usize> {
+    pub(super) fn const_count(&mut self, e: &kql::Expr) -> PResult<usize> {
         let x = self.constant(e)?;
         match constant_value(&x) {
             Some(ScalarValue::Int64(Some(n))) if n >= 0 => Ok(n as usize),
@@ -360,7 +406,7 @@ impl Planner<'_> {
         }
     }
 
-    fn sort_key(&mut self, k: &kql::SortKey, schema: &DFSchemaRef) -> PResult<SortExpr> {
+    pub(super) fn sort_key(&mut self, k: &kql::SortKey, schema: &DFSchemaRef) -> PResult<SortExpr> {
         let e = self.scalar(&k.expr, schema)?;
         // Kusto sorts descending by default; nulls first when ascending, last when descending.
         let asc = k.dir == Some(kql::SortDir::Asc);
@@ -374,7 +420,7 @@ impl Planner<'_> {
 
     /// `summarize aggs by keys`: aggregation calls may sit inside scalar expressions
     /// (`round(100.0 * countif(x) / count(), 2)`); they are computed first, the rest after.
-    fn summarize(
+    pub(super) fn summarize(
         &mut self,
         plan: LogicalPlan,
         aggregates: &[kql::NamedExpr],
