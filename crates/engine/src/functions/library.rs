@@ -76,6 +76,8 @@ pub enum LibOp {
     RangeTimespan,
     /// (dynamic) → string
     GetType,
+    /// (command line) → dynamic array of arguments, Windows (CommandLineToArgvW) rules.
+    ParseCommandLine,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -196,7 +198,9 @@ impl ScalarUDFImpl for LibFn {
             DatetimePart(_) => DataType::Int32,
             ArrayIndexOf => DataType::Int64,
             ParseUrl | ParseUrlQuery | ArrayConcat | ArraySlice | BagKeys | BagMerge | BagRemoveKeys | ArraySort(_)
-            | Set(_) | Zip | RangeLong | RangeReal | RangeDatetime | RangeTimespan => DataType::LargeUtf8,
+            | Set(_) | Zip | RangeLong | RangeReal | RangeDatetime | RangeTimespan | ParseCommandLine => {
+                DataType::LargeUtf8
+            }
         })
     }
 
@@ -397,6 +401,110 @@ impl LibFn {
                 let a = a0?;
                 strings(rows, |i| Some(arrays::type_name(&json_at(&a, i)).to_string()))
             }
+            ParseCommandLine => {
+                let a = a0?;
+                let out: datafusion::arrow::array::LargeStringArray = (0..rows)
+                    .map(|i| match json_at(&a, i) {
+                        Value::String(s) => {
+                            Some(Value::Array(windows_argv(&s).into_iter().map(Value::String).collect()).to_string())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                Arc::new(out)
+            }
         })
+    }
+}
+
+/// Splits a command line like Windows' CommandLineToArgvW: the program name ends at the first
+/// space outside quotes (no escapes); then `2n` backslashes before `"` give `n` backslashes and
+/// toggle quoting, `2n+1` give `n` and a literal `"`; other backslashes are literal.
+pub fn windows_argv(line: &str) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut args = Vec::new();
+    let mut i = 0;
+    // The program name.
+    let mut prog = String::new();
+    let mut quoted = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' {
+            quoted = !quoted;
+        } else if (c == ' ' || c == '\t') && !quoted {
+            break;
+        } else {
+            prog.push(c);
+        }
+        i += 1;
+    }
+    if line.is_empty() {
+        return args;
+    }
+    args.push(prog);
+    loop {
+        while i < chars.len() && (chars[i] == ' ' || chars[i] == '\t') {
+            i += 1;
+        }
+        if i >= chars.len() {
+            return args;
+        }
+        let mut arg = String::new();
+        let mut quoted = false;
+        while i < chars.len() {
+            let c = chars[i];
+            if c == '\\' {
+                let start = i;
+                while i < chars.len() && chars[i] == '\\' {
+                    i += 1;
+                }
+                let n = i - start;
+                if i < chars.len() && chars[i] == '"' {
+                    arg.extend(std::iter::repeat_n('\\', n / 2));
+                    if n % 2 == 1 {
+                        arg.push('"');
+                        i += 1;
+                    }
+                } else {
+                    arg.extend(std::iter::repeat_n('\\', n));
+                }
+                continue;
+            }
+            if c == '"' {
+                // `""` inside quotes is a literal quote.
+                if quoted && chars.get(i + 1) == Some(&'"') {
+                    arg.push('"');
+                    i += 2;
+                    continue;
+                }
+                quoted = !quoted;
+                i += 1;
+                continue;
+            }
+            if (c == ' ' || c == '\t') && !quoted {
+                break;
+            }
+            arg.push(c);
+            i += 1;
+        }
+        args.push(arg);
+    }
+}
+
+#[cfg(test)]
+mod argv_tests {
+    use super::windows_argv;
+
+    #[test]
+    fn command_lines_split_like_windows() {
+        assert_eq!(
+            windows_argv(r#""C:\Program Files\a.exe" -x "two words" c:\dir\"#),
+            vec![r"C:\Program Files\a.exe", "-x", "two words", r"c:\dir\"]
+        );
+        assert_eq!(
+            windows_argv(r#"a.exe "a\"b" \\"c d\\""#),
+            vec!["a.exe", r#"a"b"#, r"\c d\"]
+        );
+        assert!(windows_argv("").is_empty());
     }
 }

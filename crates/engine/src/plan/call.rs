@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 /// Built-in function names this engine runs (for "did you mean").
 pub const FUNCTION_NAMES: &[&str] = &[
+    "parse_command_line",
     "geo_info_from_ip_address",
     "ingestion_time",
     "extractjson",
@@ -770,6 +771,20 @@ impl Planner<'_> {
                 };
                 let x = self.text(a.into_iter().next().expect("arity checked"));
                 lib(n, op, vec![x])
+            }
+            "parse_command_line" => {
+                Self::arity(name, &a, 2, 2)?;
+                match constant_value(&a[1].e) {
+                    Some(ScalarValue::Utf8(Some(p))) if p.eq_ignore_ascii_case("windows") => {}
+                    _ => {
+                        return Err(err(
+                            a[1].span,
+                            "parse_command_line() supports the \"windows\" parser only",
+                        ));
+                    }
+                }
+                let x = self.text(a.into_iter().next().expect("arity checked"));
+                lib(n, LibOp::ParseCommandLine, vec![x])
             }
             "ipv4_is_in_range" | "ipv4_is_match" => {
                 if n == "ipv4_is_in_range" {

@@ -433,13 +433,10 @@ impl Planner<'_> {
         for ne in by {
             let name = match (ne.names.as_slice(), &ne.expr) {
                 ([one], _) => one.name.clone(),
-                ([], kql::Expr::Call { name, args, .. })
-                    if matches!(name.name.as_str(), "bin" | "floor" | "bin_at") =>
-                {
-                    args.first()
-                        .and_then(|a| implicit_name(a.expr()))
-                        .unwrap_or_else(|| self.next_column_name(&|_| false))
-                }
+                ([], kql::Expr::Call { args, .. }) if !args.is_empty() => args
+                    .first()
+                    .and_then(|a| implicit_name(a.expr()))
+                    .unwrap_or_else(|| self.next_column_name(&|_| false)),
                 _ => self.name_for(ne, &group_names)?,
             };
             group_exprs.push(self.scalar(&ne.expr, &schema)?.alias(&name));
@@ -688,31 +685,37 @@ impl Planner<'_> {
         if legs.is_empty() {
             return Err(err(span, "union has no tables (none matched)"));
         }
-        // The output columns: by name, in order of first appearance; one type per name.
-        let mut columns: Vec<(String, DataType)> = Vec::new();
+        // The output columns: by name, in order of first appearance. A name with different KQL
+        // types in different tables becomes one column per type, `Name_type`, as in Kusto.
+        let mut columns: Vec<(String, String, DataType)> = Vec::new(); // (output, source, type)
+        let mut conflicting: Vec<String> = Vec::new();
         for (_, p) in &legs {
             for f in p.schema().fields() {
-                match columns.iter().find(|(n, _)| n == f.name()) {
-                    Some((_, t)) if KqlType::of_arrow(t) != KqlType::of_arrow(f.data_type()) => {
-                        return Err(err(
-                            span,
-                            format!(
-                                "union: column `{}` has different types in different tables ({} and {})",
-                                f.name(),
-                                t,
-                                f.data_type()
-                            ),
-                        ));
-                    }
-                    Some(_) => {}
-                    None => columns.push((f.name().clone(), f.data_type().clone())),
+                let t = KqlType::of_arrow(f.data_type());
+                if let Some((_, _, dt)) = columns.iter().find(|(_, src, _)| src == f.name())
+                    && KqlType::of_arrow(dt) != t
+                    && !conflicting.contains(f.name())
+                {
+                    conflicting.push(f.name().clone());
+                }
+                if !columns
+                    .iter()
+                    .any(|(_, src, dt)| src == f.name() && KqlType::of_arrow(dt) == t)
+                {
+                    columns.push((f.name().clone(), f.name().clone(), f.data_type().clone()));
                 }
             }
         }
+        for c in columns.iter_mut() {
+            if conflicting.contains(&c.1) {
+                let tname = KqlType::of_arrow(&c.2).map_or("unknown", KqlType::name);
+                c.0 = format!("{}_{tname}", c.1);
+            }
+        }
         if inner {
-            columns.retain(|(n, _)| {
+            columns.retain(|(_, src, _)| {
                 legs.iter()
-                    .all(|(_, p)| p.schema().field_with_unqualified_name(n).is_ok())
+                    .all(|(_, p)| p.schema().field_with_unqualified_name(src).is_ok())
             });
         }
         let mut out: Option<LogicalPlanBuilder> = None;
@@ -721,13 +724,15 @@ impl Planner<'_> {
             if let Some(sc) = &source_col {
                 exprs.push(lit(label.clone()).alias(sc));
             }
-            for (n, t) in &columns {
-                exprs.push(match p.schema().field_with_unqualified_name(n) {
-                    Ok(f) if f.data_type() == t => ident(n),
-                    Ok(_) => cast(ident(n), t.clone()).alias(n),
-                    Err(_) => {
+            for (outname, src, t) in &columns {
+                exprs.push(match p.schema().field_with_unqualified_name(src) {
+                    Ok(f) if f.data_type() == t => ident(src).alias(outname),
+                    Ok(f) if KqlType::of_arrow(f.data_type()) == KqlType::of_arrow(t) => {
+                        cast(ident(src), t.clone()).alias(outname)
+                    }
+                    _ => {
                         let null = KqlType::of_arrow(t).and_then(null_of).unwrap_or(ScalarValue::Null);
-                        cast(lit(null), t.clone()).alias(n)
+                        cast(lit(null), t.clone()).alias(outname)
                     }
                 });
             }
@@ -772,6 +777,7 @@ impl Planner<'_> {
         let name = match &item.name {
             Some(n) => n.name.clone(),
             None => implicit_name(&item.expr)
+                .or_else(|| first_column(&item.expr))
                 .ok_or_else(|| err(item.expr.span(), "name the expanded value: `Name = expression`"))?,
         };
         let list_col = "__mv_expand_list";
@@ -1246,5 +1252,15 @@ mod tests {
         assert!(wildcard_match("*Id", "DeviceId"));
         assert!(wildcard_match("a*b*c", "axxbyyc"));
         assert!(!wildcard_match("Device*", "InitiatingDevice"));
+    }
+}
+
+/// The first column a call refers to (`mv-expand parse_json(Col)` expands into `Col`).
+fn first_column(e: &kql::Expr) -> Option<String> {
+    match e {
+        kql::Expr::Name(n) => Some(n.name.clone()),
+        kql::Expr::Call { args, .. } => args.iter().find_map(|a| first_column(a.expr())),
+        kql::Expr::Paren(inner, _) => first_column(inner),
+        _ => None,
     }
 }
