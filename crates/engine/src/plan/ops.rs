@@ -1242,6 +1242,16 @@ fn extract_aggregates(e: &kql::Expr, calls: &mut Vec<(kql::Expr, String)>, count
     }
 }
 
+/// The first column a call refers to (`mv-expand parse_json(Col)` expands into `Col`).
+fn first_column(e: &kql::Expr) -> Option<String> {
+    match e {
+        kql::Expr::Name(n) => Some(n.name.clone()),
+        kql::Expr::Call { args, .. } => args.iter().find_map(|a| first_column(a.expr())),
+        kql::Expr::Paren(inner, _) => first_column(inner),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::wildcard_match;
@@ -1252,15 +1262,5 @@ mod tests {
         assert!(wildcard_match("*Id", "DeviceId"));
         assert!(wildcard_match("a*b*c", "axxbyyc"));
         assert!(!wildcard_match("Device*", "InitiatingDevice"));
-    }
-}
-
-/// The first column a call refers to (`mv-expand parse_json(Col)` expands into `Col`).
-fn first_column(e: &kql::Expr) -> Option<String> {
-    match e {
-        kql::Expr::Name(n) => Some(n.name.clone()),
-        kql::Expr::Call { args, .. } => args.iter().find_map(|a| first_column(a.expr())),
-        kql::Expr::Paren(inner, _) => first_column(inner),
-        _ => None,
     }
 }
