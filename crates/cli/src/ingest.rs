@@ -7,6 +7,17 @@ use datafusion::arrow::datatypes::TimestampNanosecondType;
 use std::path::Path;
 use std::process::ExitCode;
 
+fn print_table_line(t: &telemetry::TableInfo) {
+    let time = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    println!(
+        "{:<24} {:>10} rows  {} .. {}",
+        t.name,
+        t.rows,
+        time(&t.min_time),
+        time(&t.max_time)
+    );
+}
+
 /// Exit codes: 0 everything read, 1 some records or files were skipped (the rest was written), 2 error.
 pub fn ingest(inputs: &[String], out: &Path, overwrite: bool) -> ExitCode {
     let (read, bar) = evidence::progress_options();
@@ -23,13 +34,7 @@ pub fn ingest(inputs: &[String], out: &Path, overwrite: bool) -> ExitCode {
         Ok(summary) => {
             evidence::print_report(&summary.report);
             for t in summary.tables.iter().filter(|t| t.rows > 0) {
-                println!(
-                    "{:<24} {:>10} rows  {} .. {}",
-                    t.name,
-                    t.rows,
-                    t.min_time.as_deref().unwrap_or("-"),
-                    t.max_time.as_deref().unwrap_or("-")
-                );
+                print_table_line(t);
             }
             println!("wrote {}", out.display());
             let lost = summary.report.skipped_total > 0 || !summary.report.unknown_files.is_empty();
@@ -50,13 +55,7 @@ pub fn tables(inputs: &[String]) -> ExitCode {
         return match telemetry::list_tables(Path::new(one)) {
             Ok(infos) => {
                 for t in infos.iter().filter(|t| t.rows > 0) {
-                    println!(
-                        "{:<24} {:>10} rows  {} .. {}",
-                        t.name,
-                        t.rows,
-                        t.min_time.as_deref().unwrap_or("-"),
-                        t.max_time.as_deref().unwrap_or("-")
-                    );
+                    print_table_line(t);
                 }
                 ExitCode::SUCCESS
             }

@@ -1858,37 +1858,32 @@ impl Parser {
             }
             Tok::BracketName(name) => {
                 self.bump();
-                let name = Ident::new(name, start);
-                if self.at(&Tok::LParen) {
-                    let args = self.call_args()?;
-                    return Ok(Expr::Call {
-                        receiver: None,
-                        name,
-                        args,
-                        span: start.to(self.prev_span()),
-                    });
-                }
-                Ok(Expr::Name(name))
+                self.name_or_call(Ident::new(name, start))
             }
             Tok::Ident(word) => {
                 if let Some(lit) = self.typed_literal(&word)? {
                     return Ok(Expr::Literal(lit, start.to(self.prev_span())));
                 }
                 self.bump();
-                let name = Ident::new(word, start);
-                if self.at(&Tok::LParen) {
-                    let args = self.call_args()?;
-                    return Ok(Expr::Call {
-                        receiver: None,
-                        name,
-                        args,
-                        span: start.to(self.prev_span()),
-                    });
-                }
-                Ok(Expr::Name(name))
+                self.name_or_call(Ident::new(word, start))
             }
             _ => Err(self.unexpected(&["an expression"])),
         }
+    }
+
+    /// A name just read: a call when `(` follows, else a plain name.
+    fn name_or_call(&mut self, name: Ident) -> PResult<Expr> {
+        if !self.at(&Tok::LParen) {
+            return Ok(Expr::Name(name));
+        }
+        let start = name.span;
+        let args = self.call_args()?;
+        Ok(Expr::Call {
+            receiver: None,
+            name,
+            args,
+            span: start.to(self.prev_span()),
+        })
     }
 
     /// `true`, `int(5)`, `real(nan)`, `dynamic([...])`, ... at the cursor.

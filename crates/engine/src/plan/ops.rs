@@ -927,16 +927,7 @@ impl Planner<'_> {
                 project(one, out, span)
             }
             K::Datatable { schema, values } => {
-                let cols: Vec<(String, KqlType)> = schema
-                    .iter()
-                    .map(|c| {
-                        Ok((
-                            c.name.name.clone(),
-                            KqlType::from_name(&c.ty.name)
-                                .ok_or_else(|| err(c.ty.span, format!("unknown type `{}`", c.ty.name)))?,
-                        ))
-                    })
-                    .collect::<PResult<_>>()?;
+                let cols = declared_columns(schema)?;
                 if cols.is_empty() {
                     return Err(err(span, "datatable needs at least one column"));
                 }
@@ -1051,16 +1042,7 @@ impl Planner<'_> {
             }
             K::Union { params, tables } => self.union(None, params, tables, span),
             K::ExternalData { schema, uris, with } => {
-                let cols: Vec<(String, KqlType)> = schema
-                    .iter()
-                    .map(|c| {
-                        Ok((
-                            c.name.name.clone(),
-                            KqlType::from_name(&c.ty.name)
-                                .ok_or_else(|| err(c.ty.span, format!("unknown type `{}`", c.ty.name)))?,
-                        ))
-                    })
-                    .collect::<PResult<_>>()?;
+                let cols = declared_columns(schema)?;
                 let [uri] = uris.as_slice() else {
                     return Err(err(span, "externaldata takes one file"));
                 };
@@ -1240,6 +1222,18 @@ fn extract_aggregates(e: &kql::Expr, calls: &mut Vec<(kql::Expr, String)>, count
         },
         other => other.clone(),
     }
+}
+
+/// The `name:type` columns of datatable / externaldata with their KQL types.
+fn declared_columns(schema: &[kql::ColumnDecl]) -> PResult<Vec<(String, KqlType)>> {
+    schema
+        .iter()
+        .map(|c| {
+            let t = KqlType::from_name(&c.ty.name)
+                .ok_or_else(|| err(c.ty.span, format!("unknown type `{}`", c.ty.name)))?;
+            Ok((c.name.name.clone(), t))
+        })
+        .collect()
 }
 
 /// The first column a call refers to (`mv-expand parse_json(Col)` expands into `Col`).
