@@ -5,6 +5,7 @@
 use super::array_util::StrArray;
 use super::arrays::{self, SetOp};
 use super::dynamic::json_at;
+use super::formats::{self, BitOp};
 use super::timefmt::{self, DtPart, FmtItem};
 use super::{net, text};
 use crate::value::{NANOS_PER_TICK, format_datetime, format_timespan};
@@ -78,6 +79,15 @@ pub enum LibOp {
     GetType,
     /// (command line) → dynamic array of arguments, Windows (CommandLineToArgvW) rules.
     ParseCommandLine,
+    /// (text) → dynamic
+    ParseXml,
+    ParseCsv,
+    ParsePath,
+    Base64DecodeToArray,
+    /// (dynamic array of bytes) → string
+    Base64EncodeFromArray,
+    /// (long[, long]) → long
+    Bits(BitOp),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -191,16 +201,25 @@ impl ScalarUDFImpl for LibFn {
         Ok(match self.op {
             ParseIpv4 | CountOf | StringSize => DataType::Int64,
             Ipv4IsPrivate | Ipv4IsInRange | Ipv4IsMatch => DataType::Boolean,
-            UrlEncode | UrlDecode | Base64Encode | Base64Decode | StrRep | Reverse | Translate | FormatDatetime(_)
-            | FormatTimespan(_) | GetType => DataType::Utf8,
+            UrlEncode
+            | UrlDecode
+            | Base64Encode
+            | Base64Decode
+            | StrRep
+            | Reverse
+            | Translate
+            | FormatDatetime(_)
+            | FormatTimespan(_)
+            | GetType
+            | Base64EncodeFromArray => DataType::Utf8,
+            Bits(_) => DataType::Int64,
             MakeDatetime | UnixTime(_) => crate::types::datetime_type(),
             MakeTimespan => DataType::Duration(TimeUnit::Nanosecond),
             DatetimePart(_) => DataType::Int32,
             ArrayIndexOf => DataType::Int64,
             ParseUrl | ParseUrlQuery | ArrayConcat | ArraySlice | BagKeys | BagMerge | BagRemoveKeys | ArraySort(_)
-            | Set(_) | Zip | RangeLong | RangeReal | RangeDatetime | RangeTimespan | ParseCommandLine => {
-                DataType::LargeUtf8
-            }
+            | Set(_) | Zip | RangeLong | RangeReal | RangeDatetime | RangeTimespan | ParseCommandLine | ParseXml
+            | ParseCsv | ParsePath | Base64DecodeToArray => DataType::LargeUtf8,
         })
     }
 
@@ -230,7 +249,7 @@ impl LibFn {
         let a0 = self.arg(arrays, 0);
         Ok(match &self.op {
             ParseIpv4 | Ipv4IsPrivate | ParseUrl | ParseUrlQuery | UrlEncode | UrlDecode | Base64Encode
-            | Base64Decode | Reverse | StringSize => {
+            | Base64Decode | Reverse | StringSize | ParseXml | ParseCsv | ParsePath | Base64DecodeToArray => {
                 let a = a0?;
                 let s = StrArray::try_new(&a)?;
                 let t = |i| str_at(&s, i);
@@ -244,6 +263,10 @@ impl LibFn {
                     Base64Encode => strings(rows, |i| Some(text::base64_encode(t(i)))),
                     Base64Decode => strings(rows, |i| text::base64_decode(t(i))),
                     Reverse => strings(rows, |i| Some(text::reverse(t(i)))),
+                    ParseXml => jsons(rows, |i| s.value(i).and_then(formats::parse_xml)),
+                    ParseCsv => jsons(rows, |i| Some(formats::parse_csv(t(i)))),
+                    ParsePath => jsons(rows, |i| Some(formats::parse_path(t(i)))),
+                    Base64DecodeToArray => jsons(rows, |i| formats::base64_to_array(t(i))),
                     _ => longs(rows, |i| Some(t(i).len() as i64)),
                 }
             }
@@ -395,6 +418,21 @@ impl LibFn {
                                 .collect()
                         }
                     }))
+                })
+            }
+            Base64EncodeFromArray => {
+                let a = a0?;
+                strings(rows, |i| formats::base64_from_array(&json_at(&a, i)))
+            }
+            Bits(op) => {
+                let a = a0?;
+                let b = arrays.get(1);
+                longs(rows, |i| {
+                    let y = match b {
+                        Some(b) => long_at(b, i)?,
+                        None => 0,
+                    };
+                    formats::bits(*op, long_at(&a, i)?, y)
                 })
             }
             GetType => {

@@ -5,6 +5,8 @@ pub mod aggregate;
 pub mod array_util;
 pub mod arrays;
 pub mod dynamic;
+pub mod dynregex;
+pub mod formats;
 pub mod library;
 pub mod net;
 pub mod percentile;

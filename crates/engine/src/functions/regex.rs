@@ -74,7 +74,7 @@ fn convert_rewrite(rw: &str) -> String {
 }
 
 /// RE2's octal escapes (`\0`, `\012`), which the regex crate lacks, as `\x{..}`.
-fn octal_escapes(pattern: &str) -> String {
+pub(crate) fn octal_escapes(pattern: &str) -> String {
     let b = pattern.as_bytes();
     let mut out = String::with_capacity(pattern.len());
     let mut i = 0;

@@ -6,6 +6,8 @@ use super::{Binding, PResult, Planner, df_err, err};
 use crate::functions::aggregate::{Collect, CollectUdaf};
 use crate::functions::arrays::SetOp;
 use crate::functions::dynamic::{JsonOp, PathStep};
+use crate::functions::dynregex::DynRegexMatch;
+use crate::functions::formats::BitOp;
 use crate::functions::library::{LibFn, LibOp, UnixUnit};
 use crate::functions::percentile::PercentileUdaf;
 use crate::functions::regex::{RegexFn, RegexOp};
@@ -181,6 +183,18 @@ pub const FUNCTION_NAMES: &[&str] = &[
     "parseurlquery",
     "base64_decodestring",
     "datepart",
+    "parse_xml",
+    "parse_csv",
+    "parse_path",
+    "base64_decode_toarray",
+    "base64_encode_fromarray",
+    "binary_and",
+    "binary_or",
+    "binary_xor",
+    "binary_not",
+    "binary_shift_left",
+    "binary_shift_right",
+    "bitset_count_ones",
 ];
 
 /// Aggregate function names (valid only in `summarize` and friends).
@@ -234,11 +248,12 @@ fn regex_fn(name: &str, op: RegexOp, pattern: &str, args: Vec<Expr>, span: Span)
     Ok(udf(f).call(args))
 }
 
-/// `text matches regex pattern` with a constant pattern.
+/// `text matches regex pattern`: a constant pattern is compiled at plan time, any other at run
+/// time (per distinct pattern).
 pub fn regex_match(text: Expr, pattern: Expr, span: Span) -> PResult<Expr> {
     match constant_value(&pattern) {
         Some(ScalarValue::Utf8(Some(p))) => regex_fn("matches regex", RegexOp::IsMatch, &p, vec![text], span),
-        _ => Err(err(span, "`matches regex` needs a constant pattern")),
+        _ => Ok(udf(DynRegexMatch::new()).call(vec![text, pattern])),
     }
 }
 
@@ -755,9 +770,17 @@ impl Planner<'_> {
             | "base64_decode_tostring"
             | "base64_decodestring"
             | "reverse"
-            | "string_size" => {
+            | "string_size"
+            | "parse_xml"
+            | "parse_csv"
+            | "parse_path"
+            | "base64_decode_toarray" => {
                 Self::arity(name, &a, 1, 1)?;
                 let op = match n {
+                    "parse_xml" => LibOp::ParseXml,
+                    "parse_csv" => LibOp::ParseCsv,
+                    "parse_path" => LibOp::ParsePath,
+                    "base64_decode_toarray" => LibOp::Base64DecodeToArray,
                     "parse_ipv4" => LibOp::ParseIpv4,
                     "ipv4_is_private" => LibOp::Ipv4IsPrivate,
                     "parse_url" | "parseurl" => LibOp::ParseUrl,
@@ -771,6 +794,29 @@ impl Planner<'_> {
                 };
                 let x = self.text(a.into_iter().next().expect("arity checked"));
                 lib(n, op, vec![x])
+            }
+            "base64_encode_fromarray" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = Self::dynamic_arg(n, a.into_iter().next().expect("arity checked"))?;
+                lib(n, LibOp::Base64EncodeFromArray, vec![x])
+            }
+            "binary_and" | "binary_or" | "binary_xor" | "binary_shift_left" | "binary_shift_right" | "binary_not"
+            | "bitset_count_ones" => {
+                let (op, k) = match n {
+                    "binary_and" => (BitOp::And, 2),
+                    "binary_or" => (BitOp::Or, 2),
+                    "binary_xor" => (BitOp::Xor, 2),
+                    "binary_shift_left" => (BitOp::ShiftLeft, 2),
+                    "binary_shift_right" => (BitOp::ShiftRight, 2),
+                    "binary_not" => (BitOp::Not, 1),
+                    _ => (BitOp::CountOnes, 1),
+                };
+                Self::arity(name, &a, k, k)?;
+                let args = a
+                    .into_iter()
+                    .map(|x| Self::long_arg(n, x))
+                    .collect::<PResult<Vec<_>>>()?;
+                lib(n, LibOp::Bits(op), args)
             }
             "parse_command_line" => {
                 Self::arity(name, &a, 2, 2)?;
@@ -1541,11 +1587,7 @@ impl Pipe for Expr {}
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "parse_ipv4_mask",
     "ipv6_is_match",
-    "parse_xml",
-    "parse_path",
     "parse_user_agent",
-    "parse_csv",
-    "base64_decode_toarray",
     "hash_md5",
     "hash_sha256",
     "hash_sha1",
@@ -1563,10 +1605,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "toscalar_with_ttl",
     "has_any_index",
     "weekofyear",
-    "bitset_count_ones",
-    "binary_and",
-    "binary_or",
-    "binary_xor",
 ];
 
 const KNOWN_UNSUPPORTED_AGGREGATES: &[&str] = &[

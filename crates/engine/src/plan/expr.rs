@@ -353,6 +353,9 @@ impl Planner<'_> {
         span: Span,
         schema: &DFSchemaRef,
     ) -> PResult<Expr> {
+        if let kql::Expr::Star(star) = left {
+            return self.any_column_string_op(sop, *star, right, span, schema);
+        }
         let l = self.scalar(left, schema)?;
         let tl = self.type_of(&l, schema, left.span())?;
         let l = match tl {
@@ -399,6 +402,46 @@ impl Planner<'_> {
             }
         };
         Ok(if sop.negated { pred.not() } else { pred })
+    }
+
+    /// `* has "x"`: true when any string or dynamic column satisfies the operator.
+    fn any_column_string_op(
+        &mut self,
+        sop: kql::StringOp,
+        star: Span,
+        right: &kql::Expr,
+        span: Span,
+        schema: &DFSchemaRef,
+    ) -> PResult<Expr> {
+        if sop.negated {
+            return Err(err(
+                span,
+                format!(
+                    "`* {}` (a negated operator over every column) is not supported",
+                    sop.keyword()
+                ),
+            ));
+        }
+        let columns: Vec<String> = schema
+            .fields()
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.data_type(),
+                    datafusion::arrow::datatypes::DataType::Utf8 | datafusion::arrow::datatypes::DataType::Utf8View
+                ) || KqlType::of_arrow(f.data_type()) == Some(KqlType::Dynamic)
+            })
+            .map(|f| f.name().clone())
+            .collect();
+        let mut out: Option<Expr> = None;
+        for c in columns {
+            let one = self.string_op(sop, &kql::Expr::Name(kql::Ident::new(c, star)), right, span, schema)?;
+            out = Some(match out {
+                None => one,
+                Some(acc) => acc.or(one),
+            });
+        }
+        Ok(out.unwrap_or(lit(false)))
     }
 
     fn list_op(

@@ -280,6 +280,16 @@ impl Planner<'_> {
             K::Join { params, right, on } => self.join(plan, params, right, on, span, false),
             K::Lookup { params, right, on } => self.join(plan, params, right, on, span, true),
             K::Union { params, tables } => self.union(Some(plan), params, tables, span),
+            K::Search {
+                params,
+                tables,
+                predicate,
+            } => {
+                if let Some(t) = tables.first() {
+                    return Err(err(t.span(), "`search in (...)` cannot follow a pipe"));
+                }
+                self.search(Some(plan), params, tables, predicate, span)
+            }
             K::MvExpand { params, items, limit } => self.mv_expand(plan, params, items, limit.as_ref(), span),
             K::MakeSeries {
                 params,
@@ -685,6 +695,18 @@ impl Planner<'_> {
         if legs.is_empty() {
             return Err(err(span, "union has no tables (none matched)"));
         }
+        self.union_plans(legs, source_col.as_deref(), inner, span)
+    }
+
+    /// The rows of several plans, columns matched by name (missing ones null), with an optional
+    /// first column naming each row's leg.
+    pub(super) fn union_plans(
+        &mut self,
+        legs: Vec<(String, LogicalPlan)>,
+        source_col: Option<&str>,
+        inner: bool,
+        span: Span,
+    ) -> PResult<LogicalPlan> {
         // The output columns: by name, in order of first appearance. A name with different KQL
         // types in different tables becomes one column per type, `Name_type`, as in Kusto.
         let mut columns: Vec<(String, String, DataType)> = Vec::new(); // (output, source, type)
@@ -721,7 +743,7 @@ impl Planner<'_> {
         let mut out: Option<LogicalPlanBuilder> = None;
         for (label, p) in legs {
             let mut exprs = Vec::new();
-            if let Some(sc) = &source_col {
+            if let Some(sc) = source_col {
                 exprs.push(lit(label.clone()).alias(sc));
             }
             for (outname, src, t) in &columns {
@@ -745,6 +767,145 @@ impl Planner<'_> {
         build(Ok(out.expect("at least one leg")), span)
     }
 
+    /// The tables named by `in (...)` of union / search / find: names, wildcard patterns
+    /// (matching catalog tables, sorted) or tabular expressions.
+    fn table_legs(&mut self, tables: &[kql::Expr]) -> PResult<Vec<(String, LogicalPlan)>> {
+        let mut legs = Vec::new();
+        for t in tables {
+            match t {
+                kql::Expr::Pattern(p, _) => {
+                    let mut names: Vec<String> = self
+                        .cx
+                        .tables
+                        .keys()
+                        .filter(|n| wildcard_match(p, n))
+                        .cloned()
+                        .collect();
+                    names.sort();
+                    for n in names {
+                        let plan = self.tabular(&kql::Expr::Name(kql::Ident::new(n.clone(), t.span())))?;
+                        legs.push((n, plan));
+                    }
+                }
+                kql::Expr::Name(n) => legs.push((n.name.clone(), self.tabular(t)?)),
+                other => return Err(err(other.span(), "expected a table name or pattern")),
+            }
+        }
+        Ok(legs)
+    }
+
+    /// `[T |] search [kind=...] [in (T1, ...)] predicate`.
+    fn search(
+        &mut self,
+        piped: Option<LogicalPlan>,
+        params: &[kql::OpParam],
+        tables: &[kql::Expr],
+        predicate: &kql::Expr,
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let mut case_sensitive = false;
+        for p in params {
+            match (p.name.name.as_str(), &p.value) {
+                ("kind", kql::Expr::Name(v)) if v.name == "case_sensitive" => case_sensitive = true,
+                ("kind", kql::Expr::Name(v)) if v.name == "case_insensitive" || v.name == "default" => {}
+                ("kind", v) => return Err(err(v.span(), "search kind is case_sensitive or case_insensitive")),
+                (n, _) => return Err(err(p.name.span, format!("unknown search parameter `{n}`"))),
+            }
+        }
+        let pred = search_predicate(predicate, case_sensitive)?;
+        if let Some(plan) = piped {
+            let schema = plan.schema().clone();
+            let p = self.predicate(&pred, &schema)?;
+            return build(LogicalPlanBuilder::from(plan).filter(p), span);
+        }
+        let legs = if tables.is_empty() {
+            let mut names: Vec<String> = self.cx.tables.keys().cloned().collect();
+            names.sort();
+            let all: Vec<kql::Expr> = names
+                .into_iter()
+                .map(|n| kql::Expr::Name(kql::Ident::new(n, span)))
+                .collect();
+            self.table_legs(&all)?
+        } else {
+            self.table_legs(tables)?
+        };
+        if legs.is_empty() {
+            return Err(err(span, "search has no tables to search"));
+        }
+        let mut filtered = Vec::new();
+        for (name, plan) in legs {
+            let schema = plan.schema().clone();
+            let p = self.predicate(&pred, &schema)?;
+            filtered.push((name, build(LogicalPlanBuilder::from(plan).filter(p), span)?));
+        }
+        self.union_plans(filtered, Some("$table"), false, span)
+    }
+
+    /// `find [withsource=C] in (T1, ...) where predicate project c1, c2, ...`.
+    fn find(
+        &mut self,
+        params: &[kql::OpParam],
+        tables: &[kql::Expr],
+        predicate: &kql::Expr,
+        project: Option<&[kql::Expr]>,
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let mut source = "source_".to_string();
+        for p in params {
+            match (p.name.name.as_str(), &p.value) {
+                ("withsource", kql::Expr::Name(v)) => source = v.name.clone(),
+                (n, _) => return Err(err(p.name.span, format!("unknown find parameter `{n}`"))),
+            }
+        }
+        let Some(project_cols) = project else {
+            return Err(err(
+                span,
+                "find without `project` (project-smart, with its `pack_` column) is not supported yet",
+            )
+            .help("list the output columns: `find in (...) where ... project c1, c2`"));
+        };
+        if tables.is_empty() {
+            return Err(err(span, "find without `in (...)` is not supported yet"));
+        }
+        let mut cols: Vec<String> = Vec::new();
+        for c in project_cols {
+            match c {
+                kql::Expr::Name(n) if !cols.contains(&n.name) => cols.push(n.name.clone()),
+                kql::Expr::Name(n) => return Err(err(n.span, format!("column `{}` is projected twice", n.name))),
+                other => {
+                    return Err(err(
+                        other.span(),
+                        "find projects column names (typed columns and pack_all() are not supported yet)",
+                    ));
+                }
+            }
+        }
+        let legs = self.table_legs(tables)?;
+        if legs.is_empty() {
+            return Err(err(span, "find has no tables (none matched)"));
+        }
+        let mut filtered = Vec::new();
+        for (name, plan) in legs {
+            let schema = plan.schema().clone();
+            let p = self.predicate(predicate, &schema).map_err(|d| {
+                let message = format!("find in table `{name}`: {}", d.message);
+                kql::Diagnostic { message, ..d }
+                    .help("a predicate over columns that some tables lack is not supported yet".to_string())
+            })?;
+            filtered.push((name, build(LogicalPlanBuilder::from(plan).filter(p), span)?));
+        }
+        let all = self.union_plans(filtered, Some(&source), false, span)?;
+        let names = names_of(&all);
+        let mut out = vec![ident(&source)];
+        for c in &cols {
+            if !names.contains(c) {
+                return Err(self.unknown_column(c, span, &names));
+            }
+            out.push(ident(c));
+        }
+        self::project(all, out, span)
+    }
+
     fn mv_expand(
         &mut self,
         plan: LogicalPlan,
@@ -762,48 +923,75 @@ impl Planner<'_> {
         if let Some(l) = limit {
             return Err(err(l.span(), "mv-expand `limit` is not supported yet"));
         }
-        let [item] = items else {
-            return Err(err(span, "mv-expand of several columns at once is not supported yet"));
-        };
-        let schema = plan.schema().clone();
-        let e = self.scalar(&item.expr, &schema)?;
-        let t = self.type_of(&e, &schema, item.expr.span())?;
-        if t != KqlType::Dynamic {
-            return Err(err(
-                item.expr.span(),
-                format!("mv-expand takes a dynamic array or bag, this is {t}"),
-            ));
+        if items.is_empty() {
+            return Err(err(span, "mv-expand needs a column"));
         }
-        let name = match &item.name {
-            Some(n) => n.name.clone(),
-            None => implicit_name(&item.expr)
-                .or_else(|| first_column(&item.expr))
-                .ok_or_else(|| err(item.expr.span(), "name the expanded value: `Name = expression`"))?,
-        };
-        let list_col = "__mv_expand_list";
+        // Several columns expand in parallel: the n-th element of each array goes to the n-th
+        // output row, the shorter arrays padded with null (DataFusion's unnest of several lists).
+        let schema = plan.schema().clone();
         let names = names_of(&plan);
-        let mut exprs: Vec<Expr> = names.iter().filter(|n| **n != name).map(ident).collect();
-        exprs.push(super::expr::json("elements", JsonOp::Elements, vec![e]).alias(list_col));
-        let with_list = project(plan, exprs, span)?;
-        let unnested = build(LogicalPlanBuilder::from(with_list).unnest_column(list_col), span)?;
-        let value = ident(list_col);
-        let value = match &item.to_type {
-            None => value,
-            Some(ty) => {
-                let target =
-                    KqlType::from_name(&ty.name).ok_or_else(|| err(ty.span, format!("unknown type `{}`", ty.name)))?;
-                self.coerce(value, KqlType::Dynamic, target)
+        let mut expanded: Vec<(String, String, Option<&kql::Ident>)> = Vec::new(); // (name, list column, to type)
+        let mut lists: Vec<Expr> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let e = self.scalar(&item.expr, &schema)?;
+            let t = self.type_of(&e, &schema, item.expr.span())?;
+            if t != KqlType::Dynamic {
+                return Err(err(
+                    item.expr.span(),
+                    format!("mv-expand takes a dynamic array or bag, this is {t}"),
+                ));
             }
-        };
-        let out = names
+            let name = match &item.name {
+                Some(n) => n.name.clone(),
+                None => implicit_name(&item.expr)
+                    .or_else(|| first_column(&item.expr))
+                    .ok_or_else(|| err(item.expr.span(), "name the expanded value: `Name = expression`"))?,
+            };
+            if expanded.iter().any(|(n, _, _)| *n == name) {
+                return Err(err(item.expr.span(), format!("column `{name}` is expanded twice")));
+            }
+            let list_col = format!("__mv_expand_list{i}");
+            lists.push(super::expr::json("elements", JsonOp::Elements, vec![e]).alias(&list_col));
+            expanded.push((name, list_col, item.to_type.as_ref()));
+        }
+        let mut exprs: Vec<Expr> = names
             .iter()
-            .map(|n| if *n == name { value.clone().alias(n) } else { ident(n) })
-            .collect::<Vec<_>>();
-        let out = if names.contains(&name) {
-            out
-        } else {
-            out.into_iter().chain([value.alias(&name)]).collect()
-        };
+            .filter(|n| !expanded.iter().any(|(e, _, _)| e == *n))
+            .map(ident)
+            .collect();
+        exprs.extend(lists);
+        let with_list = project(plan, exprs, span)?;
+        let cols: Vec<Column> = expanded.iter().map(|(_, l, _)| Column::from_name(l)).collect();
+        let unnested = build(
+            LogicalPlanBuilder::from(with_list)
+                .unnest_columns_with_options(cols, datafusion::common::UnnestOptions::default()),
+            span,
+        )?;
+        let mut values: Vec<(String, Expr)> = Vec::new();
+        for (name, list_col, to_type) in &expanded {
+            let value = ident(list_col);
+            let value = match to_type {
+                None => value,
+                Some(ty) => {
+                    let target = KqlType::from_name(&ty.name)
+                        .ok_or_else(|| err(ty.span, format!("unknown type `{}`", ty.name)))?;
+                    self.coerce(value, KqlType::Dynamic, target)
+                }
+            };
+            values.push((name.clone(), value));
+        }
+        let mut out: Vec<Expr> = names
+            .iter()
+            .map(|n| match values.iter().find(|(v, _)| v == n) {
+                Some((_, value)) => value.clone().alias(n),
+                None => ident(n),
+            })
+            .collect();
+        for (name, value) in &values {
+            if !names.contains(name) {
+                out.push(value.clone().alias(name));
+            }
+        }
         project(unnested, out, span)
     }
 
@@ -1041,6 +1229,17 @@ impl Planner<'_> {
                 self.memory_table(Arc::new(Schema::new(vec![field])), vec![array], span)
             }
             K::Union { params, tables } => self.union(None, params, tables, span),
+            K::Search {
+                params,
+                tables,
+                predicate,
+            } => self.search(None, params, tables, predicate, span),
+            K::Find {
+                params,
+                tables,
+                predicate,
+                project,
+            } => self.find(params, tables, predicate, project.as_deref(), span),
             K::ExternalData { schema, uris, with } => {
                 let cols = declared_columns(schema)?;
                 let [uri] = uris.as_slice() else {
@@ -1222,6 +1421,109 @@ fn extract_aggregates(e: &kql::Expr, calls: &mut Vec<(kql::Expr, String)>, count
         },
         other => other.clone(),
     }
+}
+
+/// A search predicate as a plain predicate: a bare string term searches every column (`has`,
+/// or `hasprefix` / `hassuffix` / `contains` with a `*` at its end / start / both), `Col:"term"`
+/// one column, `*` matches every row; kind=case_sensitive makes the string operators `_cs`.
+fn search_predicate(e: &kql::Expr, cs: bool) -> PResult<kql::Expr> {
+    use kql::{BinaryOp, Expr as E, StringOp, StringOpKind};
+    let term_op = |value: &str, span: Span| -> PResult<(StringOpKind, String)> {
+        let (starts, ends) = (value.starts_with('*'), value.ends_with('*') && value.len() > 1);
+        let inner = value.trim_start_matches('*').trim_end_matches('*');
+        if inner.is_empty() || inner.contains('*') {
+            return Err(err(
+                span,
+                format!("the search term \"{value}\" (a `*` inside a term: matches regex) is not supported"),
+            ));
+        }
+        let kind = match (starts, ends) {
+            (false, false) => StringOpKind::Has,
+            (false, true) => StringOpKind::HasPrefix,
+            (true, false) => StringOpKind::HasSuffix,
+            (true, true) => StringOpKind::Contains,
+        };
+        Ok((kind, inner.to_string()))
+    };
+    let string_lit = |value: String, span: Span| {
+        E::Literal(
+            kql::Literal::String {
+                value,
+                obfuscated: false,
+            },
+            span,
+        )
+    };
+    Ok(match e {
+        E::Star(span) => E::Literal(kql::Literal::Bool(Some(true)), *span),
+        E::Literal(kql::Literal::String { value, .. }, span) => {
+            let (kind, term) = term_op(value, *span)?;
+            E::Binary {
+                op: BinaryOp::Str(StringOp {
+                    kind,
+                    negated: false,
+                    case_sensitive: cs,
+                }),
+                left: Box::new(E::Star(*span)),
+                right: Box::new(string_lit(term, *span)),
+                span: *span,
+            }
+        }
+        E::Binary {
+            op: BinaryOp::Str(sop),
+            left,
+            right,
+            span,
+        } => {
+            let (sop, right) = match (&**right, sop.kind) {
+                (E::Literal(kql::Literal::String { value, .. }, rs), StringOpKind::Has) if !sop.negated => {
+                    let (kind, term) = term_op(value, *rs)?;
+                    (StringOp { kind, ..*sop }, string_lit(term, *rs))
+                }
+                (r, _) => (*sop, r.clone()),
+            };
+            let sop = if cs && sop.kind != StringOpKind::Like {
+                StringOp {
+                    case_sensitive: true,
+                    ..sop
+                }
+            } else {
+                sop
+            };
+            E::Binary {
+                op: BinaryOp::Str(sop),
+                left: left.clone(),
+                right: Box::new(right),
+                span: *span,
+            }
+        }
+        E::Binary {
+            op: BinaryOp::EqCi | BinaryOp::NotEqCi,
+            span,
+            ..
+        } if cs => return Err(err(*span, "`=~` / `!~` in a case-sensitive search is not supported")),
+        E::Logical { op, operands, span } => E::Logical {
+            op: *op,
+            operands: operands
+                .iter()
+                .map(|o| search_predicate(o, cs))
+                .collect::<PResult<_>>()?,
+            span: *span,
+        },
+        E::Paren(inner, span) => E::Paren(Box::new(search_predicate(inner, cs)?), *span),
+        E::Call {
+            receiver: None,
+            name,
+            args,
+            span,
+        } if name.name == "not" && args.len() == 1 => E::Call {
+            receiver: None,
+            name: name.clone(),
+            args: vec![kql::Arg::Positional(search_predicate(args[0].expr(), cs)?)],
+            span: *span,
+        },
+        other => other.clone(),
+    })
 }
 
 /// The `name:type` columns of datatable / externaldata with their KQL types.
