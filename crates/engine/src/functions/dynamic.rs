@@ -44,8 +44,12 @@ pub enum JsonOp {
     Split,
     /// The elements `mv-expand` produces: an array's items, a bag's `{key: value}` pairs.
     Elements,
+    /// As `Elements`, but a bag's entries as `[key, value]` arrays (`bagexpansion=array`).
+    ElementPairs,
     /// `set_has_element(array, value)`
     SetHasElement,
+    /// `strcat_array(array, delimiter)`: the elements' text joined.
+    StrcatArray,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -185,11 +189,13 @@ impl ScalarUDFImpl for JsonFn {
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(match self.op {
-            JsonOp::ToString => DataType::Utf8,
+            JsonOp::ToString | JsonOp::StrcatArray => DataType::Utf8,
             JsonOp::ToLong | JsonOp::ArrayLength => DataType::Int64,
             JsonOp::ToReal => DataType::Float64,
             JsonOp::ToBool | JsonOp::SetHasElement => DataType::Boolean,
-            JsonOp::Elements => DataType::List(Arc::new(Field::new_list_field(DataType::LargeUtf8, true))),
+            JsonOp::Elements | JsonOp::ElementPairs => {
+                DataType::List(Arc::new(Field::new_list_field(DataType::LargeUtf8, true)))
+            }
             _ => DataType::LargeUtf8,
         })
     }
@@ -346,7 +352,8 @@ impl JsonFn {
                     .collect();
                 Arc::new(out)
             }
-            JsonOp::Elements => {
+            JsonOp::Elements | JsonOp::ElementPairs => {
+                let pairs = self.op == JsonOp::ElementPairs;
                 let a = first()?;
                 let mut b = ListBuilder::new(LargeStringBuilder::new());
                 for i in 0..rows {
@@ -359,9 +366,14 @@ impl JsonFn {
                         }
                         Some(Value::Object(m)) => {
                             for (k, v) in m {
-                                let mut one = serde_json::Map::new();
-                                one.insert(k, v);
-                                b.values().append_value(Value::Object(one).to_string());
+                                let item = if pairs {
+                                    Value::Array(vec![Value::String(k), v])
+                                } else {
+                                    let mut one = serde_json::Map::new();
+                                    one.insert(k, v);
+                                    Value::Object(one)
+                                };
+                                b.values().append_value(item.to_string());
                             }
                             b.append(true);
                         }
@@ -373,6 +385,20 @@ impl JsonFn {
                     }
                 }
                 Arc::new(b.finish())
+            }
+            JsonOp::StrcatArray => {
+                let a = first()?;
+                let d = arrays.get(1).map(StrArray::try_new).transpose()?;
+                let out: StringArray = (0..rows)
+                    .map(|i| match dyn_at(a, i) {
+                        Some(Value::Array(items)) => {
+                            let delim = d.as_ref().and_then(|d| d.value(i)).unwrap_or("");
+                            Some(items.iter().map(value_to_string).collect::<Vec<_>>().join(delim))
+                        }
+                        _ => Some(String::new()),
+                    })
+                    .collect();
+                Arc::new(out)
             }
             JsonOp::SetHasElement => {
                 let (a, v) = (

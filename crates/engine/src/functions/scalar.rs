@@ -90,6 +90,8 @@ pub enum ScalarOp {
     DatetimeDiff(Part),
     /// `datetime_add(part, n, d)`
     DatetimeAdd(Part),
+    /// `tohex(value[, min_length])`: lowercase hex of the 64-bit value (two's complement).
+    ToHex,
     /// A function whose data is not available here (the GeoIP database of
     /// `geo_info_from_ip_address`): it plans with its result type and fails when it runs.
     Unavailable(String),
@@ -253,6 +255,7 @@ impl ScalarUDFImpl for KqlFn {
             ScalarOp::ParseTimespan | ScalarOp::DayOfWeek => DataType::Duration(TimeUnit::Nanosecond),
             ScalarOp::Bin => args.first().cloned().unwrap_or(DataType::Null),
             ScalarOp::Unavailable(_) => DataType::LargeUtf8,
+            ScalarOp::ToHex => DataType::Utf8,
         })
     }
 
@@ -330,6 +333,30 @@ impl ScalarUDFImpl for KqlFn {
             ),
             ScalarOp::Bin => return self.bin(&arrays, rows, all_scalar),
             ScalarOp::Unavailable(why) => return exec_err!("{}: {why}", self.name),
+            ScalarOp::ToHex => {
+                let v = datafusion::arrow::compute::cast(a, &DataType::Int64)?;
+                let v = v.as_primitive::<Int64Type>();
+                let width = match arrays.get(1) {
+                    Some(w) => datafusion::arrow::compute::cast(w, &DataType::Int64)?,
+                    None => Arc::new(Int64Array::from(vec![0i64; rows])),
+                };
+                let width = width.as_primitive::<Int64Type>();
+                Arc::new(
+                    (0..rows)
+                        .map(|i| {
+                            if v.is_null(i) {
+                                return None;
+                            }
+                            let w = if width.is_null(i) {
+                                0
+                            } else {
+                                width.value(i).clamp(0, 64) as usize
+                            };
+                            Some(format!("{:0w$x}", v.value(i) as u64))
+                        })
+                        .collect::<StringArray>(),
+                )
+            }
             ScalarOp::StartOf(p) => datetimes(rows, |i| nanos_at(a, i).map(|t| start_of(*p, t))),
             ScalarOp::EndOf(p) => datetimes(rows, |i| nanos_at(a, i).map(|t| end_of(*p, t))),
             ScalarOp::DayOfWeek => Arc::new(

@@ -27,6 +27,8 @@ use std::sync::Arc;
 
 /// Built-in function names this engine runs (for "did you mean").
 pub const FUNCTION_NAMES: &[&str] = &[
+    "strcat_array",
+    "tohex",
     "parse_command_line",
     "geo_info_from_ip_address",
     "ingestion_time",
@@ -817,6 +819,23 @@ impl Planner<'_> {
                     .map(|x| Self::long_arg(n, x))
                     .collect::<PResult<Vec<_>>>()?;
                 lib(n, LibOp::Bits(op), args)
+            }
+            "strcat_array" => {
+                Self::arity(name, &a, 2, 2)?;
+                let mut it = a.into_iter();
+                let (arr, d) = (it.next().expect("2"), it.next().expect("2"));
+                if arr.t != KqlType::Dynamic {
+                    return Err(err(arr.span, "strcat_array() takes a dynamic array"));
+                }
+                let d = self.text(d);
+                json(n, JsonOp::StrcatArray, vec![arr.e, d])
+            }
+            "tohex" => {
+                Self::arity(name, &a, 1, 2)?;
+                if !matches!(a[0].t, KqlType::Long | KqlType::Int) {
+                    return Err(err(a[0].span, format!("tohex() takes an integer, not {}", a[0].t)));
+                }
+                scalar_fn(n, ScalarOp::ToHex, a.into_iter().map(|x| x.e).collect())
             }
             "parse_command_line" => {
                 Self::arity(name, &a, 2, 2)?;

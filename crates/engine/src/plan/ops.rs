@@ -914,11 +914,20 @@ impl Planner<'_> {
         limit: Option<&kql::Expr>,
         span: Span,
     ) -> PResult<LogicalPlan> {
-        if let Some(p) = params.first() {
-            return Err(err(
-                p.name.span,
-                format!("mv-expand parameter `{}` is not supported yet", p.name.name),
-            ));
+        // bagexpansion=array (or kind=array): a property bag expands into [key, value] arrays.
+        let mut bag_as_array = false;
+        for p in params {
+            match (p.name.name.as_str(), &p.value) {
+                ("bagexpansion" | "kind", kql::Expr::Name(v)) if v.name == "bag" || v.name == "array" => {
+                    bag_as_array = v.name == "array";
+                }
+                (n, _) => {
+                    return Err(err(
+                        p.name.span,
+                        format!("mv-expand parameter `{n}` is not supported yet"),
+                    ));
+                }
+            }
         }
         if let Some(l) = limit {
             return Err(err(l.span(), "mv-expand `limit` is not supported yet"));
@@ -951,7 +960,12 @@ impl Planner<'_> {
                 return Err(err(item.expr.span(), format!("column `{name}` is expanded twice")));
             }
             let list_col = format!("__mv_expand_list{i}");
-            lists.push(super::expr::json("elements", JsonOp::Elements, vec![e]).alias(&list_col));
+            let op = if bag_as_array {
+                JsonOp::ElementPairs
+            } else {
+                JsonOp::Elements
+            };
+            lists.push(super::expr::json("elements", op, vec![e]).alias(&list_col));
             expanded.push((name, list_col, item.to_type.as_ref()));
         }
         let mut exprs: Vec<Expr> = names
