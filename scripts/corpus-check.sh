@@ -112,5 +112,5 @@ catalog() {
 }
 check "catalog/tools.json regenerates from LOLRMM" catalog
 
-echo "corpus checks: $passed passed, $failed failed"
+echo "corpus: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
