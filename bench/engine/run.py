@@ -4,7 +4,7 @@
     bash bench/engine/run.sh          (generates the data on first use, then runs this)
     python3 bench/engine/run.py --bin target-bench/release/ratcatcher --data bench/out/dpe-10m.parquet
 
-Queries: (seed) /work/shared/seed/t1219-sentinel.kql, copied verbatim to bench/engine/; (summarize)
+Queries: (seed) ../shared/seed/t1219-sentinel.kql, read from there ($SHARED overrides); (summarize)
 `summarize count() by DeviceName, bin(Timestamp, 1h)`. DuckDB equivalents are in duck.py.
 Both sides write every result row as JSON lines to /dev/null. Each query runs once untimed to warm
 the page cache and check that both engines return the same rows (row count, plus per-category
@@ -30,7 +30,8 @@ sys.path.insert(0, HERE)
 import duck  # noqa: E402
 
 NOW = "2024-03-15T12:00:00Z"
-KQL = {"seed": os.path.join(HERE, "t1219-sentinel.kql"), "summarize": os.path.join(HERE, "summarize.kql")}
+SHARED = os.environ.get("SHARED", os.path.join(HERE, "..", "..", "..", "shared"))
+KQL = {"seed": os.path.join(SHARED, "seed", "t1219-sentinel.kql"), "summarize": os.path.join(HERE, "summarize.kql")}
 
 
 def timed(cmd, stdout=subprocess.DEVNULL):

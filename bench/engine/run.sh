@@ -14,5 +14,5 @@ BIN=${RATCATCHER:-target-bench/release/ratcatcher}
 DATA=bench/out/dpe-10m.parquet
 [ -x "$BIN" ] || { echo "no ratcatcher binary at $BIN: build it first" >&2; exit 1; }
 [ -f "$DATA" ] || python3 bench/engine/gen_dpe.py --rows 10000000 --out "$DATA"
-echo "ratcatcher $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo '+dirty'), duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)'), $(nproc) cores"
+echo "ratcatcher binary $BIN ($(stat -c %y "$BIN" | cut -d. -f1)); tree at $(git rev-parse --short HEAD); duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)'), $(nproc) cores"
 python3 bench/engine/run.py --bin "$BIN" --data "$DATA" --repeat "${REPEAT:-3}"

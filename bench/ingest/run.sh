@@ -26,10 +26,10 @@ command -v evtx_dump >/dev/null || { echo "evtx_dump not on PATH: cargo install 
 [ -x "$BIN" ] || { echo "no ratcatcher binary at $BIN" >&2; exit 1; }
 
 # --- inputs ---------------------------------------------------------------------------------------
-if [ ! -f "$OUT/evtx-x7/.complete" ]; then
+if [ ! -f "$OUT/evtx-x7.complete" ]; then  # (the marker must not be inside the input folder)
   rm -rf "$OUT/evtx-x7"
   for i in 1 2 3 4 5 6 7; do mkdir -p "$OUT/evtx-x7/copy$i" && cp -r "$SRC/." "$OUT/evtx-x7/copy$i/"; done
-  touch "$OUT/evtx-x7/.complete"
+  touch "$OUT/evtx-x7.complete"
 fi
 free_gb=$(df -BG --output=avail "$OUT" | tail -1 | tr -dc 0-9)
 X70=0
@@ -44,6 +44,7 @@ if [ -z "${SKIP_X70:-}" ] && [ "$free_gb" -ge 15 ]; then
 else
   echo "skipping the 70x input (free: ${free_gb} GB, SKIP_X70=${SKIP_X70:-})"
 fi
+echo "ratcatcher binary $BIN ($(stat -c %y "$BIN" | cut -d. -f1)); tree at $(git rev-parse --short HEAD); $(evtx_dump --version)"
 echo "inputs: x1 $(du -sL --apparent-size -BM "$SRC" | cut -f1), x7 $(du -sL --apparent-size -BM "$OUT/evtx-x7" | cut -f1), $(find -L "$OUT/evtx-x7" -name '*.evtx' | wc -l) files"
 
 # --- measurement ----------------------------------------------------------------------------------
@@ -55,7 +56,9 @@ measure() {
   local log=$OUT/time-$label.log load rc=0
   load=$(cut -d' ' -f1 /proc/loadavg)
   /usr/bin/time -v -o "$log" "$@" > "$OUT/stdout-$label.log" 2>&1 || rc=$?
+  # ratcatcher ingest exits 1 when it skipped records or files: report it, keep the number.
   if [ "$rc" -gt 1 ]; then echo "$label failed with $rc; see $OUT/stdout-$label.log" >&2; exit 1; fi
+  if [ "$rc" = 1 ]; then echo "note: $label exited 1 (skipped input); see $OUT/stdout-$label.log" >&2; fi
   awk -v label="$label" -v load="$load" -F': ' '
     /Elapsed \(wall clock\)/ { n = split($2, t, ":"); wall = (n == 3) ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2] }
     /User time/ { cpu += $2 } /System time/ { cpu += $2 }
