@@ -104,6 +104,16 @@ impl Engine {
         self.now = now;
     }
 
+    /// The implicit time range (nanoseconds before `now`), if any.
+    pub fn lookback(&self) -> Option<i64> {
+        self.lookback
+    }
+
+    /// Sets (or removes) the implicit time range for queries planned from now on.
+    pub fn set_lookback(&mut self, lookback: Option<i64>) {
+        self.lookback = lookback;
+    }
+
     pub fn session(&self) -> &SessionContext {
         &self.ctx
     }

@@ -9,6 +9,9 @@ use super::formats::{self, BitOp};
 use super::timefmt::{self, DtPart, FmtItem};
 use super::{net, text};
 use crate::value::{NANOS_PER_TICK, format_datetime, format_timespan};
+
+/// .NET ticks (100 ns since 0001-01-01) at the Unix epoch.
+const TICKS_AT_EPOCH: i64 = 621_355_968_000_000_000;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, DurationNanosecondArray, Int32Array, Int64Array, LargeStringArray,
     StringArray, TimestampNanosecondArray,
@@ -88,6 +91,8 @@ pub enum LibOp {
     Base64EncodeFromArray,
     /// (long[, long]) → long
     Bits(BitOp),
+    /// (string or datetime[, mod]) → long: XXH64 of the UTF-8 text or of the datetime's .NET ticks.
+    Hash,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -212,7 +217,7 @@ impl ScalarUDFImpl for LibFn {
             | FormatTimespan(_)
             | GetType
             | Base64EncodeFromArray => DataType::Utf8,
-            Bits(_) => DataType::Int64,
+            Bits(_) | Hash => DataType::Int64,
             MakeDatetime | UnixTime(_) => crate::types::datetime_type(),
             MakeTimespan => DataType::Duration(TimeUnit::Nanosecond),
             DatetimePart(_) => DataType::Int32,
@@ -433,6 +438,34 @@ impl LibFn {
                         None => 0,
                     };
                     formats::bits(*op, long_at(&a, i)?, y)
+                })
+            }
+            Hash => {
+                let a = a0?;
+                let m = arrays.get(1);
+                let text = match a.data_type() {
+                    DataType::Timestamp(..) => None,
+                    _ => Some(StrArray::try_new(&a)?),
+                };
+                let hash_at = |i: usize| -> Option<u64> {
+                    match &text {
+                        Some(s) => Some(super::xxhash::xxh64(str_at(s, i).as_bytes())),
+                        None => {
+                            let ticks = long_at(&a, i)?.div_euclid(NANOS_PER_TICK) + TICKS_AT_EPOCH;
+                            Some(super::xxhash::xxh64(&ticks.to_le_bytes()))
+                        }
+                    }
+                };
+                longs(rows, |i| {
+                    let h = hash_at(i)?;
+                    match m {
+                        // A modulo of 0 or below has no result (Kusto's `%` by zero is null too).
+                        Some(m) => {
+                            let m = long_at(m, i)?;
+                            (m > 0).then(|| (h % m as u64) as i64)
+                        }
+                        None => Some(h as i64),
+                    }
                 })
             }
             GetType => {

@@ -15,3 +15,4 @@ pub mod scalar;
 pub mod strings;
 pub mod text;
 pub mod timefmt;
+pub mod xxhash;

@@ -29,6 +29,8 @@ use std::sync::Arc;
 pub const FUNCTION_NAMES: &[&str] = &[
     "strcat_array",
     "tohex",
+    "hash",
+    "hash_xxhash64",
     "parse_command_line",
     "geo_info_from_ip_address",
     "ingestion_time",
@@ -830,6 +832,23 @@ impl Planner<'_> {
                 let d = self.text(d);
                 json(n, JsonOp::StrcatArray, vec![arr.e, d])
             }
+            "hash" | "hash_xxhash64" => {
+                Self::arity(name, &a, 1, 2)?;
+                // The documented byte layouts: UTF-8 text, and a datetime's .NET ticks.
+                if !matches!(a[0].t, KqlType::String | KqlType::Datetime) {
+                    return Err(err(
+                        a[0].span,
+                        format!("{n}() of a {} is not supported yet (strings and datetimes are)", a[0].t),
+                    ));
+                }
+                let mut it = a.into_iter();
+                let x = it.next().expect("arity checked");
+                let mut args = vec![x.e];
+                if let Some(m) = it.next() {
+                    args.push(Self::long_arg(n, m)?);
+                }
+                lib(n, LibOp::Hash, args)
+            }
             "tohex" => {
                 Self::arity(name, &a, 1, 2)?;
                 if !matches!(a[0].t, KqlType::Long | KqlType::Int) {
@@ -1610,7 +1629,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "hash_md5",
     "hash_sha256",
     "hash_sha1",
-    "hash",
     "series_decompose_anomalies",
     "series_stats",
     "series_fit_line",

@@ -6,7 +6,9 @@ mod expr;
 mod external;
 mod mvapply;
 mod ops;
+mod partition;
 mod series;
+mod topnested;
 mod window;
 
 use crate::types::KqlType;

@@ -54,9 +54,119 @@ pub(super) fn implicit_name(e: &kql::Expr) -> Option<String> {
             _ => None,
         },
         kql::Expr::Paren(inner, _) => implicit_name(inner),
+        kql::Expr::Call {
+            receiver: None,
+            name,
+            args,
+            ..
+        } => {
+            let first = || args.first().and_then(|a| implicit_name(a.expr()));
+            let n = name.name.as_str();
+            if NAMED_BY_FIRST_ARGUMENT.contains(&n) || (NAMED_BY_ONLY_ARGUMENT.contains(&n) && args.len() == 1) {
+                first()
+            } else if NAMED_BY_FUNCTION_AND_FIRST_ARGUMENT.contains(&n) {
+                first().map(|a| format!("{n}_{a}"))
+            } else {
+                None
+            }
+        }
         _ => None,
     }
 }
+
+/// Functions whose result column, when not named, takes the name of the first argument
+/// (`project tostring(x)` gives `x`, `summarize by bin(Timestamp, 1h)` gives `Timestamp`). The
+/// lists follow the result-name kinds of Microsoft's KQL analyzer (Kusto.Language); any other
+/// function gives `Column1`, `Column2`, ...
+const NAMED_BY_FIRST_ARGUMENT: &[&str] = &[
+    "abs",
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "bin",
+    "bin_at",
+    "binary_and",
+    "binary_not",
+    "binary_or",
+    "binary_shift_left",
+    "binary_shift_right",
+    "binary_xor",
+    "bitset_count_ones",
+    "ceiling",
+    "cos",
+    "exp",
+    "exp10",
+    "exp2",
+    "floor",
+    "format_bytes",
+    "format_datetime",
+    "format_timespan",
+    "gamma",
+    "log",
+    "log10",
+    "log2",
+    "loggamma",
+    "parse_csv",
+    "parse_json",
+    "parse_xml",
+    "parsejson",
+    "pow",
+    "round",
+    "series_fill_backward",
+    "series_fill_const",
+    "series_fill_forward",
+    "series_fill_linear",
+    "series_fir",
+    "series_iir",
+    "series_outliers",
+    "sin",
+    "split",
+    "sqrt",
+    "startofday",
+    "tan",
+    "tobool",
+    "toboolean",
+    "todatetime",
+    "todecimal",
+    "todouble",
+    "todynamic",
+    "toguid",
+    "tohex",
+    "toint",
+    "tolong",
+    "toobject",
+    "toreal",
+    "tostring",
+    "totime",
+    "totimespan",
+];
+/// The aggregation inside a name-preserving call (`tostring(make_set(x))`, `round(avg(x), 2)`).
+fn wrapped_aggregate(e: &kql::Expr) -> Option<&kql::Expr> {
+    match e {
+        kql::Expr::Call {
+            receiver: None,
+            name,
+            args,
+            ..
+        } if NAMED_BY_FIRST_ARGUMENT.contains(&name.name.as_str()) => match args.first()? {
+            kql::Arg::Positional(inner @ kql::Expr::Call { name, .. })
+                if AGGREGATE_NAMES.contains(&name.name.as_str()) =>
+            {
+                Some(inner)
+            }
+            kql::Arg::Positional(inner) => wrapped_aggregate(inner),
+            _ => None,
+        },
+        kql::Expr::Paren(inner, _) => wrapped_aggregate(inner),
+        _ => None,
+    }
+}
+
+/// As [`NAMED_BY_FIRST_ARGUMENT`] when the call has exactly one argument.
+const NAMED_BY_ONLY_ARGUMENT: &[&str] = &["make_datetime", "make_timespan"];
+/// `strlen(x)` gives `strlen_x`.
+const NAMED_BY_FUNCTION_AND_FIRST_ARGUMENT: &[&str] = &["strlen", "string_size"];
 
 impl Planner<'_> {
     fn name_for(&mut self, ne: &kql::NamedExpr, taken: &[String]) -> PResult<String> {
@@ -241,6 +351,8 @@ impl Planner<'_> {
                     .collect::<PResult<Vec<_>>>()?;
                 build(LogicalPlanBuilder::from(plan).sort(sorts), span)
             }
+            K::TopNested(levels) => self.top_nested(plan, levels, span),
+            K::Partition { params, by, body } => self.partition(plan, params, by, body, span),
             K::Top { count, key } => {
                 let n = self.const_count(count)?;
                 let s = self.sort_key(key, &schema)?;
@@ -443,10 +555,6 @@ impl Planner<'_> {
         for ne in by {
             let name = match (ne.names.as_slice(), &ne.expr) {
                 ([one], _) => one.name.clone(),
-                ([], kql::Expr::Call { args, .. }) if !args.is_empty() => args
-                    .first()
-                    .and_then(|a| implicit_name(a.expr()))
-                    .unwrap_or_else(|| self.next_column_name(&|_| false)),
                 _ => self.name_for(ne, &group_names)?,
             };
             group_exprs.push(self.scalar(&ne.expr, &schema)?.alias(&name));
@@ -498,13 +606,34 @@ impl Planner<'_> {
                         .ok_or_else(|| err(call.span(), "empty aggregation"))?;
                     agg_exprs.push(e.alias(&hname));
                 }
-                let name = self.name_for(
-                    &kql::NamedExpr {
-                        names: ne.names.clone(),
-                        expr: rewritten.clone(),
-                    },
-                    &group_names,
-                )?;
+                // `tostring(make_set(x))` keeps the aggregation's default name (`set_x`).
+                let inner_default = match (&ne.names[..], wrapped_aggregate(&ne.expr)) {
+                    ([], Some(inner)) => self
+                        .aggregate(inner, &schema, &group_names)?
+                        .into_iter()
+                        .next()
+                        .map(|a| a.1),
+                    _ => None,
+                };
+                let name = match inner_default {
+                    Some(default) => {
+                        let taken = |n: &str| group_names.iter().any(|g| g == n) || outputs.iter().any(|(_, o)| o == n);
+                        let mut candidate = default.clone();
+                        let mut k = 1;
+                        while taken(&candidate) {
+                            candidate = format!("{default}{k}");
+                            k += 1;
+                        }
+                        candidate
+                    }
+                    None => self.name_for(
+                        &kql::NamedExpr {
+                            names: ne.names.clone(),
+                            expr: rewritten.clone(),
+                        },
+                        &group_names,
+                    )?,
+                };
                 outputs.push((Some(rewritten), name));
             }
         }
