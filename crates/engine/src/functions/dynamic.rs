@@ -50,6 +50,8 @@ pub enum JsonOp {
     SetHasElement,
     /// `strcat_array(array, delimiter)`: the elements' text joined.
     StrcatArray,
+    /// `dynamic_to_json(d)`: canonical JSON text, bag properties sorted by name.
+    ToCanonicalJson,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -72,6 +74,37 @@ impl JsonFn {
 /// Parses dynamic JSON text; text that is not JSON is taken as a JSON string.
 pub fn parse_value(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+/// Writes `v` as JSON with every bag's properties sorted by name (ordinal).
+pub fn canonical_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Array(items) => {
+            out.push('[');
+            for (k, item) in items.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                canonical_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (k, key) in keys.into_iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical_json(&m[key], out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 /// Follows a path into a JSON value. Negative indexes count from the end.
@@ -189,7 +222,7 @@ impl ScalarUDFImpl for JsonFn {
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(match self.op {
-            JsonOp::ToString | JsonOp::StrcatArray => DataType::Utf8,
+            JsonOp::ToString | JsonOp::StrcatArray | JsonOp::ToCanonicalJson => DataType::Utf8,
             JsonOp::ToLong | JsonOp::ArrayLength => DataType::Int64,
             JsonOp::ToReal => DataType::Float64,
             JsonOp::ToBool | JsonOp::SetHasElement => DataType::Boolean,
@@ -266,6 +299,22 @@ impl JsonFn {
                             _ => return None,
                         };
                         get_path(&v, &[step]).map(Value::to_string)
+                    })
+                    .collect();
+                Arc::new(out)
+            }
+            JsonOp::ToCanonicalJson => {
+                let a = first()?;
+                let out: StringArray = (0..rows)
+                    .map(|i| {
+                        Some(dyn_at(a, i).map_or_else(String::new, |v| match v {
+                            Value::Array(_) | Value::Object(_) => {
+                                let mut text = String::new();
+                                canonical_json(&v, &mut text);
+                                text
+                            }
+                            other => value_to_string(&other),
+                        }))
                     })
                     .collect();
                 Arc::new(out)

@@ -93,6 +93,8 @@ pub enum LibOp {
     Bits(BitOp),
     /// (string or datetime[, mod]) → long: XXH64 of the UTF-8 text or of the datetime's .NET ticks.
     Hash,
+    /// (text) → bool: `has_any_ipv4_prefix` with its valid prefixes.
+    HasIpv4Prefix(Vec<String>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -205,7 +207,7 @@ impl ScalarUDFImpl for LibFn {
         use LibOp::*;
         Ok(match self.op {
             ParseIpv4 | CountOf | StringSize => DataType::Int64,
-            Ipv4IsPrivate | Ipv4IsInRange | Ipv4IsMatch => DataType::Boolean,
+            Ipv4IsPrivate | Ipv4IsInRange | Ipv4IsMatch | HasIpv4Prefix(_) => DataType::Boolean,
             UrlEncode
             | UrlDecode
             | Base64Encode
@@ -439,6 +441,11 @@ impl LibFn {
                     };
                     formats::bits(*op, long_at(&a, i)?, y)
                 })
+            }
+            HasIpv4Prefix(prefixes) => {
+                let a = a0?;
+                let s = StrArray::try_new(&a)?;
+                bools(rows, |i| Some(net::has_any_ipv4_prefix(str_at(&s, i), prefixes)))
             }
             Hash => {
                 let a = a0?;

@@ -240,3 +240,59 @@ mod tests {
         assert_eq!(url_encode("é /"), "%c3%a9+%2f");
     }
 }
+
+/// Whether `text` is 1 to 4 dot-separated decimal octets (0-255).
+fn octets(text: &str, count: std::ops::RangeInclusive<usize>) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    count.contains(&parts.len())
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|o| o <= 255)
+        })
+}
+
+/// A valid `has_ipv4_prefix` prefix: a whole IPv4 address, or 1 to 3 octets ending with a dot.
+pub fn valid_ipv4_prefix(prefix: &str) -> bool {
+    match prefix.strip_suffix('.') {
+        Some(head) => octets(head, 1..=3),
+        None => octets(prefix, 4..=4),
+    }
+}
+
+/// The IPv4 addresses in `text` delimited by non-alphanumeric characters (a run of digits and
+/// dots touching a letter or digit on either side is not an address).
+pub fn ipv4_addresses(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(move |run| {
+            if run.is_empty() {
+                return None;
+            }
+            // The run's neighbours are delimiters unless they are alphanumeric (non-ASCII digits
+            // and letters included).
+            let start = run.as_ptr() as usize - text.as_ptr() as usize;
+            let end = start + run.len();
+            let before = text[..start].chars().next_back();
+            let after = text[end..].chars().next();
+            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+                return None;
+            }
+            let ip = run.trim_matches('.');
+            octets(ip, 4..=4).then_some(ip)
+        })
+}
+
+/// `has_any_ipv4_prefix(text, prefixes)`: an address in `text` starts with one of the valid
+/// prefixes (a whole-address prefix matches that address only).
+pub fn has_any_ipv4_prefix(text: &str, prefixes: &[String]) -> bool {
+    ipv4_addresses(text).any(|ip| {
+        prefixes.iter().any(|p| {
+            if p.ends_with('.') {
+                ip.starts_with(p.as_str())
+            } else {
+                ip == p
+            }
+        })
+    })
+}

@@ -31,6 +31,10 @@ pub const FUNCTION_NAMES: &[&str] = &[
     "tohex",
     "hash",
     "hash_xxhash64",
+    "dynamic_to_json",
+    "toboolean",
+    "has_any_ipv4_prefix",
+    "has_ipv4_prefix",
     "parse_command_line",
     "geo_info_from_ip_address",
     "ingestion_time",
@@ -346,6 +350,19 @@ impl Planner<'_> {
         }
     }
 
+    /// The column name `column_ifexists()` looks for: a constant string (a literal, a `let`
+    /// value or a function parameter).
+    pub(super) fn column_ifexists_name(&mut self, column: &kql::Expr) -> PResult<String> {
+        let e = self.constant(column)?;
+        match constant_value(&e) {
+            Some(ScalarValue::Utf8(Some(v))) => Ok(v),
+            _ => Err(err(
+                column.span(),
+                "column_ifexists() takes a constant string as the column name",
+            )),
+        }
+    }
+
     /// A scalar function call.
     pub fn call(&mut self, name: &Ident, args: &[Arg], span: Span, schema: &DFSchemaRef) -> PResult<Expr> {
         if let Some(Binding::Function(func)) = self.lookup(&name.name).cloned() {
@@ -362,17 +379,11 @@ impl Planner<'_> {
         match n {
             "toscalar" => return self.toscalar(args, span),
             "column_ifexists" | "columnifexists" => {
-                let [
-                    Arg::Positional(kql::Expr::Literal(kql::Literal::String { value, .. }, _)),
-                    Arg::Positional(default),
-                ] = args
-                else {
-                    return Err(err(
-                        span,
-                        format!("{n}() takes a column name (string literal) and a default value"),
-                    ));
+                let [Arg::Positional(column), Arg::Positional(default)] = args else {
+                    return Err(err(span, format!("{n}() takes a column name and a default value")));
                 };
-                if schema.field_with_unqualified_name(value).is_ok() {
+                let value = self.column_ifexists_name(column)?;
+                if schema.field_with_unqualified_name(&value).is_ok() {
                     return Ok(ident(value));
                 }
                 return self.scalar(default, schema);
@@ -438,7 +449,8 @@ impl Planner<'_> {
                 let x = a.into_iter().next().expect("arity checked");
                 self.text(x)
             }
-            "tolong" | "toint" | "todouble" | "toreal" | "tobool" | "todatetime" | "totimespan" | "toguid" => {
+            "tolong" | "toint" | "todouble" | "toreal" | "tobool" | "toboolean" | "todatetime" | "totimespan"
+            | "toguid" => {
                 Self::arity(name, &a, 1, 1)?;
                 let x = a.into_iter().next().expect("arity checked");
                 self.convert(n, x)?
@@ -832,6 +844,36 @@ impl Planner<'_> {
                 let d = self.text(d);
                 json(n, JsonOp::StrcatArray, vec![arr.e, d])
             }
+            "dynamic_to_json" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = a.into_iter().next().expect("arity checked");
+                match x.t {
+                    KqlType::Dynamic => json(n, JsonOp::ToCanonicalJson, vec![x.e]),
+                    _ => self.text(x),
+                }
+            }
+            "has_any_ipv4_prefix" | "has_ipv4_prefix" => {
+                Self::arity(name, &a, 2, if n == "has_ipv4_prefix" { 2 } else { usize::MAX })?;
+                let mut it = a.into_iter();
+                let x = self.text(it.next().expect("arity checked"));
+                let mut prefixes = Vec::new();
+                for p in it {
+                    match constant_value(&p.e) {
+                        Some(ScalarValue::Utf8(Some(t))) => prefixes.push(t),
+                        Some(ScalarValue::LargeUtf8(Some(t))) if p.t == KqlType::Dynamic => {
+                            let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(&t)
+                            else {
+                                return Err(err(p.span, format!("{n}() takes an array of strings here")));
+                            };
+                            prefixes.extend(items.iter().filter_map(|v| v.as_str().map(str::to_string)));
+                        }
+                        _ => return Err(err(p.span, format!("{n}() takes constant prefixes"))),
+                    }
+                }
+                // Invalid prefixes never match.
+                prefixes.retain(|p| crate::functions::net::valid_ipv4_prefix(p));
+                lib(n, LibOp::HasIpv4Prefix(prefixes), vec![x])
+            }
             "hash" | "hash_xxhash64" => {
                 Self::arity(name, &a, 1, 2)?;
                 // The documented byte layouts: UTF-8 text, and a datetime's .NET ticks.
@@ -1214,7 +1256,7 @@ impl Planner<'_> {
             "tolong" => KqlType::Long,
             "toint" => KqlType::Int,
             "todouble" | "toreal" => KqlType::Real,
-            "tobool" => KqlType::Bool,
+            "tobool" | "toboolean" => KqlType::Bool,
             "todatetime" => KqlType::Datetime,
             "totimespan" => KqlType::Timespan,
             _ => KqlType::Guid,

@@ -141,6 +141,20 @@ const NAMED_BY_FIRST_ARGUMENT: &[&str] = &[
     "totime",
     "totimespan",
 ];
+/// The names (`Name` expressions) an expression refers to.
+fn collect_names(e: &kql::Expr, out: &mut Vec<String>) {
+    if let kql::Expr::Name(n) = e {
+        if !out.contains(&n.name) {
+            out.push(n.name.clone());
+        }
+        return;
+    }
+    let _ = super::window::map_children(e, &mut |c| {
+        collect_names(c, out);
+        Ok(c.clone())
+    });
+}
+
 /// The aggregation inside a name-preserving call (`tostring(make_set(x))`, `round(avg(x), 2)`).
 fn wrapped_aggregate(e: &kql::Expr) -> Option<&kql::Expr> {
     match e {
@@ -169,7 +183,25 @@ const NAMED_BY_ONLY_ARGUMENT: &[&str] = &["make_datetime", "make_timespan"];
 const NAMED_BY_FUNCTION_AND_FIRST_ARGUMENT: &[&str] = &["strlen", "string_size"];
 
 impl Planner<'_> {
-    fn name_for(&mut self, ne: &kql::NamedExpr, taken: &[String]) -> PResult<String> {
+    fn name_for(&mut self, ne: &kql::NamedExpr, taken: &[String], schema: &DFSchemaRef) -> PResult<String> {
+        // column_ifexists(name, default) is named after the column when the column exists.
+        if let (
+            [],
+            kql::Expr::Call {
+                receiver: None,
+                name,
+                args,
+                ..
+            },
+        ) = (ne.names.as_slice(), &ne.expr)
+            && matches!(name.name.as_str(), "column_ifexists" | "columnifexists")
+            && let Some(first) = args.first()
+        {
+            let column = self.column_ifexists_name(first.expr())?;
+            if schema.field_with_unqualified_name(&column).is_ok() {
+                return Ok(column);
+            }
+        }
         match ne.names.as_slice() {
             [one] => Ok(one.name.clone()),
             [] => Ok(match implicit_name(&ne.expr) {
@@ -203,7 +235,7 @@ impl Planner<'_> {
                 let mut plan = plan;
                 for ne in items {
                     let names = names_of(&plan);
-                    let name = self.name_for(ne, &names)?;
+                    let name = self.name_for(ne, &names, &plan.schema().clone())?;
                     let (wide, expr) = if self.has_window_calls(&[&ne.expr]) {
                         let (wide, mut rewritten) = self.lower_window_calls(plan, &[&ne.expr])?;
                         (wide, rewritten.remove(0))
@@ -255,7 +287,7 @@ impl Planner<'_> {
                         }
                         continue;
                     }
-                    let name = self.name_for(ne, &taken)?;
+                    let name = self.name_for(ne, &taken, &schema)?;
                     if taken.contains(&name) {
                         return Err(err(ne.expr.span(), format!("column `{name}` is projected twice")));
                     }
@@ -555,7 +587,7 @@ impl Planner<'_> {
         for ne in by {
             let name = match (ne.names.as_slice(), &ne.expr) {
                 ([one], _) => one.name.clone(),
-                _ => self.name_for(ne, &group_names)?,
+                _ => self.name_for(ne, &group_names, &schema)?,
             };
             group_exprs.push(self.scalar(&ne.expr, &schema)?.alias(&name));
             group_names.push(name);
@@ -632,6 +664,7 @@ impl Planner<'_> {
                             expr: rewritten.clone(),
                         },
                         &group_names,
+                        &schema,
                     )?,
                 };
                 outputs.push((Some(rewritten), name));
@@ -986,18 +1019,11 @@ impl Planner<'_> {
                 (n, _) => return Err(err(p.name.span, format!("unknown find parameter `{n}`"))),
             }
         }
-        let Some(project_cols) = project else {
-            return Err(err(
-                span,
-                "find without `project` (project-smart, with its `pack_` column) is not supported yet",
-            )
-            .help("list the output columns: `find in (...) where ... project c1, c2`"));
-        };
         if tables.is_empty() {
             return Err(err(span, "find without `in (...)` is not supported yet"));
         }
         let mut cols: Vec<String> = Vec::new();
-        for c in project_cols {
+        for c in project.unwrap_or_default() {
             match c {
                 kql::Expr::Name(n) if !cols.contains(&n.name) => cols.push(n.name.clone()),
                 kql::Expr::Name(n) => return Err(err(n.span, format!("column `{}` is projected twice", n.name))),
@@ -1013,15 +1039,43 @@ impl Planner<'_> {
         if legs.is_empty() {
             return Err(err(span, "find has no tables (none matched)"));
         }
+        // Every column of the tables, with the type of its first appearance.
+        let mut all_columns: Vec<(String, DataType)> = Vec::new();
+        for (_, plan) in &legs {
+            for f in plan.schema().fields() {
+                if !all_columns.iter().any(|(n, _)| n == f.name()) {
+                    all_columns.push((f.name().clone(), f.data_type().clone()));
+                }
+            }
+        }
+        // The columns the predicate uses: a table with none of them is left out; in the others,
+        // a column the table lacks is null (as in the union of the tables).
+        let mut used: Vec<String> = Vec::new();
+        collect_names(predicate, &mut used);
+        used.retain(|n| all_columns.iter().any(|(c, _)| c == n));
         let mut filtered = Vec::new();
         for (name, plan) in legs {
-            let schema = plan.schema().clone();
-            let p = self.predicate(predicate, &schema).map_err(|d| {
+            let own = names_of(&plan);
+            if !used.is_empty() && !used.iter().any(|u| own.contains(u)) {
+                continue;
+            }
+            let mut wide: Vec<Expr> = own.iter().map(ident).collect();
+            for (c, t) in all_columns.iter().filter(|(c, _)| used.contains(c) && !own.contains(c)) {
+                wide.push(lit(ScalarValue::try_from(t).map_err(|e| df_err(span, e))?).alias(c));
+            }
+            let widened = self::project(plan, wide, span)?;
+            let p = self.predicate(predicate, &widened.schema().clone()).map_err(|d| {
                 let message = format!("find in table `{name}`: {}", d.message);
                 kql::Diagnostic { message, ..d }
-                    .help("a predicate over columns that some tables lack is not supported yet".to_string())
             })?;
-            filtered.push((name, build(LogicalPlanBuilder::from(plan).filter(p), span)?));
+            let kept = build(LogicalPlanBuilder::from(widened).filter(p), span)?;
+            filtered.push((name, self::project(kept, own.iter().map(ident).collect(), span)?));
+        }
+        if filtered.is_empty() {
+            return Err(err(span, "find: no table has a column the predicate uses"));
+        }
+        if project.is_none() {
+            return self.find_project_smart(filtered, &used, &source, span);
         }
         let all = self.union_plans(filtered, Some(&source), false, span)?;
         let names = names_of(&all);
@@ -1033,6 +1087,47 @@ impl Planner<'_> {
             out.push(ident(c));
         }
         self::project(all, out, span)
+    }
+
+    /// `find` without `project` (project-smart): the columns common to all the tables, then the
+    /// other columns the predicate uses, then `pack_`, a bag of each row's remaining columns.
+    fn find_project_smart(
+        &mut self,
+        legs: Vec<(String, LogicalPlan)>,
+        used: &[String],
+        source: &str,
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let leg_names: Vec<Vec<String>> = legs.iter().map(|(_, p)| names_of(p)).collect();
+        let mut shown: Vec<String> = leg_names[0]
+            .iter()
+            .filter(|c| leg_names.iter().all(|l| l.contains(c)))
+            .cloned()
+            .collect();
+        for l in &leg_names {
+            for c in l {
+                if used.contains(c) && !shown.contains(c) {
+                    shown.push(c.clone());
+                }
+            }
+        }
+        let packs = leg_names.iter().any(|l| l.iter().any(|c| !shown.contains(c)));
+        let mut projected = Vec::new();
+        for ((name, plan), own) in legs.into_iter().zip(&leg_names) {
+            let mut out: Vec<Expr> = shown.iter().filter(|c| own.contains(c)).map(ident).collect();
+            if packs {
+                let rest: Vec<Expr> = own
+                    .iter()
+                    .filter(|c| !shown.contains(c))
+                    .flat_map(|c| [lit(c.as_str()), ident(c)])
+                    .collect();
+                out.push(
+                    super::expr::json("bag_pack", crate::functions::dynamic::JsonOp::BagPack, rest).alias("pack_"),
+                );
+            }
+            projected.push((name, self::project(plan, out, span)?));
+        }
+        self.union_plans(projected, Some(source), false, span)
     }
 
     fn mv_expand(
