@@ -209,38 +209,6 @@ pub fn url_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv4_parsing() {
-        assert_eq!(parse_ipv4("127.0.0.1"), Some(2_130_706_433));
-        assert_eq!(parse_ipv4("192.168.1.2/24"), Some(3_232_235_776));
-        assert_eq!(parse_ipv4("1.2.3"), None);
-        assert_eq!(parse_ipv4("1.2.3.256"), None);
-        assert_eq!(parse_ipv4("1.2.3.4/33"), None);
-        assert_eq!(parse_ipv4(""), None);
-        assert_eq!(ipv4_is_private("172.31.255.255"), Some(true));
-        assert_eq!(ipv4_is_private("172.32.0.0"), Some(false));
-        assert_eq!(ipv4_is_match("192.168.1.1", "192.168.1.255", Some(24)), Some(true));
-        assert_eq!(ipv4_is_in_range("10.1.2.3", "10.0.0.0/0"), Some(true));
-    }
-
-    #[test]
-    fn urls() {
-        let v = parse_url("https://u@[::1]:8080/a?x=1#f");
-        assert_eq!(v["Host"], "[::1]");
-        assert_eq!(v["Port"], "8080");
-        assert_eq!(v["Username"], "u");
-        assert_eq!(v["Path"], "/a");
-        assert_eq!(parse_url("bing.com")["Host"], "");
-        assert_eq!(url_decode("a%20b+c%zz%"), Some("a b c%zz%".into()));
-        assert_eq!(url_decode("%ff"), None);
-        assert_eq!(url_encode("é /"), "%c3%a9+%2f");
-    }
-}
-
 /// Whether `text` is 1 to 4 dot-separated decimal octets (0-255).
 fn octets(text: &str, count: std::ops::RangeInclusive<usize>) -> bool {
     let parts: Vec<&str> = text.split('.').collect();
@@ -295,4 +263,36 @@ pub fn has_any_ipv4_prefix(text: &str, prefixes: &[String]) -> bool {
             }
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_parsing() {
+        assert_eq!(parse_ipv4("127.0.0.1"), Some(2_130_706_433));
+        assert_eq!(parse_ipv4("192.168.1.2/24"), Some(3_232_235_776));
+        assert_eq!(parse_ipv4("1.2.3"), None);
+        assert_eq!(parse_ipv4("1.2.3.256"), None);
+        assert_eq!(parse_ipv4("1.2.3.4/33"), None);
+        assert_eq!(parse_ipv4(""), None);
+        assert_eq!(ipv4_is_private("172.31.255.255"), Some(true));
+        assert_eq!(ipv4_is_private("172.32.0.0"), Some(false));
+        assert_eq!(ipv4_is_match("192.168.1.1", "192.168.1.255", Some(24)), Some(true));
+        assert_eq!(ipv4_is_in_range("10.1.2.3", "10.0.0.0/0"), Some(true));
+    }
+
+    #[test]
+    fn urls() {
+        let v = parse_url("https://u@[::1]:8080/a?x=1#f");
+        assert_eq!(v["Host"], "[::1]");
+        assert_eq!(v["Port"], "8080");
+        assert_eq!(v["Username"], "u");
+        assert_eq!(v["Path"], "/a");
+        assert_eq!(parse_url("bing.com")["Host"], "");
+        assert_eq!(url_decode("a%20b+c%zz%"), Some("a b c%zz%".into()));
+        assert_eq!(url_decode("%ff"), None);
+        assert_eq!(url_encode("é /"), "%c3%a9+%2f");
+    }
 }
