@@ -91,6 +91,30 @@ rat_evidence() {
 }
 check "evtx-rat: TeamViewer and AnyDesk evidence, EVTX = ingested Parquet" rat_evidence
 
+# 7b. hunt: the pack finds the TeamViewer service install and AnyDesk's config files in evtx-rat,
+#     and raises nothing on the near-miss files (VNC paths probed over SMB, AnyDesk strings in slack).
+rat_hunt() {
+  "$RC" hunt "$SHARED/corpus/evtx-rat" --format jsonl --all-time >"$OUT/hunt.jsonl" 2>"$OUT/hunt.err"
+  [ $? -le 1 ] || { cat "$OUT/hunt.err"; return 1; }
+  python3 - "$OUT/hunt.jsonl" <<'PY' || return 1
+import json, sys
+alerts = [json.loads(l) for l in open(sys.argv[1])]
+def count(rule, tool):
+    return sum(1 for a in alerts if a["rule"]["id"] == rule and a.get("tool") == tool)
+tv = count("rat-service-install", "TeamViewer")
+ad = count("rat-file-artifacts", "AnyDesk")
+print(f"{len(alerts)} alerts; TeamViewer service installs: {tv}, AnyDesk file artefacts: {ad}")
+for a in alerts:
+    print(f"  {a['time']} {a['device']} {a['rule']['id']} {a.get('tool')}")
+sys.exit(0 if tv >= 1 and ad >= 1 else 1)
+PY
+  "$RC" hunt "$SHARED/corpus/evtx-rat/near-miss" --format jsonl --all-time >"$OUT/near.jsonl" 2>"$OUT/near.err"
+  local rc=$?
+  echo "near-miss: exit $rc, $(wc -l <"$OUT/near.jsonl") alerts"
+  [ $rc -eq 0 ]
+}
+check "hunt evtx-rat: TeamViewer service install and AnyDesk files found, near-misses quiet" rat_hunt
+
 # 8. Sigma: every rule loads; regression cases match, except two documented data problems
 #    (docs/sigma.md: a rule missing from the corpus, and an expected count below what the rule's
 #    literal matches).
@@ -103,6 +127,16 @@ sigma_corpus() {
   [ -z "$unexpected" ] || { echo "$unexpected"; return 1; }
 }
 check "Sigma rules load and regression cases match" sigma_corpus
+
+# 8b. Sigma → KQL: every rules-t1219 rule with a Defender table converts and plans in the engine
+#     (rules using a field without a Defender column are named as not expressible).
+sigma_to_kql() {
+  "$RC" convert --to kql --plan "$SHARED/corpus/sigma/rules-t1219" >"$OUT/t1219.kql" 2>"$OUT/convert.txt"
+  grep -E '^(plan failed|not converted)' "$OUT/convert.txt" | grep -v -e 'has no Defender table' | sed 's/ (.*)://'
+  tail -1 "$OUT/convert.txt"
+  grep -qE ', [1-9][0-9]* planned, 0 failed to plan' "$OUT/convert.txt"
+}
+check "Sigma rules-t1219 convert to KQL and plan" sigma_to_kql
 
 # 9. The tool catalog regenerates byte for byte from LOLRMM.
 catalog() {

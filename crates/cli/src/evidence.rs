@@ -85,6 +85,15 @@ pub fn print_report(report: &telemetry::source::Report) {
 
 /// Loads evidence (files, folders, globs, ingested datasets) into the engine's tables.
 pub async fn load_evidence(engine: &mut Engine, inputs: &[String]) -> Result<LoadReport, String> {
+    load(engine, inputs, true).await
+}
+
+/// Like [`load_evidence`] without progress or the summary on stderr (the caller reports).
+pub async fn load_evidence_quietly(engine: &mut Engine, inputs: &[String]) -> Result<LoadReport, String> {
+    load(engine, inputs, false).await
+}
+
+async fn load(engine: &mut Engine, inputs: &[String], verbose: bool) -> Result<LoadReport, String> {
     let names: Vec<&str> = telemetry::schema::tables().iter().map(|t| t.name()).collect();
     let mut report = LoadReport::default();
     let (datasets, files): (Vec<&String>, Vec<&String>) =
@@ -100,7 +109,11 @@ pub async fn load_evidence(engine: &mut Engine, inputs: &[String]) -> Result<Loa
         engine.import_session_tables(&names).await.map_err(|e| e.to_string())?;
         return Ok(report);
     }
-    let (opts, bar) = progress_options();
+    let (opts, bar) = if verbose {
+        progress_options()
+    } else {
+        (ReadOptions::default(), None)
+    };
     let inputs: Vec<String> = files.into_iter().cloned().collect();
     let (tables, rep) = tokio::task::spawn_blocking(move || telemetry::read_to_memory(&inputs, &opts))
         .await
@@ -109,7 +122,9 @@ pub async fn load_evidence(engine: &mut Engine, inputs: &[String]) -> Result<Loa
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    print_report(&rep);
+    if verbose {
+        print_report(&rep);
+    }
     report.records = rep.records();
     report.files = rep.files.len();
     report.skipped = rep.skipped_total;

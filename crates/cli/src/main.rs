@@ -1,10 +1,16 @@
 //! `ratcatcher` command line: argument parsing and dispatch to the subcommands.
 
+mod alerts_out;
 mod check;
+mod convert;
 mod evidence;
+mod explain;
+mod hunt;
 mod ingest;
 mod query;
 mod render;
+mod ruletest;
+mod sigma_hunt;
 mod sources;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -85,6 +91,110 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<String>,
     },
+    /// Hunt remote access tools: run the T1219 pack (or --rules) over evidence and report alerts.
+    ///
+    /// Exit code: 0 no alerts, 1 alerts, 2 error (unreadable evidence, a rule that failed).
+    Hunt {
+        /// Evidence files, folders or globs, or one folder written by `ingest`.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// Rules to run instead of the built-in pack: Sentinel rule YAML or .kql files, or folders.
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+        /// Tuning file (approved tools, hosts, accounts, signers, business hours): see docs/tuning.md.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Anchor for rule windows and ago() (RFC 3339); default: the newest event in the evidence.
+        #[arg(long)]
+        now: Option<String>,
+        /// Run every rule over this window before the anchor instead of its own queryPeriod (e.g. 30d).
+        #[arg(long)]
+        lookback: Option<String>,
+        /// Run every rule over all the evidence (no time window).
+        #[arg(long)]
+        all_time: bool,
+        /// Output format (default: table on a terminal, jsonl otherwise).
+        #[arg(long, value_enum)]
+        format: Option<alerts_out::AlertFormat>,
+        /// Write alerts to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Also list the alerts tuning suppressed (with their reason).
+        #[arg(long)]
+        show_suppressed: bool,
+        /// Only alerts of at least this severity (informational, low, medium, high).
+        #[arg(long)]
+        min_severity: Option<String>,
+        /// Memory limit for running the rules (e.g. 2G).
+        #[arg(long)]
+        memory_limit: Option<String>,
+        /// Sigma rules (files or folders) to run; without --rules only Sigma runs (see docs/sigma.md).
+        #[arg(long, num_args = 1.., value_name = "PATH")]
+        sigma: Vec<PathBuf>,
+        /// Sigma: only rules of at least this level (informational, low, medium, high, critical).
+        #[arg(long)]
+        min_level: Option<String>,
+        /// Sigma: rule statuses to run, comma-separated or repeated (stable, test, experimental,
+        /// deprecated, unsupported, all); default stable,test,experimental.
+        #[arg(long)]
+        status: Vec<String>,
+    },
+    /// Run the detection pack's tests (evidence + expected alerts); ends with `N passed, M failed`.
+    ///
+    /// Exit code: 0 all passed, 1 a test failed, 2 error.
+    Test {
+        /// Rule ids (run the tests that expect them) or test files / folders (default: rules/tests).
+        items: Vec<String>,
+        /// Rules to test instead of the built-in pack (files or folders).
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+        /// Folder of test cases (default: `tests` under --rules, else rules/tests).
+        #[arg(long)]
+        tests: Option<PathBuf>,
+        /// Also list rules without a passing test.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Show a rule's investigation guide, response playbook and query.
+    Explain {
+        /// Rule id (file stem), Sentinel id or name.
+        rule: String,
+        /// Look the rule up in these rules instead of the built-in pack.
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+    },
+    /// Convert rules: Sigma to KQL (`--to kql RULE.yml...`), pack rules to Sigma (`--to sigma RULE...`).
+    ///
+    /// Exit code: 0 all converted, 1 some not convertible (named on stderr), 2 error or a query that failed to plan.
+    Convert {
+        /// Target language.
+        #[arg(long, value_enum)]
+        to: convert::Target,
+        /// Sigma files or folders (--to kql); pack rule files, folders or built-in rule ids (--to sigma).
+        #[arg(required = true)]
+        rules: Vec<String>,
+        /// --to kql: the tables to query.
+        #[arg(long, value_enum, default_value_t = convert::TableSetArg::Defender)]
+        table_set: convert::TableSetArg,
+        /// --to kql: also plan every converted query in the engine (empty tables) and report failures.
+        #[arg(long)]
+        plan: bool,
+        /// Write the output to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// List or search the remote-access-tool catalog (ids, names, executables, domains, categories).
+    ///
+    /// Exit code: 0 tools listed, 1 nothing matched.
+    Catalog {
+        /// Search term (id, name, alias, category, executable or domain; case-insensitive).
+        term: Option<String>,
+        #[arg(long, value_enum, default_value_t = explain::CatalogFormat::Table)]
+        format: explain::CatalogFormat,
+        /// One row per indicator (with --format csv: a Sentinel watchlist).
+        #[arg(long)]
+        indicators: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -127,5 +237,77 @@ fn main() -> ExitCode {
         }
         Command::Ingest { inputs, out, overwrite } => ingest::ingest(&inputs, &out, overwrite),
         Command::Tables { inputs } => ingest::tables(&inputs),
+        Command::Hunt {
+            inputs,
+            rules,
+            config,
+            now,
+            lookback,
+            all_time,
+            format,
+            output,
+            show_suppressed,
+            min_severity,
+            memory_limit,
+            sigma,
+            min_level,
+            status,
+        } => block_on(hunt::run(hunt::HuntArgs {
+            inputs,
+            rules,
+            config,
+            now,
+            lookback,
+            all_time,
+            format,
+            output,
+            show_suppressed,
+            min_severity,
+            memory_limit,
+            sigma,
+            min_level,
+            status,
+        })),
+        Command::Test {
+            items,
+            rules,
+            tests,
+            verbose,
+        } => block_on(ruletest::run(ruletest::TestArgs {
+            items,
+            rules,
+            tests,
+            verbose,
+        })),
+        Command::Convert {
+            to,
+            rules,
+            table_set,
+            plan,
+            output,
+        } => block_on(convert::run(convert::ConvertArgs {
+            to,
+            items: rules,
+            table_set,
+            plan,
+            output,
+        })),
+        Command::Explain { rule, rules } => explain::explain(&rule, &rules),
+        Command::Catalog {
+            term,
+            format,
+            indicators,
+        } => explain::catalog(term.as_deref(), format, indicators),
+    }
+}
+
+/// Runs a command's future on a multi-threaded runtime.
+fn block_on(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(f),
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            ExitCode::from(2)
+        }
     }
 }

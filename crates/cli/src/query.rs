@@ -101,6 +101,7 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
     if !args.inputs.is_empty() {
         evidence::load_evidence(&mut engine, &args.inputs).await?;
     }
+    detect::catalog::register(&mut engine, &detect::catalog::builtin()).map_err(|e| e.to_string())?;
     evidence::load_named_tables(&mut engine, &args.tables).await?;
     let plan = match engine.plan(&text) {
         Ok(p) => p,
@@ -133,6 +134,8 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
         _ => {}
     }
     let mut rows = 0usize;
+    // JSON lines are encoded on another thread while the query keeps producing batches.
+    let mut encoder = (format == OutputFormat::Jsonl).then(JsonlEncoder::start);
     while let Some(batch) = stream.next().await {
         let batch = match batch {
             Ok(b) => b,
@@ -143,7 +146,10 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
         };
         rows += batch.num_rows();
         match format {
-            OutputFormat::Jsonl => format::write_jsonl(&mut out, &batch).map_err(io)?,
+            OutputFormat::Jsonl => match encoder.as_mut() {
+                Some(enc) => enc.push(batch, &mut out).map_err(io)?,
+                None => format::write_jsonl(&mut out, &batch).map_err(io)?,
+            },
             OutputFormat::Csv => format::write_csv_rows(&mut out, &batch).map_err(io)?,
             OutputFormat::Json => {
                 let mut buf = Vec::new();
@@ -159,6 +165,9 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
             OutputFormat::Table => table_rows.push(batch),
         }
     }
+    if let Some(enc) = encoder.take() {
+        enc.finish(&mut out).map_err(io)?;
+    }
     match format {
         OutputFormat::Json => out.write_all(b"]\n").map_err(io)?,
         OutputFormat::Table => {
@@ -169,4 +178,58 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
     }
     out.flush().map_err(io)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Encodes record batches as JSON lines on a thread of its own; the encoded bytes come back in
+/// batch order and are written by the caller (which holds the output).
+struct JsonlEncoder {
+    batches: Option<std::sync::mpsc::SyncSender<datafusion::arrow::array::RecordBatch>>,
+    encoded: std::sync::mpsc::Receiver<Vec<u8>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl JsonlEncoder {
+    fn start() -> JsonlEncoder {
+        // A few batches in flight keep both sides busy without holding much memory.
+        let (batches, input) = std::sync::mpsc::sync_channel::<datafusion::arrow::array::RecordBatch>(4);
+        let (output, encoded) = std::sync::mpsc::channel::<Vec<u8>>();
+        let thread = std::thread::spawn(move || {
+            for batch in input {
+                let mut buf = Vec::with_capacity(batch.num_rows() * 128);
+                format::encode_jsonl(&mut buf, &batch);
+                if output.send(buf).is_err() {
+                    break;
+                }
+            }
+        });
+        JsonlEncoder {
+            batches: Some(batches),
+            encoded,
+            thread,
+        }
+    }
+
+    /// Hands a batch to the encoder and writes whatever it has finished so far.
+    fn push(&mut self, batch: datafusion::arrow::array::RecordBatch, out: &mut impl Write) -> std::io::Result<()> {
+        if let Some(tx) = &self.batches
+            && tx.send(batch).is_err()
+        {
+            return Err(std::io::Error::other("the JSON encoder stopped"));
+        }
+        while let Ok(buf) = self.encoded.try_recv() {
+            out.write_all(&buf)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the last batches and writes them.
+    fn finish(mut self, out: &mut impl Write) -> std::io::Result<()> {
+        self.batches = None;
+        for buf in &self.encoded {
+            out.write_all(&buf)?;
+        }
+        self.thread
+            .join()
+            .map_err(|_| std::io::Error::other("the JSON encoder failed"))
+    }
 }

@@ -47,7 +47,7 @@ pub struct PlanContext<'a> {
     pub tables: &'a HashMap<String, Arc<dyn TableProvider>>,
     /// The query's `now`, nanoseconds since the epoch.
     pub now: i64,
-    /// The implicit time range: rows of a table older than `now - lookback` (by its time column) are left out.
+    /// The implicit time range: only rows from `now - lookback` to `now` (by the table's time column).
     pub lookback: Option<i64>,
 }
 
@@ -328,8 +328,12 @@ impl<'a> Planner<'a> {
                     .is_ok_and(|f| KqlType::of_arrow(f.data_type()) == Some(KqlType::Datetime))
             })
         {
+            // Like Sentinel's query period: rows from `now - lookback` up to `now`.
             let from = crate::value::datetime_scalar(Some(self.cx.now - lookback));
-            b = b.filter(ident(*tc).gt_eq(lit(from))).map_err(|e| df_err(n.span, e))?;
+            let to = crate::value::datetime_scalar(Some(self.cx.now));
+            b = b
+                .filter(ident(*tc).gt_eq(lit(from)).and(ident(*tc).lt_eq(lit(to))))
+                .map_err(|e| df_err(n.span, e))?;
         }
         b.project(cols).and_then(|b| b.build()).map_err(|e| df_err(n.span, e))
     }

@@ -1,0 +1,291 @@
+//! Alert output for `hunt`: the terminal view (summary, then alerts grouped per host and tool),
+//! JSON lines, CSV, and Timesketch JSONL.
+
+use detect::Alert;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+#[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq, Debug)]
+pub enum AlertFormat {
+    Table,
+    Jsonl,
+    Csv,
+    Timesketch,
+}
+
+/// What the run looked at, for the summary.
+pub struct RunSummary<'a> {
+    pub anchor: String,
+    pub anchor_source: &'a str,
+    pub rules_run: usize,
+    pub rules_failed: usize,
+    pub records: u64,
+}
+
+/// The columns tried, in order, for an alert's one-line detail.
+const DETAIL_COLUMNS: &[&str] = &[
+    "ProcessCommandLine",
+    "RemoteUrl",
+    "DnsQuery",
+    "QueryName",
+    "ServiceName",
+    "RegistryKey",
+    "FolderPath",
+    "FileName",
+    "RemoteIP",
+    "Detail",
+];
+
+/// A short human description of what the alert's row shows.
+pub fn detail(a: &Alert) -> String {
+    if let Some(serde_json::Value::Array(events)) = &a.events {
+        let parts: Vec<String> = events
+            .iter()
+            .take(6)
+            .map(|e| {
+                let tool = ["ToolName", "Tool"]
+                    .iter()
+                    .find_map(|k| e.get(k).and_then(|v| v.as_str()))
+                    .unwrap_or("?");
+                let t = e.get("Timestamp").and_then(|v| v.as_str()).unwrap_or("?");
+                format!("{tool} @ {}", t.get(..19).unwrap_or(t))
+            })
+            .collect();
+        return format!("{} events: {}", events.len(), parts.join(", "));
+    }
+    let mut parts = Vec::new();
+    for c in DETAIL_COLUMNS {
+        if let Some(v) = a.row.text(c) {
+            parts.push(v);
+            break;
+        }
+    }
+    if let Some(port) = a.row.text("LocalPort").or_else(|| a.row.text("RemotePort")) {
+        parts.push(format!("port {port}"));
+    }
+    if let Some(parent) = a.row.text("InitiatingProcessFileName") {
+        parts.push(format!("parent {parent}"));
+    }
+    parts.join("  ")
+}
+
+fn clip(s: &str, n: usize) -> String {
+    let s = s.replace(['\n', '\r', '\t'], " ");
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// The terminal view: summary, then alerts per host and tool, then suppressions.
+pub fn write_table(
+    out: &mut impl Write,
+    alerts: &[Alert],
+    suppressed: &[Alert],
+    show_suppressed: bool,
+    summary: &RunSummary<'_>,
+) -> io::Result<()> {
+    let mut hosts: BTreeMap<&str, BTreeMap<&str, Vec<&Alert>>> = BTreeMap::new();
+    for a in alerts {
+        let tool = if a.events.is_some() {
+            "(several tools: correlation)"
+        } else {
+            a.tool.as_deref().unwrap_or("(unknown tool)")
+        };
+        hosts
+            .entry(a.device.as_deref().unwrap_or("(no device)"))
+            .or_default()
+            .entry(tool)
+            .or_default()
+            .push(a);
+    }
+    let mut tools: BTreeMap<String, usize> = BTreeMap::new();
+    let mut severities: BTreeMap<detect::Severity, usize> = BTreeMap::new();
+    for a in alerts {
+        if a.events.is_none() {
+            if let Some(t) = &a.tool {
+                *tools.entry(t.clone()).or_default() += 1;
+            }
+        }
+        *severities.entry(a.severity).or_default() += 1;
+    }
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in suppressed {
+        *reasons.entry(s.suppressed.as_deref().unwrap_or("?")).or_default() += 1;
+    }
+    writeln!(out, "ratcatcher hunt — T1219 remote access tools")?;
+    writeln!(
+        out,
+        "anchor {} ({}), {} rules{}, {} records",
+        summary.anchor,
+        summary.anchor_source,
+        summary.rules_run,
+        if summary.rules_failed > 0 {
+            format!(" ({} FAILED, see stderr)", summary.rules_failed)
+        } else {
+            String::new()
+        },
+        summary.records
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} alerts on {} hosts, {} tools",
+        alerts.len(),
+        hosts.len(),
+        tools.len()
+    )?;
+    if !severities.is_empty() {
+        let sev: Vec<String> = severities.iter().rev().map(|(s, n)| format!("{n} {}", s.name())).collect();
+        writeln!(out, "  severity: {}", sev.join(", "))?;
+    }
+    if !tools.is_empty() {
+        let t: Vec<String> = tools.iter().map(|(t, n)| format!("{t} ({n})")).collect();
+        writeln!(out, "  tools:    {}", t.join(", "))?;
+    }
+    if !suppressed.is_empty() {
+        writeln!(out, "  suppressed by tuning: {}", suppressed.len())?;
+        for (r, n) in &reasons {
+            writeln!(out, "    {n:>4}  {r}")?;
+        }
+    }
+    for (host, by_tool) in &hosts {
+        let n: usize = by_tool.values().map(Vec::len).sum();
+        let max = by_tool.values().flatten().map(|a| a.severity).max();
+        writeln!(out)?;
+        writeln!(
+            out,
+            "== {host}  ({n} alerts, highest {})",
+            max.map_or("-", detect::Severity::name)
+        )?;
+        for (tool, list) in by_tool {
+            let cat = list.iter().find_map(|a| a.category.as_deref()).unwrap_or("");
+            writeln!(out, "  -- {tool}{}", if cat.is_empty() { String::new() } else { format!("  [{cat}]") })?;
+            for a in list {
+                writeln!(
+                    out,
+                    "     {:<19}  {:<13}  {:<30}  {:<11}  {}",
+                    a.time.as_deref().map_or("-", |t| t.get(..19).unwrap_or(t)),
+                    a.rule.severity,
+                    clip(&a.rule.id, 30),
+                    a.signal.as_deref().unwrap_or("-"),
+                    clip(&detail(a), 90)
+                )?;
+            }
+        }
+    }
+    if show_suppressed && !suppressed.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "== suppressed")?;
+        for a in suppressed {
+            writeln!(
+                out,
+                "     {:<19}  {:<14}  {:<30}  {:<14}  {}",
+                a.time.as_deref().map_or("-", |t| t.get(..19).unwrap_or(t)),
+                clip(a.device.as_deref().unwrap_or("-"), 14),
+                clip(&a.rule.id, 30),
+                clip(a.tool.as_deref().unwrap_or("-"), 14),
+                a.suppressed.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    if !alerts.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "next: `ratcatcher explain RULE` for a rule's investigation guide and playbook")?;
+    }
+    Ok(())
+}
+
+/// One JSON object per alert.
+pub fn write_jsonl(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()> {
+    for a in alerts {
+        serde_json::to_writer(&mut *out, a)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+const CSV_HEADER: &[&str] = &[
+    "time",
+    "severity",
+    "rule_id",
+    "rule_name",
+    "device",
+    "account",
+    "tool",
+    "category",
+    "signal",
+    "techniques",
+    "detail",
+    "suppressed",
+    "row",
+];
+
+/// CSV with a header: the alert fields, a detail, and the row as JSON.
+pub fn write_csv(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CSV_HEADER).map_err(io::Error::other)?;
+    for a in alerts {
+        let row = serde_json::to_string(&a.row)?;
+        w.write_record([
+            a.time.as_deref().unwrap_or(""),
+            a.rule.severity,
+            &a.rule.id,
+            &a.rule.name,
+            a.device.as_deref().unwrap_or(""),
+            a.account.as_deref().unwrap_or(""),
+            a.tool.as_deref().unwrap_or(""),
+            a.category.as_deref().unwrap_or(""),
+            a.signal.as_deref().unwrap_or(""),
+            &a.rule.techniques.join(";"),
+            &detail(a),
+            a.suppressed.as_deref().unwrap_or(""),
+            &row,
+        ])
+        .map_err(io::Error::other)?;
+    }
+    w.flush()
+}
+
+/// Timesketch JSONL: `message`, `datetime`, `timestamp_desc` plus the alert fields flat.
+pub fn write_timesketch(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()> {
+    for a in alerts {
+        let mut m = serde_json::Map::new();
+        let message = format!(
+            "[{}] {} on {}: {}",
+            a.rule.severity,
+            a.rule.name,
+            a.device.as_deref().unwrap_or("?"),
+            detail(a)
+        );
+        m.insert("message".into(), message.into());
+        m.insert("datetime".into(), a.time.clone().unwrap_or_default().into());
+        m.insert("timestamp_desc".into(), "Event Time".into());
+        if let Some(n) = a.time_nanos {
+            m.insert("timestamp".into(), (n / 1000).into());
+        }
+        m.insert("rule_id".into(), a.rule.id.clone().into());
+        m.insert("rule_name".into(), a.rule.name.clone().into());
+        m.insert("severity".into(), a.rule.severity.into());
+        m.insert("techniques".into(), a.rule.techniques.join(",").into());
+        for (k, v) in [
+            ("device", &a.device),
+            ("account", &a.account),
+            ("tool", &a.tool),
+            ("category", &a.category),
+            ("signal", &a.signal),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.into(), v.clone().into());
+            }
+        }
+        let mut tags = vec!["ratcatcher".to_string(), "T1219".to_string()];
+        tags.extend(a.signal.iter().cloned());
+        m.insert("tag".into(), tags.into());
+        m.insert("row".into(), serde_json::to_value(&a.row)?);
+        serde_json::to_writer(&mut *out, &serde_json::Value::Object(m))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
