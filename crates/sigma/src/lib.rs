@@ -34,6 +34,8 @@ mod error;
 mod eval;
 mod event;
 mod filter;
+mod from_kql;
+mod kql;
 mod logsource;
 mod modifier;
 mod pattern;
@@ -52,6 +54,8 @@ pub use engine::{CompiledCorrelation, CompiledRuleSet, CorrelationInput, RuleId,
 pub use error::{ErrorKind, SigmaError, Unsupported};
 pub use event::{Event, EventError, FieldValue};
 pub use filter::FilterRule;
+pub use from_kql::{RuleHeader, from_kql};
+pub use kql::{ColumnLookup, ConvertError, TableSet, to_kql};
 pub use logsource::{FieldSpec, LogsourceEntry, LogsourceMap, Source, SourceKind, TemplatePart};
 pub use modifier::{Cidr, CmpOp, FieldMatch, Modifier, ParseOptions, RegexValue, TimePart, Value};
 pub use pattern::{DASHES, Pattern, Token};
