@@ -1,0 +1,991 @@
+//! `ratcatcher hunt --sigma`: runs Sigma rules over evidence in one streaming pass (EVTX read
+//! directly with the `evtx` crate, files in parallel; other inputs through the telemetry
+//! readers), feeds the matches to the correlation rules and writes alerts like the pack does.
+
+use crate::alerts_out::{self, AlertFormat, RunSummary};
+use crate::hunt::{self as pack, HuntArgs};
+use detect::alert::{Entity, Row, RuleRef};
+use detect::{Alert, Severity, Tool};
+use evtx::{EvtxParser, ParserSettings};
+use serde_json::{Map, Value};
+use sigma::{CompiledRuleSet, Document, Event, FieldValue, RuleId, RuleSet, Scanner, SigmaRule};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use telemetry::BatchSink;
+use telemetry::source::ReadOptions;
+
+/// Sigma levels in ascending order.
+const LEVELS: &[&str] = &["informational", "low", "medium", "high", "critical"];
+/// Statuses run when `--status` is not given.
+const DEFAULT_STATUSES: &[&str] = &["stable", "test", "experimental"];
+const ALL_STATUSES: &[&str] = &["stable", "test", "experimental", "deprecated", "unsupported"];
+
+/// Which rules to keep: `--min-level` and `--status`.
+#[derive(Debug, Clone)]
+pub struct RuleFilter {
+    min_level: Option<usize>,
+    statuses: Vec<String>,
+}
+
+impl RuleFilter {
+    /// Parses `--min-level` and `--status` (comma-separated or repeated; `all` for every status).
+    pub fn parse(min_level: Option<&str>, status: &[String]) -> Result<RuleFilter, String> {
+        let min_level = min_level
+            .map(|l| {
+                let l = l.trim().to_ascii_lowercase();
+                let l = if l == "info" { "informational".to_string() } else { l };
+                LEVELS
+                    .iter()
+                    .position(|x| *x == l)
+                    .ok_or_else(|| format!("--min-level: `{l}` is not one of {}", LEVELS.join(", ")))
+            })
+            .transpose()?;
+        let mut statuses: Vec<String> = Vec::new();
+        for s in status.iter().flat_map(|s| s.split(',')) {
+            let s = s.trim().to_ascii_lowercase();
+            if s.is_empty() {
+                continue;
+            }
+            if s == "all" {
+                statuses.extend(ALL_STATUSES.iter().map(|x| x.to_string()));
+            } else if ALL_STATUSES.contains(&s.as_str()) {
+                statuses.push(s);
+            } else {
+                return Err(format!(
+                    "--status: `{s}` is not one of {}, all",
+                    ALL_STATUSES.join(", ")
+                ));
+            }
+        }
+        if statuses.is_empty() {
+            statuses = DEFAULT_STATUSES.iter().map(|x| x.to_string()).collect();
+        }
+        Ok(RuleFilter { min_level, statuses })
+    }
+
+    /// Whether a rule with this level and status is run. A rule without `status` counts as
+    /// `experimental`; a rule without `level` passes only when no `--min-level` is given.
+    pub fn keeps(&self, level: Option<&str>, status: Option<&str>) -> bool {
+        let status = status.unwrap_or("experimental").to_ascii_lowercase();
+        if !self.statuses.contains(&status) {
+            return false;
+        }
+        match self.min_level {
+            None => true,
+            Some(min) => level
+                .and_then(|l| LEVELS.iter().position(|x| x.eq_ignore_ascii_case(l)))
+                .is_some_and(|l| l >= min),
+        }
+    }
+}
+
+/// Loads Sigma rules from files and folders; rules the filter drops are left out unless a kept
+/// correlation needs them. Rejected documents are reported on stderr.
+pub fn load_rules(paths: &[PathBuf], filter: &RuleFilter) -> Result<RuleSet, String> {
+    let mut all = RuleSet::new();
+    for p in paths {
+        if p.is_dir() {
+            all.add_dir(p);
+        } else if p.is_file() {
+            all.add_file(p);
+        } else {
+            return Err(format!("--sigma: {}: no such file or folder", p.display()));
+        }
+    }
+    for e in all.rejected() {
+        eprintln!("warning: sigma: rejected {e}");
+    }
+    let kept_corr: Vec<_> = all
+        .correlations()
+        .iter()
+        .filter(|c| filter.keeps(c.level.as_deref(), c.status.as_deref()))
+        .collect();
+    let needed: HashSet<&str> = kept_corr
+        .iter()
+        .flat_map(|c| c.rules.iter().map(String::as_str))
+        .collect();
+    let mut set = RuleSet::new();
+    for r in all.rules() {
+        let referenced = [r.id.as_deref(), r.name.as_deref()]
+            .iter()
+            .flatten()
+            .any(|x| needed.contains(x));
+        if referenced || filter.keeps(r.level.as_deref(), r.status.as_deref()) {
+            // ids were unique when first added, so this cannot fail
+            let _ = set.add_document(Document::Rule(r.clone()));
+        }
+    }
+    for c in kept_corr {
+        let _ = set.add_document(Document::Correlation(c.clone()));
+    }
+    for f in all.filters() {
+        let _ = set.add_document(Document::Filter(f.clone()));
+    }
+    if set.rules().is_empty() {
+        return Err(if all.rules().is_empty() {
+            "--sigma: no Sigma rules found".into()
+        } else {
+            format!(
+                "--sigma: none of the {} rules passes --min-level/--status",
+                all.rules().len()
+            )
+        });
+    }
+    Ok(set)
+}
+
+/// One rule match, with the event it matched (owned).
+pub struct Hit {
+    pub rule: RuleId,
+    /// Input order: file index, then position in the file.
+    pub order: (usize, u64),
+    pub event: Event<'static>,
+}
+
+/// What the scan read.
+#[derive(Default)]
+pub struct ScanReport {
+    pub files: usize,
+    pub records: u64,
+    pub skipped: u64,
+    pub warnings: Vec<String>,
+}
+
+/// Scanners shared by the EVTX worker threads.
+type Pool = Arc<Mutex<Vec<Scanner<'static>>>>;
+
+/// A scanner borrowed from the pool for one chunk of records; returned when dropped.
+struct Pooled {
+    pool: Pool,
+    set: &'static CompiledRuleSet,
+    scanner: Option<Scanner<'static>>,
+    hits: Vec<RuleId>,
+}
+
+impl Clone for Pooled {
+    fn clone(&self) -> Self {
+        Pooled {
+            pool: self.pool.clone(),
+            set: self.set,
+            scanner: None,
+            hits: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Some(s) = self.scanner.take()
+            && let Ok(mut p) = self.pool.lock()
+        {
+            p.push(s);
+        }
+    }
+}
+
+impl Pooled {
+    /// Scans one event; returns the matching rules (owned event) or nothing.
+    fn scan(&mut self, event: &Event<'_>) -> &[RuleId] {
+        let set = self.set;
+        let scanner = self.scanner.get_or_insert_with(|| {
+            self.pool
+                .lock()
+                .ok()
+                .and_then(|mut p| p.pop())
+                .unwrap_or_else(|| set.scanner())
+        });
+        scanner.scan(event, &mut self.hits);
+        &self.hits
+    }
+}
+
+/// Runs the compiled rules over the inputs; returns the matches in input order.
+pub fn scan_inputs(set: &'static CompiledRuleSet, inputs: &[String]) -> Result<(Vec<Hit>, ScanReport), String> {
+    let mut report = ScanReport::default();
+    let mut datasets = Vec::new();
+    let mut plain = Vec::new();
+    for i in inputs {
+        if telemetry::is_dataset(Path::new(i)) {
+            datasets.push(PathBuf::from(i));
+        } else {
+            plain.push(i.clone());
+        }
+    }
+    let files = if plain.is_empty() {
+        Vec::new()
+    } else {
+        telemetry::discover(&plain).map_err(|e| e.to_string())?
+    };
+    let (mut evtx, mut other) = (Vec::new(), Vec::new());
+    for (i, f) in files.into_iter().enumerate() {
+        if is_evtx(&f) {
+            evtx.push((i, f));
+        } else {
+            other.push((i, vec![f]));
+        }
+    }
+    let base = evtx.len() + other.len();
+    for (k, d) in datasets.iter().enumerate() {
+        other.push((base + k, dataset_files(d)?));
+    }
+    report.files = evtx.len() + other.iter().map(|(_, f)| f.len()).sum::<usize>();
+    let pool: Pool = Arc::new(Mutex::new(Vec::new()));
+    let mut hits = scan_evtx_files(set, &pool, &evtx, &mut report);
+    let mut scanner = set.scanner();
+    for (idx, group) in &other {
+        let mut sink = RowSink {
+            scanner: &mut scanner,
+            file: *idx,
+            seq: 0,
+            raw_seen: false,
+            hits: Vec::new(),
+            records: 0,
+        };
+        let options = ReadOptions::default();
+        match telemetry::read_files(group, &options, &mut sink) {
+            Ok(r) => {
+                report.skipped += r.skipped_total;
+                for (p, why) in &r.unknown_files {
+                    report.warnings.push(format!("{}: skipped: {why}", p.display()));
+                }
+                for s in &r.skipped {
+                    report.warnings.push(s.to_string());
+                }
+            }
+            Err(e) => report.warnings.push(format!("{e}")),
+        }
+        report.records += sink.records;
+        // Raw event logs also fill the Device tables: keep only the raw events' matches then.
+        let raw = sink.raw_seen;
+        hits.extend(sink.hits.into_iter().filter(|(t, _)| !raw || *t).map(|(_, h)| h));
+    }
+    hits.sort_by_key(|h| h.order);
+    Ok((hits, report))
+}
+
+fn is_evtx(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == b"ElfFile\0"
+}
+
+/// The Parquet files of an ingested dataset: only `WindowsEvent` when it has rows (the Device
+/// tables were derived from the same events), else every table.
+fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let tables = telemetry::list_tables(dir).map_err(|e| e.to_string())?;
+    let raw = tables
+        .iter()
+        .any(|t| t.name == telemetry::schema::WINDOWS_EVENT && t.rows > 0);
+    let mut out = Vec::new();
+    for t in tables {
+        if raw && t.name != telemetry::schema::WINDOWS_EVENT {
+            continue;
+        }
+        for f in &t.files {
+            out.push(dir.join(f));
+        }
+    }
+    Ok(out)
+}
+
+/// EVTX files: `min(files, cores)` workers pull files; a file gets the remaining cores for its
+/// chunks. Records are rendered, turned into events and scanned on the parser's threads.
+fn scan_evtx_files(
+    set: &'static CompiledRuleSet,
+    pool: &Pool,
+    files: &[(usize, PathBuf)],
+    report: &mut ScanReport,
+) -> Vec<Hit> {
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(files.len()).max(1);
+    let per_file = (cores / workers).max(1);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<FileScan>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((idx, path)) = files.get(i) else { break };
+                    let r = scan_evtx(set, pool, *idx, path, per_file);
+                    if let Ok(mut all) = results.lock() {
+                        all.push(r);
+                    }
+                }
+            });
+        }
+    });
+    let mut hits = Vec::new();
+    for (h, records, skipped, warnings) in results.into_inner().unwrap_or_default() {
+        hits.extend(h);
+        report.records += records;
+        report.skipped += skipped;
+        report.warnings.extend(warnings);
+    }
+    hits
+}
+
+/// What scanning one EVTX file gave: hits, records, skipped, warnings.
+type FileScan = (Vec<Hit>, u64, u64, Vec<String>);
+
+/// Scans one EVTX file.
+fn scan_evtx(set: &'static CompiledRuleSet, pool: &Pool, idx: usize, path: &Path, threads: usize) -> FileScan {
+    let mut warnings = Vec::new();
+    let settings = ParserSettings::new()
+        .num_threads(threads)
+        .separate_json_attributes(false)
+        .indent(false);
+    let mut parser = match EvtxParser::from_path(path) {
+        Ok(p) => p.with_configuration(settings),
+        Err(e) => {
+            warnings.push(format!("{}: unreadable EVTX file: {e}", path.display()));
+            return (Vec::new(), 0, 1, warnings);
+        }
+    };
+    let mut scan = Pooled {
+        pool: pool.clone(),
+        set,
+        scanner: None,
+        hits: Vec::new(),
+    };
+    let records = parser.serialized_records(move |record| {
+        let record = record?;
+        let id = record.event_record_id;
+        let json = record.into_json_bytes()?;
+        let value: Value = match serde_json::from_slice(&json.data) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(format!("record {id}: {e}"))),
+        };
+        let Ok(event) = Event::from_evtx_json(&value) else {
+            return Ok(Err(format!("record {id}: no Event.System")));
+        };
+        let hits = scan.scan(&event);
+        if hits.is_empty() {
+            return Ok(Ok((id, Vec::new(), None)));
+        }
+        let rules = hits.to_vec();
+        Ok(Ok((id, rules, Some(event.into_owned()))))
+    });
+    let (mut hits, mut n, mut skipped) = (Vec::new(), 0u64, 0u64);
+    for item in records {
+        match item {
+            Ok(Ok((id, rules, event))) => {
+                n += 1;
+                if let Some(event) = event {
+                    for r in rules {
+                        hits.push(Hit {
+                            rule: r,
+                            order: (idx, id),
+                            event: event.clone(),
+                        });
+                    }
+                }
+            }
+            Ok(Err(why)) => {
+                skipped += 1;
+                if warnings.len() < 20 {
+                    warnings.push(format!("{}: {why}", path.display()));
+                }
+            }
+            Err(e) => {
+                skipped += 1;
+                if warnings.len() < 20 {
+                    warnings.push(format!("{}: {e}", path.display()));
+                }
+            }
+        }
+    }
+    (hits, n, skipped, warnings)
+}
+
+/// Telemetry sink: table rows become Sigma events (raw `WindowsEvent` rows as their channel and
+/// event data, `SecurityEvent` rows as Security events, other tables under their table name).
+struct RowSink<'s, 'r> {
+    scanner: &'s mut Scanner<'r>,
+    file: usize,
+    seq: u64,
+    raw_seen: bool,
+    /// (from a raw event, hit)
+    hits: Vec<(bool, Hit)>,
+    records: u64,
+}
+
+impl BatchSink for RowSink<'_, '_> {
+    fn write_batch(
+        &mut self,
+        table: &str,
+        batch: datafusion::arrow::array::RecordBatch,
+    ) -> Result<(), telemetry::Error> {
+        let raw = table == telemetry::schema::WINDOWS_EVENT;
+        if raw {
+            self.raw_seen = true;
+        } else if self.raw_seen {
+            return Ok(());
+        }
+        let schema = batch.schema();
+        let mut out = Vec::new();
+        for i in 0..batch.num_rows() {
+            let mut row = Map::new();
+            for (f, a) in schema.fields().iter().zip(batch.columns()) {
+                let v = engine::format::cell_json(a, i);
+                if !v.is_null() {
+                    row.insert(f.name().clone(), v);
+                }
+            }
+            self.seq += 1;
+            if raw {
+                self.records += 1;
+            }
+            let data: Vec<Value> = if raw {
+                ["EventData", "UserData"]
+                    .iter()
+                    .filter_map(|k| row.get(*k))
+                    .map(|v| match v {
+                        Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+                        other => other.clone(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let row = Value::Object(row);
+            let event = row_event(table, &row, &data);
+            self.scanner.scan(&event, &mut out);
+            for r in &out {
+                self.hits.push((
+                    raw,
+                    Hit {
+                        rule: *r,
+                        order: (self.file, self.seq),
+                        event: event.clone().into_owned(),
+                    },
+                ));
+            }
+        }
+        if !raw {
+            self.records += batch.num_rows() as u64;
+        }
+        Ok(())
+    }
+}
+
+fn text_of<'a>(row: &'a Value, key: &str) -> Option<Cow<'a, str>> {
+    match row.get(key)? {
+        Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+        Value::Null => None,
+        v => Some(Cow::Owned(v.to_string())),
+    }
+}
+
+/// A table row as a Sigma event.
+fn row_event<'a>(table: &str, row: &'a Value, data: &'a [Value]) -> Event<'a> {
+    let time = text_of(row, "Timestamp")
+        .or_else(|| text_of(row, "TimeGenerated"))
+        .and_then(|t| sigma::parse_timestamp(&t));
+    let id = || text_of(row, "EventID").and_then(|t| t.parse::<u32>().ok());
+    if table == telemetry::schema::WINDOWS_EVENT {
+        let mut ev = Event::new();
+        ev.timestamp = time;
+        ev.channel = text_of(row, "Channel");
+        ev.event_id = id();
+        ev.provider = text_of(row, "Provider");
+        ev.computer = text_of(row, "Computer");
+        for d in data {
+            if let Ok(flat) = Event::from_flat_json(d) {
+                for (n, v) in flat.fields() {
+                    ev.push(n.clone(), v.clone());
+                }
+            }
+        }
+        return ev;
+    }
+    let mut ev = Event::from_flat_json(row).unwrap_or_default();
+    ev.timestamp = time;
+    if table == "SecurityEvent" {
+        ev.channel = Some(Cow::Borrowed("Security"));
+        ev.event_id = id();
+        ev.computer = text_of(row, "Computer");
+    } else {
+        ev.channel = Some(Cow::Owned(table.to_string()));
+        ev.computer = text_of(row, "DeviceName").or_else(|| text_of(row, "Computer"));
+    }
+    ev
+}
+
+/// `attack.` tags that are neither techniques nor tactics: groups `g0001`, software `s0001`.
+fn is_attack_id(tag: &str) -> bool {
+    let mut b = tag.bytes();
+    match b.next() {
+        Some(c) if c.is_ascii_digit() => true,
+        Some(b'g' | b's') => tag.len() > 1 && b.all(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// Rule metadata shared by detection and correlation rules, for alerts.
+struct Meta<'a> {
+    id: &'a str,
+    title: &'a str,
+    level: Option<&'a str>,
+    tags: &'a [String],
+}
+
+fn rule_ref(m: &Meta<'_>) -> (RuleRef, Severity) {
+    let level = m.level.map(str::to_ascii_lowercase);
+    let severity = match level.as_deref() {
+        Some("critical") | Some("high") => Severity::High,
+        Some("medium") => Severity::Medium,
+        Some("low") => Severity::Low,
+        Some("informational") => Severity::Informational,
+        _ => Severity::Medium,
+    };
+    let mut tactics = Vec::new();
+    let mut techniques = Vec::new();
+    for t in m.tags {
+        let Some(rest) = t.strip_prefix("attack.") else {
+            continue;
+        };
+        if rest.len() > 1 && rest.as_bytes()[0].eq_ignore_ascii_case(&b't') && rest.as_bytes()[1].is_ascii_digit() {
+            techniques.push(rest.to_ascii_uppercase());
+        } else if !is_attack_id(rest) {
+            tactics.push(
+                rest.split(['-', '_'])
+                    .map(|w| {
+                        let mut c = w.chars();
+                        c.next()
+                            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                            .unwrap_or_default()
+                    })
+                    .collect::<String>(),
+            );
+        }
+    }
+    (
+        RuleRef {
+            id: m.id.to_string(),
+            guid: None,
+            name: m.title.to_string(),
+            severity: severity.name(),
+            tactics,
+            techniques,
+            level,
+            tags: Some(m.tags.to_vec()),
+        },
+        severity,
+    )
+}
+
+fn json_of(v: &FieldValue<'_>) -> Value {
+    match v {
+        FieldValue::Str(s) => Value::String(s.to_string()),
+        FieldValue::Int(i) => Value::from(*i),
+        FieldValue::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        FieldValue::Bool(b) => Value::Bool(*b),
+        FieldValue::Null => Value::Null,
+    }
+}
+
+/// The alert row: time, host, channel and event id first, then the event's fields (a repeated
+/// name becomes an array).
+fn event_row(ev: &Event<'_>) -> Row {
+    let mut cols: Vec<(String, Value)> = Vec::new();
+    if let Some(t) = ev.timestamp {
+        cols.push(("Timestamp".into(), Value::String(pack::iso(t))));
+    }
+    for (k, v) in [("Computer", &ev.computer), ("Channel", &ev.channel)] {
+        if let Some(v) = v {
+            cols.push((k.into(), Value::String(v.to_string())));
+        }
+    }
+    if let Some(id) = ev.event_id {
+        cols.push(("EventID".into(), Value::from(id)));
+    }
+    let reserved = cols.len();
+    let mut index: HashMap<String, usize> = cols.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+    for (name, v) in ev.fields() {
+        let v = json_of(v);
+        match index.get(name.as_ref()) {
+            Some(&i) if i >= reserved => {
+                let slot = &mut cols[i].1;
+                match slot {
+                    Value::Array(items) => items.push(v),
+                    other => {
+                        let first = other.take();
+                        *other = Value::Array(vec![first, v]);
+                    }
+                }
+            }
+            Some(_) => {}
+            None => {
+                index.insert(name.to_string(), cols.len());
+                cols.push((name.to_string(), v));
+            }
+        }
+    }
+    Row(cols)
+}
+
+/// Looks a tool up by executable name in the catalog.
+struct ToolIndex<'t> {
+    by_exe: HashMap<String, &'t Tool>,
+}
+
+impl<'t> ToolIndex<'t> {
+    fn new(tools: &'t [Tool]) -> Self {
+        let mut by_exe = HashMap::new();
+        for t in tools {
+            for e in t.executables.iter().chain(&t.original_file_names) {
+                by_exe.entry(e.to_lowercase()).or_insert(t);
+            }
+        }
+        ToolIndex { by_exe }
+    }
+
+    fn find(&self, row: &Row) -> Option<&'t Tool> {
+        [
+            "Image",
+            "NewProcessName",
+            "FolderPath",
+            "OriginalFileName",
+            "FileName",
+            "ProcessName",
+        ]
+        .iter()
+        .filter_map(|c| row.text(c))
+        .find_map(|p| {
+            let base = p.rsplit(['\\', '/']).next().unwrap_or(&p).to_lowercase();
+            self.by_exe.get(&base).copied()
+        })
+    }
+}
+
+/// The alert `signal` for a Sigma logsource category.
+fn signal_for(rule: &SigmaRule) -> Option<&'static str> {
+    let cat = rule.logsource.category.as_deref()?;
+    Some(match cat {
+        "process_creation" => "process",
+        "network_connection" | "firewall" => "network",
+        "dns_query" | "dns" => "dns",
+        c if c.starts_with("registry_") => "registry",
+        c if c.starts_with("file_") => "file",
+        _ => return None,
+    })
+}
+
+fn account_of(row: &Row) -> Option<String> {
+    if let Some(u) = row.text("User") {
+        return Some(u);
+    }
+    for (user, domain) in [
+        ("TargetUserName", "TargetDomainName"),
+        ("SubjectUserName", "SubjectDomainName"),
+        ("AccountName", "AccountDomain"),
+        ("InitiatingProcessAccountName", "InitiatingProcessAccountDomain"),
+    ] {
+        if let Some(u) = row.text(user).filter(|u| u != "-") {
+            return Some(match row.text(domain).filter(|d| d != "-") {
+                Some(d) if !u.contains('\\') => format!("{d}\\{u}"),
+                _ => u,
+            });
+        }
+    }
+    None
+}
+
+fn entities(device: &Option<String>, account: &Option<String>) -> Vec<Entity> {
+    let mut out = Vec::new();
+    if let Some(d) = device {
+        out.push(Entity {
+            entity_type: "Host".into(),
+            fields: Row(vec![("HostName".into(), Value::String(d.clone()))]),
+        });
+    }
+    if let Some(a) = account {
+        out.push(Entity {
+            entity_type: "Account".into(),
+            fields: Row(vec![("Name".into(), Value::String(a.clone()))]),
+        });
+    }
+    out
+}
+
+/// The alert of one detection-rule match.
+fn detection_alert(rule: &SigmaRule, event: &Event<'_>, tools: &ToolIndex<'_>) -> Alert {
+    let (rule_ref, severity) = rule_ref(&Meta {
+        id: rule.reference(),
+        title: &rule.title,
+        level: rule.level.as_deref(),
+        tags: &rule.tags,
+    });
+    let row = event_row(event);
+    let device = event
+        .computer
+        .as_deref()
+        .map(str::to_string)
+        .or_else(|| row.text("DeviceName"));
+    let account = account_of(&row);
+    let tool = tools.find(&row);
+    Alert {
+        rule: rule_ref,
+        time: event.timestamp.map(pack::iso),
+        time_nanos: event.timestamp,
+        severity,
+        entities: entities(&device, &account),
+        device,
+        account,
+        tool: tool.map(|t| t.name.clone()),
+        category: tool.map(|t| t.category.clone()),
+        signal: signal_for(rule).map(str::to_string),
+        events: None,
+        suppressed: None,
+        row,
+    }
+}
+
+/// Runs the rules over the inputs and builds the alerts: standalone detection matches and fired
+/// correlations (matches fed in time order). Returns the alerts and what was read.
+pub fn hunt_alerts(
+    set: &'static CompiledRuleSet,
+    inputs: &[String],
+    tools: &[Tool],
+    filter: &RuleFilter,
+) -> Result<(Vec<Alert>, ScanReport), String> {
+    let (mut hits, report) = scan_inputs(set, inputs)?;
+    let index = ToolIndex::new(tools);
+    let mut alerts = Vec::new();
+    hits.sort_by_key(|h| (h.event.timestamp.unwrap_or(i64::MIN), h.order));
+    let mut correlator = set.correlator::<usize>();
+    let mut fired = Vec::new();
+    for (i, h) in hits.iter().enumerate() {
+        let Some(rule) = set.rule(h.rule) else { continue };
+        // Rules kept only for a correlation do not alert on their own.
+        if set.is_standalone(h.rule) && filter.keeps(rule.level.as_deref(), rule.status.as_deref()) {
+            alerts.push(detection_alert(rule, &h.event, &index));
+        }
+        if !set.correlations().is_empty() {
+            fired.extend(correlator.observe(h.rule, &h.event, h.event.timestamp.unwrap_or(0), i));
+        }
+    }
+    fired.extend(correlator.flush());
+    for f in fired {
+        let Some(c) = set.correlations().get(f.correlation) else {
+            continue;
+        };
+        if c.chained && !c.rule.generate {
+            continue;
+        }
+        let (rule_ref, severity) = rule_ref(&Meta {
+            id: c.rule.reference(),
+            title: &c.rule.title,
+            level: c.rule.level.as_deref(),
+            tags: &c.rule.tags,
+        });
+        let mut events = Vec::new();
+        let mut devices: Vec<String> = Vec::new();
+        for &i in &f.events {
+            let Some(h) = hits.get(i) else { continue };
+            let row = event_row(&h.event);
+            let mut o = Map::new();
+            o.insert(
+                "Timestamp".into(),
+                h.event.timestamp.map_or(Value::Null, |t| Value::String(pack::iso(t))),
+            );
+            if let Some(r) = set.rule(h.rule) {
+                o.insert("Rule".into(), Value::String(r.reference().to_string()));
+                o.insert("Title".into(), Value::String(r.title.clone()));
+            }
+            if let Some(t) = index.find(&row) {
+                o.insert("Tool".into(), Value::String(t.name.clone()));
+            }
+            if let Some(d) = &h.event.computer {
+                o.insert("Computer".into(), Value::String(d.to_string()));
+                if !devices.iter().any(|x| x == d.as_ref()) {
+                    devices.push(d.to_string());
+                }
+            }
+            o.insert("Event".into(), serde_json::to_value(&row).unwrap_or(Value::Null));
+            events.push(Value::Object(o));
+        }
+        let mut cols: Vec<(String, Value)> = vec![
+            ("Timestamp".into(), Value::String(pack::iso(f.first))),
+            ("LastTimestamp".into(), Value::String(pack::iso(f.last))),
+            ("Correlation".into(), Value::String(format!("{:?}", c.rule.kind))),
+            (
+                "Value".into(),
+                serde_json::Number::from_f64(f.value).map_or(Value::Null, Value::Number),
+            ),
+        ];
+        for (k, v) in &f.group {
+            cols.push((k.clone(), v.clone().map_or(Value::Null, Value::String)));
+        }
+        let row = Row(cols);
+        let device = ["Computer", "Hostname", "DeviceName", "ComputerName"]
+            .iter()
+            .find_map(|k| row.text(k))
+            .or_else(|| (devices.len() == 1).then(|| devices[0].clone()));
+        let account = account_of(&row);
+        alerts.push(Alert {
+            rule: rule_ref,
+            time: Some(pack::iso(f.first)),
+            time_nanos: Some(f.first),
+            severity,
+            entities: entities(&device, &account),
+            device,
+            account,
+            tool: None,
+            category: None,
+            signal: Some("correlation".into()),
+            events: Some(Value::Array(events)),
+            suppressed: None,
+            row,
+        });
+    }
+    Ok((alerts, report))
+}
+
+/// `hunt --sigma`: Sigma rules (and the pack too when `--rules` is given).
+pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
+    if args.inputs.is_empty() {
+        return Err("no evidence given: name files, folders, globs or an ingested dataset".into());
+    }
+    let filter = RuleFilter::parse(args.min_level.as_deref(), &args.status)?;
+    let rules = load_rules(&args.sigma, &filter)?;
+    let compiled = rules.compile();
+    for e in compiled.skipped() {
+        eprintln!("warning: sigma: not evaluated: {e}");
+    }
+    let set: &'static CompiledRuleSet = Box::leak(Box::new(compiled));
+    let tools = detect::catalog::builtin();
+    let tuning = args
+        .config
+        .as_deref()
+        .map(|p| pack::load_tuning(p, &tools))
+        .transpose()?;
+    let min_severity = args
+        .min_severity
+        .as_deref()
+        .map(|s| {
+            Severity::parse(s).ok_or_else(|| format!("--min-severity: `{s}` is not informational, low, medium or high"))
+        })
+        .transpose()?;
+    let (mut alerts, report) = hunt_alerts(set, &args.inputs, &tools, &filter)?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut rules_run = set.rules().len() + set.correlations().len();
+    let mut rules_failed = 0;
+    let mut anchor = alerts.iter().filter_map(|a| a.time_nanos).max();
+    let mut anchor_source = "newest Sigma match";
+    let mut records = report.records;
+    if !args.rules.is_empty() {
+        let pack_rules = pack::load_rules(&args.rules)?;
+        let options = crate::query::engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
+        let now = options.now;
+        let window = match (&args.lookback, args.all_time) {
+            (Some(_), true) => return Err("give --lookback or --all-time, not both".into()),
+            (Some(l), false) => {
+                detect::hunt::Window::Fixed(crate::query::parse_span(l).map_err(|e| format!("--lookback: {e}"))?)
+            }
+            (None, true) => detect::hunt::Window::All,
+            (None, false) => detect::hunt::Window::RulePeriod,
+        };
+        let mut engine = engine::Engine::new(options).map_err(|e| e.to_string())?;
+        let loaded = crate::evidence::load_evidence(&mut engine, &args.inputs).await?;
+        records = records.max(loaded.records);
+        let outcome = pack::run_pack(&mut engine, &pack_rules, None, &tools, now, window).await?;
+        for r in outcome.runs.iter().filter(|r| r.error.is_some()) {
+            rules_failed += 1;
+            if let Some(err) = &r.error {
+                eprintln!("error: rule {}: {}", r.rule_id, err.message);
+            }
+        }
+        rules_run += outcome.runs.len();
+        anchor = Some(outcome.anchor);
+        anchor_source = outcome.anchor_source;
+        alerts.extend(outcome.alerts);
+    }
+    let (mut alerts, mut suppressed) = detect::hunt::apply_tuning(alerts, tuning.as_ref(), &tools);
+    if let Some(min) = min_severity {
+        alerts.retain(|a| a.severity >= min);
+        suppressed.retain(|a| a.severity >= min);
+    }
+    detect::hunt::sort_alerts(&mut alerts);
+    detect::hunt::sort_alerts(&mut suppressed);
+    let format = args
+        .format
+        .unwrap_or(if args.output.is_none() && std::io::stdout().is_terminal() {
+            AlertFormat::Table
+        } else {
+            AlertFormat::Jsonl
+        });
+    let anchor = anchor.map_or_else(|| "-".to_string(), pack::iso);
+    eprintln!(
+        "hunt: {} Sigma rules, {} correlations; {} files, {} records ({} skipped); {} alerts, {} suppressed",
+        set.rules().len(),
+        set.correlations().len(),
+        report.files,
+        report.records,
+        report.skipped,
+        alerts.len(),
+        suppressed.len()
+    );
+    let mut sink: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::new(&mut sink);
+    let io = |e: std::io::Error| format!("writing alerts: {e}");
+    let listed: Vec<Alert>;
+    let to_write: &[Alert] = if args.show_suppressed && format != AlertFormat::Table {
+        listed = alerts.iter().chain(&suppressed).cloned().collect();
+        &listed
+    } else {
+        &alerts
+    };
+    match format {
+        AlertFormat::Table => alerts_out::write_table(
+            &mut out,
+            &alerts,
+            &suppressed,
+            args.show_suppressed,
+            &RunSummary {
+                anchor,
+                anchor_source,
+                rules_run,
+                rules_failed,
+                records,
+            },
+        ),
+        AlertFormat::Jsonl => alerts_out::write_jsonl(&mut out, to_write),
+        AlertFormat::Csv => alerts_out::write_csv(&mut out, to_write),
+        AlertFormat::Timesketch => alerts_out::write_timesketch(&mut out, to_write),
+    }
+    .map_err(io)?;
+    out.flush().map_err(io)?;
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in &suppressed {
+        *reasons.entry(s.suppressed.as_deref().unwrap_or("?")).or_default() += 1;
+    }
+    if format != AlertFormat::Table {
+        for (r, n) in reasons {
+            eprintln!("hunt: suppressed {n}: {r}");
+        }
+    }
+    Ok(if rules_failed > 0 {
+        ExitCode::from(2)
+    } else if alerts.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
