@@ -83,16 +83,186 @@ pub fn cell_text(a: &ArrayRef, i: usize) -> String {
 
 /// One JSON object per row, keys in column order.
 pub fn write_jsonl(out: &mut impl Write, batch: &RecordBatch) -> io::Result<()> {
-    let names: Vec<&String> = batch.schema_ref().fields().iter().map(|f| f.name()).collect();
-    for row in 0..batch.num_rows() {
-        let mut obj = serde_json::Map::new();
-        for (c, name) in names.iter().enumerate() {
-            obj.insert((*name).clone(), cell_json(batch.column(c), row));
+    let mut buf = Vec::with_capacity(batch.num_rows() * 64);
+    encode_jsonl(&mut buf, batch);
+    out.write_all(&buf)
+}
+
+/// Appends the JSON lines of `batch` to `buf`: the bytes [`cell_json`] values serialized in a
+/// JSON object per row would give, written straight from the Arrow arrays (one encoder per
+/// column, chosen once per batch).
+pub fn encode_jsonl(buf: &mut Vec<u8>, batch: &RecordBatch) {
+    // As a JSON object, a repeated name keeps its first place and its last value.
+    let schema = batch.schema_ref();
+    let mut columns: Vec<(Vec<u8>, Encoder<'_>)> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (c, field) in schema.fields().iter().enumerate() {
+        let name = field.name().as_str();
+        let last = schema.fields().iter().rposition(|f| f.name() == name).unwrap_or(c);
+        if seen.contains(&name) {
+            continue;
         }
-        serde_json::to_writer(&mut *out, &Value::Object(obj))?;
-        out.write_all(b"\n")?;
+        seen.push(name);
+        let mut key = Vec::with_capacity(name.len() + 4);
+        key.extend_from_slice(if columns.is_empty() { b"{" } else { b"," });
+        escape_json_string(&mut key, name);
+        key.push(b':');
+        columns.push((key, Encoder::new(batch.column(last))));
     }
-    Ok(())
+    for row in 0..batch.num_rows() {
+        if columns.is_empty() {
+            buf.push(b'{');
+        }
+        for (key, enc) in &columns {
+            buf.extend_from_slice(key);
+            enc.write(buf, row);
+        }
+        buf.extend_from_slice(b"}\n");
+    }
+}
+
+/// How one column's cells are written as JSON.
+enum Encoder<'a> {
+    Bool(&'a datafusion::arrow::array::BooleanArray),
+    Int32(&'a datafusion::arrow::array::Int32Array),
+    Int64(&'a datafusion::arrow::array::Int64Array),
+    Float64(&'a datafusion::arrow::array::Float64Array),
+    Utf8(&'a datafusion::arrow::array::StringArray),
+    Utf8View(&'a datafusion::arrow::array::StringViewArray),
+    /// `dynamic`: JSON text, re-serialized as `cell_json` does.
+    Dynamic(&'a datafusion::arrow::array::LargeStringArray),
+    Datetime(&'a datafusion::arrow::array::TimestampNanosecondArray),
+    Timespan(&'a datafusion::arrow::array::DurationNanosecondArray),
+    /// Any other type, through `cell_json`.
+    Other(&'a ArrayRef),
+}
+
+impl<'a> Encoder<'a> {
+    fn new(a: &'a ArrayRef) -> Encoder<'a> {
+        match a.data_type() {
+            DataType::Boolean => Encoder::Bool(a.as_boolean()),
+            DataType::Int32 => Encoder::Int32(a.as_primitive::<Int32Type>()),
+            DataType::Int64 => Encoder::Int64(a.as_primitive::<Int64Type>()),
+            DataType::Float64 => Encoder::Float64(a.as_primitive::<Float64Type>()),
+            DataType::Utf8 => Encoder::Utf8(a.as_string::<i32>()),
+            DataType::Utf8View => Encoder::Utf8View(a.as_string_view()),
+            DataType::LargeUtf8 => Encoder::Dynamic(a.as_string::<i64>()),
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => Encoder::Datetime(a.as_primitive::<TimestampNanosecondType>()),
+            DataType::Duration(TimeUnit::Nanosecond) => Encoder::Timespan(a.as_primitive::<DurationNanosecondType>()),
+            _ => Encoder::Other(a),
+        }
+    }
+
+    fn write(&self, buf: &mut Vec<u8>, i: usize) {
+        let null = match self {
+            Encoder::Bool(a) => a.is_null(i),
+            Encoder::Int32(a) => a.is_null(i),
+            Encoder::Int64(a) => a.is_null(i),
+            Encoder::Float64(a) => a.is_null(i),
+            Encoder::Utf8(a) => a.is_null(i),
+            Encoder::Utf8View(a) => a.is_null(i),
+            Encoder::Dynamic(a) => a.is_null(i),
+            Encoder::Datetime(a) => a.is_null(i),
+            Encoder::Timespan(a) => a.is_null(i),
+            Encoder::Other(a) => a.is_null(i),
+        };
+        if null {
+            buf.extend_from_slice(b"null");
+            return;
+        }
+        match self {
+            Encoder::Bool(a) => buf.extend_from_slice(if a.value(i) { b"true" } else { b"false" }),
+            Encoder::Int32(a) => write_serde(buf, &a.value(i)),
+            Encoder::Int64(a) => write_serde(buf, &a.value(i)),
+            Encoder::Float64(a) => {
+                let f = a.value(i);
+                if f.is_finite() {
+                    write_serde(buf, &f);
+                } else {
+                    escape_json_string(buf, &format_real(f));
+                }
+            }
+            Encoder::Utf8(a) => escape_json_string(buf, a.value(i)),
+            Encoder::Utf8View(a) => escape_json_string(buf, a.value(i)),
+            Encoder::Dynamic(a) => write_serde(buf, &parse_value(a.value(i))),
+            Encoder::Datetime(a) => push_datetime(buf, a.value(i)),
+            Encoder::Timespan(a) => escape_json_string(buf, &format_timespan(a.value(i))),
+            Encoder::Other(a) => write_serde(buf, &cell_json(a, i)),
+        }
+    }
+}
+
+fn write_serde<T: serde::Serialize + ?Sized>(buf: &mut Vec<u8>, v: &T) {
+    // Writing into a Vec cannot fail, and these values always serialize.
+    let _ = serde_json::to_writer(&mut *buf, v);
+}
+
+/// `s` as a JSON string, escaped as serde_json escapes it.
+pub fn escape_json_string(buf: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            buf.extend_from_slice(b"\\u00");
+            buf.push(HEX[usize::from(b >> 4)]);
+            buf.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            buf.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    buf.extend_from_slice(&bytes[start..]);
+    buf.push(b'"');
+}
+
+/// A datetime as a JSON string, the text of [`format_datetime`] written without allocating.
+fn push_datetime(buf: &mut Vec<u8>, nanos: i64) {
+    use crate::value::{NANOS_PER_DAY, NANOS_PER_SECOND, NANOS_PER_TICK, civil_from_days};
+    let days = nanos.div_euclid(NANOS_PER_DAY);
+    let rem = nanos.rem_euclid(NANOS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        escape_json_string(buf, &format_datetime(nanos));
+        return;
+    }
+    let digits = |buf: &mut Vec<u8>, v: i64, n: u32| {
+        for k in (0..n).rev() {
+            buf.push(b'0' + ((v / 10i64.pow(k)) % 10) as u8);
+        }
+    };
+    let secs = rem / NANOS_PER_SECOND;
+    let frac = rem % NANOS_PER_SECOND;
+    buf.push(b'"');
+    digits(buf, y, 4);
+    buf.push(b'-');
+    digits(buf, i64::from(m), 2);
+    buf.push(b'-');
+    digits(buf, i64::from(d), 2);
+    buf.push(b'T');
+    digits(buf, secs / 3600, 2);
+    buf.push(b':');
+    digits(buf, secs / 60 % 60, 2);
+    buf.push(b':');
+    digits(buf, secs % 60, 2);
+    if frac != 0 {
+        buf.push(b'.');
+        digits(buf, frac / NANOS_PER_TICK, 7);
+    }
+    buf.extend_from_slice(b"Z\"");
 }
 
 fn csv_field(s: &str) -> String {
@@ -168,4 +338,145 @@ pub fn write_table(
         writeln!(out, "{}", line(r))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{
+        BooleanArray, DurationNanosecondArray, Float64Array, Int32Array, Int64Array, LargeStringArray, StringArray,
+        StringViewArray, TimestampMicrosecondArray, TimestampNanosecondArray, UInt8Array,
+    };
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use std::sync::Arc;
+
+    /// The JSON lines writer before the Arrow encoders: a serde_json map of `cell_json` values per row.
+    fn reference_jsonl(batch: &RecordBatch) -> Vec<u8> {
+        let mut out = Vec::new();
+        let names: Vec<&String> = batch.schema_ref().fields().iter().map(|f| f.name()).collect();
+        for row in 0..batch.num_rows() {
+            let mut obj = serde_json::Map::new();
+            for (c, name) in names.iter().enumerate() {
+                obj.insert((*name).clone(), cell_json(batch.column(c), row));
+            }
+            serde_json::to_writer(&mut out, &Value::Object(obj)).unwrap();
+            out.push(b'\n');
+        }
+        out
+    }
+
+    #[test]
+    fn fast_writer_matches_cell_json_on_every_type() {
+        const DAY: i64 = 86_400_000_000_000;
+        let datetimes = vec![
+            Some(0),
+            None,
+            Some(1_710_504_000_000_000_000),
+            Some(1_710_504_000_123_456_700),
+            Some(1_710_504_000_000_000_050), // below a tick
+            Some(-1),
+            Some(-DAY * 800_000),         // before year 0
+            Some(DAY * 2_932_896 + 5),    // year 9999
+            Some(DAY * 3_000_000),        // after year 9999
+            Some(i64::MIN),
+            Some(i64::MAX),
+        ];
+        let n = datetimes.len();
+        let pick = |k: usize| k % n;
+        let texts = [
+            "plain", "", "quote \" back \\ slash", "ctl \n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}", "é ü 中 🦀", "/slash", "a",
+            "b", "c", "d", "e",
+        ];
+        let dyns = [
+            Some("{\"b\": 1, \"a\": [1, 2.50, \"x\"]}"),
+            None,
+            Some("not json"),
+            Some("12"),
+            Some("1.0e3"),
+            Some("\"s\\u00e9\""),
+            Some("null"),
+            Some("[]"),
+            Some("{}"),
+            Some("true"),
+            Some("-0"),
+        ];
+        let reals = [
+            Some(0.0),
+            Some(-0.0),
+            Some(1.5),
+            Some(1e300),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            Some(f64::NEG_INFINITY),
+            None,
+            Some(0.1 + 0.2),
+            Some(123_456_789.0),
+            Some(f64::MIN_POSITIVE),
+        ];
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("b", DataType::Boolean, true),
+            Field::new("i", DataType::Int32, true),
+            Field::new("l", DataType::Int64, true),
+            Field::new("r", DataType::Float64, true),
+            Field::new("s", DataType::Utf8, true),
+            Field::new("v", DataType::Utf8View, true),
+            Field::new("d", DataType::LargeUtf8, true),
+            Field::new("t", crate::types::datetime_type(), true),
+            Field::new("ts", DataType::Duration(TimeUnit::Nanosecond), true),
+            Field::new("us", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new("u8", DataType::UInt8, true),
+            Field::new("ke\"y\n", DataType::Int64, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(BooleanArray::from((0..n).map(|k| (k % 3 != 1).then_some(k % 2 == 0)).collect::<Vec<_>>())),
+            Arc::new(Int32Array::from((0..n).map(|k| (k != 1).then_some(k as i32 * -7_000_001)).collect::<Vec<_>>())),
+            Arc::new(Int64Array::from(
+                (0..n).map(|k| [Some(i64::MIN), None, Some(i64::MAX), Some(0)][k % 4]).collect::<Vec<_>>(),
+            )),
+            Arc::new(Float64Array::from(reals.to_vec())),
+            Arc::new(StringArray::from((0..n).map(|k| (k != 3).then_some(texts[k])).collect::<Vec<_>>())),
+            Arc::new(StringViewArray::from((0..n).map(|k| Some(texts[pick(k + 3)])).collect::<Vec<_>>())),
+            Arc::new(LargeStringArray::from(dyns.to_vec())),
+            Arc::new(TimestampNanosecondArray::from(datetimes.clone()).with_timezone("UTC")),
+            Arc::new(DurationNanosecondArray::from(datetimes.clone())),
+            Arc::new(TimestampMicrosecondArray::from(
+                (0..n).map(|k| (k != 2).then_some(k as i64 * 1_234_567)).collect::<Vec<_>>(),
+            )),
+            Arc::new(UInt8Array::from((0..n).map(|k| Some(k as u8 * 20)).collect::<Vec<_>>())),
+            Arc::new(Int64Array::from((0..n).map(|k| Some(k as i64)).collect::<Vec<_>>())),
+        ];
+        let batch = RecordBatch::try_new(schema, columns).unwrap();
+        let mut fast = Vec::new();
+        write_jsonl(&mut fast, &batch).unwrap();
+        let want = reference_jsonl(&batch);
+        assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(want).unwrap());
+    }
+
+    #[test]
+    fn fast_writer_keeps_json_object_rules_for_repeated_and_no_columns() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Int64, true),
+            Field::new("y", DataType::Int64, true),
+            Field::new("x", DataType::Utf8, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![1, 2])),
+            Arc::new(Int64Array::from(vec![3, 4])),
+            Arc::new(StringArray::from(vec!["a", "b"])),
+        ];
+        let batch = RecordBatch::try_new(schema, columns).unwrap();
+        let mut fast = Vec::new();
+        write_jsonl(&mut fast, &batch).unwrap();
+        assert_eq!(fast, reference_jsonl(&batch));
+        assert_eq!(String::from_utf8(fast).unwrap(), "{\"x\":\"a\",\"y\":3}\n{\"x\":\"b\",\"y\":4}\n");
+        let empty = RecordBatch::try_new_with_options(
+            Arc::new(Schema::empty()),
+            vec![],
+            &datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(2)),
+        )
+        .unwrap();
+        let mut fast = Vec::new();
+        write_jsonl(&mut fast, &empty).unwrap();
+        assert_eq!(fast, b"{}\n{}\n");
+    }
 }
