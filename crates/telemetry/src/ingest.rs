@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, TimestampNanosecondArray};
-use datafusion::arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
+use datafusion::arrow::compute::{SortOptions, concat, interleave_record_batch, sort_to_indices};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::common::TableReference;
@@ -28,12 +29,22 @@ use crate::time::{format_datetime, parse_datetime};
 pub const TABLES_FILE: &str = "tables.json";
 
 /// How to ingest.
+///
+/// Memory: each table's batches are buffered until the table holds `table_buffer_bytes` of
+/// Arrow data or `rows_per_file` rows, or until all tables together hold `total_buffer_bytes`
+/// (then the largest buffer goes first). A flushed buffer is sorted by the table's time column
+/// and written as one Parquet file part, row group by row group, so writing needs only one row
+/// group of extra memory.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
     /// How to read the inputs.
     pub read: ReadOptions,
-    /// Rows per Parquet file (each file is sorted by time on its own; bounds memory use).
+    /// Most rows per Parquet file (each file is sorted by time on its own).
     pub rows_per_file: usize,
+    /// Arrow bytes one table buffers before it is written as a file.
+    pub table_buffer_bytes: usize,
+    /// Arrow bytes all tables together buffer before the largest is written.
+    pub total_buffer_bytes: usize,
     /// Rows per Parquet row group.
     pub row_group_rows: usize,
     /// Replace a dataset already in the output folder.
@@ -44,7 +55,9 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             read: ReadOptions::default(),
-            rows_per_file: 250_000,
+            rows_per_file: 1_000_000,
+            table_buffer_bytes: 32 << 20,
+            total_buffer_bytes: 64 << 20,
             row_group_rows: 65_536,
             overwrite: false,
         }
@@ -80,20 +93,24 @@ pub struct IngestSummary {
     pub tables: Vec<TableInfo>,
 }
 
+/// The buffered batches of one table.
 struct Pending {
     def: &'static TableDef,
     batches: Vec<RecordBatch>,
     rows: usize,
+    bytes: usize,
     info: TableInfo,
     min: Option<i64>,
     max: Option<i64>,
 }
 
-/// A sink writing sorted Parquet files per table.
+/// A sink writing time-sorted Parquet file parts per table, within a memory budget.
 struct ParquetSink {
     dir: PathBuf,
     options: IngestOptions,
     tables: BTreeMap<String, Pending>,
+    /// Arrow bytes buffered across all tables.
+    buffered: usize,
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {
@@ -103,65 +120,178 @@ fn io(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
+/// The order that sorts `batches` by column `col` (nulls first, ties in input order), as
+/// (batch, row) pairs; `None` when they are already in that order.
+fn sort_order(batches: &[RecordBatch], col: usize) -> Result<Option<Vec<(usize, usize)>>, Error> {
+    let times: Option<Vec<&TimestampNanosecondArray>> = batches
+        .iter()
+        .map(|b| b.column(col).as_any().downcast_ref::<TimestampNanosecondArray>())
+        .collect();
+    if let Some(times) = times {
+        // (valid, value) orders nulls first; the position breaks ties, so the sort is stable.
+        let key = |a: &TimestampNanosecondArray, r: usize| (a.is_valid(r), if a.is_valid(r) { a.value(r) } else { 0 });
+        let mut sorted = true;
+        let mut prev = (false, i64::MIN);
+        'check: for a in &times {
+            for r in 0..a.len() {
+                let k = key(a, r);
+                if k < prev {
+                    sorted = false;
+                    break 'check;
+                }
+                prev = k;
+            }
+        }
+        if sorted {
+            return Ok(None);
+        }
+        let mut keys: Vec<((bool, i64), usize, usize)> = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
+        for (b, a) in times.iter().enumerate() {
+            keys.extend((0..a.len()).map(|r| (key(a, r), b, r)));
+        }
+        keys.sort_unstable();
+        return Ok(Some(keys.into_iter().map(|(_, b, r)| (b, r)).collect()));
+    }
+    // Other column types (tables without a time column): sort one concatenated column.
+    let arrays: Vec<&dyn Array> = batches.iter().map(|b| b.column(col).as_ref()).collect();
+    let all = concat(&arrays)?;
+    let idx = sort_to_indices(
+        &all,
+        Some(SortOptions {
+            descending: false,
+            nulls_first: true,
+        }),
+        None,
+    )?;
+    let mut starts = Vec::with_capacity(batches.len());
+    let mut n = 0;
+    for b in batches {
+        starts.push(n);
+        n += b.num_rows();
+    }
+    let order: Vec<(usize, usize)> = idx
+        .values()
+        .iter()
+        .map(|&i| {
+            let i = i as usize;
+            let b = starts.partition_point(|&s| s <= i) - 1;
+            (b, i - starts[b])
+        })
+        .collect();
+    if order.iter().enumerate().all(|(k, &(b, r))| starts[b] + r == k) {
+        return Ok(None);
+    }
+    Ok(Some(order))
+}
+
+/// Writes sorted rows into consecutive file parts of at most `per_file` rows.
+struct PartWriter<'a> {
+    folder: PathBuf,
+    table: &'a str,
+    schema: SchemaRef,
+    props: WriterProperties,
+    per_file: usize,
+    /// The table's file list, relative to the dataset folder; new parts are added to it.
+    files: &'a mut Vec<String>,
+    /// The part being written and its rows so far.
+    open: Option<(ArrowWriter<File>, usize)>,
+}
+
+impl PartWriter<'_> {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let (writer, rows) = match &mut self.open {
+                Some(open) => open,
+                None => {
+                    let file_name = format!("part-{:05}.parquet", self.files.len());
+                    let path = self.folder.join(&file_name);
+                    let file = File::create(&path).map_err(|e| io(&path, e))?;
+                    let writer = ArrowWriter::try_new(file, Arc::clone(&self.schema), Some(self.props.clone()))?;
+                    self.files.push(format!("{}/{file_name}", self.table));
+                    self.open.insert((writer, 0))
+                }
+            };
+            let n = (self.per_file - *rows).min(batch.num_rows() - offset);
+            writer.write(&batch.slice(offset, n))?;
+            *rows += n;
+            offset += n;
+            if *rows >= self.per_file {
+                self.close()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), Error> {
+        if let Some((writer, _)) = self.open.take() {
+            writer.close()?;
+        }
+        Ok(())
+    }
+}
+
 impl ParquetSink {
+    /// Sorts the buffered batches of table `name` and writes them as one new file part.
     fn write_file(&mut self, name: &str) -> Result<(), Error> {
         let Some(p) = self.tables.get_mut(name) else {
             return Ok(());
         };
-        if p.rows == 0 {
+        let batches = std::mem::take(&mut p.batches);
+        self.buffered -= p.bytes;
+        p.rows = 0;
+        p.bytes = 0;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        if rows == 0 {
             return Ok(());
         }
         let schema = p.def.schema();
-        let all = concat_batches(&schema, &p.batches)?;
-        p.batches.clear();
-        p.rows = 0;
-        let time_col = p.def.time_column();
-        let sorted = match all.column_by_name(time_col) {
-            Some(col) => {
-                let idx = sort_to_indices(
-                    col,
-                    Some(SortOptions {
-                        descending: false,
-                        nulls_first: true,
-                    }),
-                    None,
-                )?;
-                take_record_batch(&all, &idx)?
-            }
-            None => all,
-        };
-        if let Some(ts) = sorted
-            .column_by_name(time_col)
-            .and_then(|c| c.as_any().downcast_ref::<TimestampNanosecondArray>())
-        {
-            let valid = (0..ts.len()).filter(|&i| ts.is_valid(i)).map(|i| ts.value(i));
-            for v in valid {
-                p.min = Some(p.min.map_or(v, |m| m.min(v)));
-                p.max = Some(p.max.map_or(v, |m| m.max(v)));
+        let time_col = schema
+            .index_of(p.def.time_column())
+            .map_err(|e| Error::Input(format!("{name}: {e}")))?;
+        for b in &batches {
+            if let Some(ts) = b.column(time_col).as_any().downcast_ref::<TimestampNanosecondArray>() {
+                for v in ts.iter().flatten() {
+                    p.min = Some(p.min.map_or(v, |m| m.min(v)));
+                    p.max = Some(p.max.map_or(v, |m| m.max(v)));
+                }
             }
         }
+        let order = sort_order(&batches, time_col)?;
+
         let folder = self.dir.join(name);
         std::fs::create_dir_all(&folder).map_err(|e| io(&folder, e))?;
-        let per_file = self.options.rows_per_file.max(1);
-        let mut offset = 0;
-        while offset < sorted.num_rows() {
-            let len = per_file.min(sorted.num_rows() - offset);
-            let part = sorted.slice(offset, len);
-            offset += len;
-            let file_name = format!("part-{:05}.parquet", p.info.files.len());
-            let path = folder.join(&file_name);
-            let file = File::create(&path).map_err(|e| io(&path, e))?;
-            let props = WriterProperties::builder()
+        let group = self.options.row_group_rows.max(1);
+        let mut parts = PartWriter {
+            folder,
+            table: name,
+            schema,
+            props: WriterProperties::builder()
                 .set_compression(Compression::ZSTD(ZstdLevel::default()))
                 .set_statistics_enabled(EnabledStatistics::Page)
-                .set_max_row_group_row_count(Some(self.options.row_group_rows.max(1)))
-                .build();
-            let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props))?;
-            writer.write(&part)?;
-            writer.close()?;
-            p.info.rows += part.num_rows() as u64;
-            p.info.files.push(format!("{name}/{file_name}"));
+                .set_max_row_group_row_count(Some(group))
+                .build(),
+            per_file: self.options.rows_per_file.max(1),
+            files: &mut p.info.files,
+            open: None,
+        };
+        match order {
+            // Already in time order: the batches go out as they are.
+            None => {
+                for b in &batches {
+                    parts.write(b)?;
+                }
+            }
+            // Gathered a slice at a time, so only one slice is copied at once.
+            Some(order) => {
+                let refs: Vec<&RecordBatch> = batches.iter().collect();
+                for slice in order.chunks(group.min(8192)) {
+                    parts.write(&interleave_record_batch(&refs, slice)?)?;
+                }
+            }
         }
+        parts.close()?;
+        p.info.rows += rows as u64;
         Ok(())
     }
 
@@ -190,10 +320,14 @@ impl BatchSink for ParquetSink {
         let Some(def) = schema::table(table) else {
             return Err(Error::Input(format!("batch for unknown table {table}")));
         };
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
         let p = self.tables.entry(table.to_string()).or_insert_with(|| Pending {
             def,
             batches: Vec::new(),
             rows: 0,
+            bytes: 0,
             info: TableInfo {
                 name: table.to_string(),
                 rows: 0,
@@ -204,10 +338,25 @@ impl BatchSink for ParquetSink {
             min: None,
             max: None,
         });
+        let size = batch.get_array_memory_size();
         p.rows += batch.num_rows();
+        p.bytes += size;
         p.batches.push(batch);
-        if p.rows >= self.options.rows_per_file {
+        self.buffered += size;
+        if p.rows >= self.options.rows_per_file.max(1) || p.bytes >= self.options.table_buffer_bytes {
             self.write_file(table)?;
+        }
+        while self.buffered > self.options.total_buffer_bytes {
+            let Some(largest) = self
+                .tables
+                .iter()
+                .filter(|(_, p)| p.rows > 0)
+                .max_by_key(|(_, p)| p.bytes)
+                .map(|(n, _)| n.clone())
+            else {
+                break;
+            };
+            self.write_file(&largest)?;
         }
         Ok(())
     }
@@ -238,6 +387,7 @@ pub fn ingest<S: AsRef<str>>(inputs: &[S], out_dir: &Path, options: &IngestOptio
         dir: out_dir.to_path_buf(),
         options: options.clone(),
         tables: BTreeMap::new(),
+        buffered: 0,
     };
     let report = read_inputs(inputs, &options.read, &mut sink)?;
     let tables = sink.finish()?;

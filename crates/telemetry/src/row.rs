@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, LargeStringBuilder, StringBuilder,
+    Array, ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, LargeStringBuilder, StringBuilder,
     TimestampNanosecondBuilder,
 };
 use datafusion::arrow::error::ArrowError;
@@ -241,15 +241,21 @@ impl ColumnBuilder {
         }
     }
 
+    /// The appended values as an array, its buffers shrunk to their contents (builders grow by
+    /// doubling; batches are held in buffers, so the slack would count against memory).
     fn finish(&mut self) -> ArrayRef {
+        fn done<A: Array + 'static>(mut a: A) -> ArrayRef {
+            a.shrink_to_fit();
+            Arc::new(a)
+        }
         match self {
-            ColumnBuilder::Str(b) => Arc::new(b.finish()),
-            ColumnBuilder::Json(b) => Arc::new(b.finish()),
-            ColumnBuilder::Long(b) => Arc::new(b.finish()),
-            ColumnBuilder::Int(b) => Arc::new(b.finish()),
-            ColumnBuilder::Bool(b) => Arc::new(b.finish()),
-            ColumnBuilder::Time(b) => Arc::new(b.finish()),
-            ColumnBuilder::Real(b) => Arc::new(b.finish()),
+            ColumnBuilder::Str(b) => done(b.finish()),
+            ColumnBuilder::Json(b) => done(b.finish()),
+            ColumnBuilder::Long(b) => done(b.finish()),
+            ColumnBuilder::Int(b) => done(b.finish()),
+            ColumnBuilder::Bool(b) => done(b.finish()),
+            ColumnBuilder::Time(b) => done(b.finish()),
+            ColumnBuilder::Real(b) => done(b.finish()),
         }
     }
 }

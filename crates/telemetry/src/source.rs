@@ -951,6 +951,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn prefetch_stays_within_its_window() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files: Vec<PathBuf> = (0..12)
+            .map(|i| {
+                let p = dir.path().join(format!("f{i:02}.txt"));
+                std::fs::write(&p, b"not evtx").expect("write");
+                p
+            })
+            .collect();
+        let prefetch = Prefetch::new();
+        // The finished prefetches once `n` are there (and a moment for any beyond).
+        let settled = |n: usize| {
+            let start = std::time::Instant::now();
+            while prefetch.lock().done.len() < n && start.elapsed().as_secs() < 20 {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            prefetch.lock().done.keys().copied().collect::<Vec<usize>>()
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| prefetch.work(&files, 3));
+            }
+            // The consumer has not taken anything: workers stop at the window.
+            assert_eq!(settled(3), vec![0, 1, 2]);
+            // Taking file i lets the workers go on to i + window - 1, no further.
+            assert!(prefetch.take(0).is_none(), "not an EVTX file: read by the consumer");
+            assert!(prefetch.take(1).is_none());
+            assert_eq!(settled(2), vec![2, 3]);
+            for i in 2..files.len() {
+                assert!(prefetch.take(i).is_none());
+            }
+            prefetch.stop();
+        });
+    }
+
+    #[test]
     fn sniffing() {
         assert_eq!(sniff(b"ElfFile\0rest"), Some(Format::Evtx));
         assert_eq!(sniff(b"PAR1...."), Some(Format::Parquet));

@@ -123,3 +123,112 @@ async fn registered_tables_are_queryable() {
         .expect("count");
     assert_eq!(imgs, 1);
 }
+
+/// Event XML with `n` events out of time order: Sysmon 1 (process) and Sysmon 3 (network)
+/// alternating, each with a distinct process id.
+fn scrambled_events(n: usize) -> String {
+    let mut xml = String::from("<Events>\n");
+    for i in 0..n {
+        // A permutation of 0..n seconds (7919 is prime and does not divide n in the tests).
+        let secs = (i * 7919) % n;
+        let time = format!(
+            "2024-05-02T{:02}:{:02}:{:02}.{:07}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60,
+            i
+        );
+        let (id, data) = if i % 2 == 0 {
+            (
+                1,
+                format!(
+                    "<Data Name=\"ProcessGuid\">{{1a2b3c4d-0000-0000-0000-{i:012}}}</Data><Data Name=\"ProcessId\">{i}</Data><Data Name=\"Image\">C:\\Tools\\tool{i}.exe</Data><Data Name=\"CommandLine\">tool{i}.exe --run {i}</Data>"
+                ),
+            )
+        } else {
+            (
+                3,
+                format!(
+                    "<Data Name=\"ProcessId\">{i}</Data><Data Name=\"Image\">C:\\Tools\\net{i}.exe</Data><Data Name=\"Protocol\">tcp</Data><Data Name=\"SourceIp\">10.0.0.5</Data><Data Name=\"SourcePort\">{}</Data><Data Name=\"DestinationIp\">192.0.2.7</Data><Data Name=\"DestinationPort\">443</Data>",
+                    1024 + i % 60000
+                ),
+            )
+        };
+        xml.push_str(&format!(
+            "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System><Provider Name=\"Microsoft-Windows-Sysmon\"/><EventID>{id}</EventID><TimeCreated SystemTime=\"{time}\"/><EventRecordID>{i}</EventRecordID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>ws01.corp.example</Computer></System><EventData>{data}</EventData></Event>\n"
+        ));
+    }
+    xml.push_str("</Events>\n");
+    xml
+}
+
+/// Ingests `input` with `options`; checks that the tables were split into several file parts,
+/// that each part is sorted by time (and some part was reordered: `id_col` counts up in input
+/// order), and that the parts hold exactly the rows read directly.
+fn check_parts(input: &std::path::Path, options: &IngestOptions, expect: &[(&str, &str, usize)]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("ds");
+    let inputs = [input.to_string_lossy().into_owned()];
+    let summary = ingest(&inputs, &out, options).expect("ingest");
+    assert_eq!(summary.report.skipped_total, 0);
+    let (mem, _) = read_to_memory(&inputs, &ReadOptions::default()).expect("read");
+    for (table, id_col, rows) in expect {
+        let info = summary.tables.iter().find(|t| t.name == *table).expect("table written");
+        assert_eq!(info.rows, *rows as u64, "{table}");
+        assert!(info.files.len() > 1, "{table}: {} part(s)", info.files.len());
+        let mut back = Vec::new();
+        let mut reordered = false;
+        for f in &info.files {
+            let (t, _) = read_to_memory(&[out.join(f).to_string_lossy()], &ReadOptions::default()).expect("part");
+            let rows = table_rows(&t, table);
+            let times: Vec<String> = rows.iter().map(|r| r["Timestamp"].clone()).collect();
+            let mut sorted = times.clone();
+            sorted.sort();
+            assert_eq!(times, sorted, "{f} is sorted by Timestamp");
+            let ids: Vec<&String> = rows.iter().map(|r| &r[*id_col]).collect();
+            reordered |= ids
+                .windows(2)
+                .any(|w| w[0].parse::<i64>().ok() > w[1].parse::<i64>().ok());
+            back.extend(rows);
+        }
+        assert!(
+            reordered,
+            "{table}: the input was out of time order, so some part was reordered"
+        );
+        let mut direct = table_rows(&mem, table);
+        assert_eq!(direct.len(), *rows);
+        direct.sort();
+        back.sort();
+        assert_eq!(back, direct, "{table}: the parts hold the rows read directly");
+    }
+}
+
+#[test]
+fn ingest_flushes_by_bytes_into_sorted_parts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("scrambled.xml");
+    std::fs::write(&input, scrambled_events(6000)).expect("write input");
+    let read = ReadOptions {
+        batch_rows: 256,
+        ..ReadOptions::default()
+    };
+    let expect = [
+        ("DeviceProcessEvents", "ProcessId", 3000),
+        ("DeviceNetworkEvents", "InitiatingProcessId", 3000),
+    ];
+    // Per-table budget: a table is written whenever it holds about 1 MiB.
+    let per_table = IngestOptions {
+        read: read.clone(),
+        table_buffer_bytes: 1 << 20,
+        ..IngestOptions::default()
+    };
+    check_parts(&input, &per_table, &expect);
+    // Budget across tables: no table reaches its own budget, but together they pass 1 MiB.
+    let total = IngestOptions {
+        read,
+        table_buffer_bytes: usize::MAX,
+        total_buffer_bytes: 1 << 20,
+        ..IngestOptions::default()
+    };
+    check_parts(&input, &total, &expect);
+}
