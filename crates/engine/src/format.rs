@@ -147,7 +147,9 @@ impl<'a> Encoder<'a> {
             DataType::Utf8 => Encoder::Utf8(a.as_string::<i32>()),
             DataType::Utf8View => Encoder::Utf8View(a.as_string_view()),
             DataType::LargeUtf8 => Encoder::Dynamic(a.as_string::<i64>()),
-            DataType::Timestamp(TimeUnit::Nanosecond, _) => Encoder::Datetime(a.as_primitive::<TimestampNanosecondType>()),
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                Encoder::Datetime(a.as_primitive::<TimestampNanosecondType>())
+            }
             DataType::Duration(TimeUnit::Nanosecond) => Encoder::Timespan(a.as_primitive::<DurationNanosecondType>()),
             _ => Encoder::Other(a),
         }
@@ -375,17 +377,26 @@ mod tests {
             Some(1_710_504_000_123_456_700),
             Some(1_710_504_000_000_000_050), // below a tick
             Some(-1),
-            Some(-DAY * 800_000),         // before year 0
-            Some(DAY * 2_932_896 + 5),    // year 9999
-            Some(DAY * 3_000_000),        // after year 9999
+            Some(-DAY * 800_000),      // before year 0
+            Some(DAY * 2_932_896 + 5), // year 9999
+            Some(DAY * 3_000_000),     // after year 9999
             Some(i64::MIN),
             Some(i64::MAX),
         ];
         let n = datetimes.len();
         let pick = |k: usize| k % n;
         let texts = [
-            "plain", "", "quote \" back \\ slash", "ctl \n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}", "é ü 中 🦀", "/slash", "a",
-            "b", "c", "d", "e",
+            "plain",
+            "",
+            "quote \" back \\ slash",
+            "ctl \n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}",
+            "é ü 中 🦀",
+            "/slash",
+            "a",
+            "b",
+            "c",
+            "d",
+            "e",
         ];
         let dyns = [
             Some("{\"b\": 1, \"a\": [1, 2.50, \"x\"]}"),
@@ -428,19 +439,33 @@ mod tests {
             Field::new("ke\"y\n", DataType::Int64, true),
         ]));
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(BooleanArray::from((0..n).map(|k| (k % 3 != 1).then_some(k % 2 == 0)).collect::<Vec<_>>())),
-            Arc::new(Int32Array::from((0..n).map(|k| (k != 1).then_some(k as i32 * -7_000_001)).collect::<Vec<_>>())),
+            Arc::new(BooleanArray::from(
+                (0..n).map(|k| (k % 3 != 1).then_some(k % 2 == 0)).collect::<Vec<_>>(),
+            )),
+            Arc::new(Int32Array::from(
+                (0..n)
+                    .map(|k| (k != 1).then_some(k as i32 * -7_000_001))
+                    .collect::<Vec<_>>(),
+            )),
             Arc::new(Int64Array::from(
-                (0..n).map(|k| [Some(i64::MIN), None, Some(i64::MAX), Some(0)][k % 4]).collect::<Vec<_>>(),
+                (0..n)
+                    .map(|k| [Some(i64::MIN), None, Some(i64::MAX), Some(0)][k % 4])
+                    .collect::<Vec<_>>(),
             )),
             Arc::new(Float64Array::from(reals.to_vec())),
-            Arc::new(StringArray::from((0..n).map(|k| (k != 3).then_some(texts[k])).collect::<Vec<_>>())),
-            Arc::new(StringViewArray::from((0..n).map(|k| Some(texts[pick(k + 3)])).collect::<Vec<_>>())),
+            Arc::new(StringArray::from(
+                (0..n).map(|k| (k != 3).then_some(texts[k])).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringViewArray::from(
+                (0..n).map(|k| Some(texts[pick(k + 3)])).collect::<Vec<_>>(),
+            )),
             Arc::new(LargeStringArray::from(dyns.to_vec())),
             Arc::new(TimestampNanosecondArray::from(datetimes.clone()).with_timezone("UTC")),
             Arc::new(DurationNanosecondArray::from(datetimes.clone())),
             Arc::new(TimestampMicrosecondArray::from(
-                (0..n).map(|k| (k != 2).then_some(k as i64 * 1_234_567)).collect::<Vec<_>>(),
+                (0..n)
+                    .map(|k| (k != 2).then_some(k as i64 * 1_234_567))
+                    .collect::<Vec<_>>(),
             )),
             Arc::new(UInt8Array::from((0..n).map(|k| Some(k as u8 * 20)).collect::<Vec<_>>())),
             Arc::new(Int64Array::from((0..n).map(|k| Some(k as i64)).collect::<Vec<_>>())),
@@ -468,7 +493,10 @@ mod tests {
         let mut fast = Vec::new();
         write_jsonl(&mut fast, &batch).unwrap();
         assert_eq!(fast, reference_jsonl(&batch));
-        assert_eq!(String::from_utf8(fast).unwrap(), "{\"x\":\"a\",\"y\":3}\n{\"x\":\"b\",\"y\":4}\n");
+        assert_eq!(
+            String::from_utf8(fast).unwrap(),
+            "{\"x\":\"a\",\"y\":3}\n{\"x\":\"b\",\"y\":4}\n"
+        );
         let empty = RecordBatch::try_new_with_options(
             Arc::new(Schema::empty()),
             vec![],

@@ -95,6 +95,10 @@ pub enum LibOp {
     Hash,
     /// (text) → bool: `has_any_ipv4_prefix` with its valid prefixes.
     HasIpv4Prefix(Vec<String>),
+    /// (code points or arrays of them, ...) → string; null when one is not a Unicode scalar value.
+    CodepointsToString,
+    /// (text) → dynamic array of code points.
+    CodepointsFromString,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -218,7 +222,8 @@ impl ScalarUDFImpl for LibFn {
             | FormatDatetime(_)
             | FormatTimespan(_)
             | GetType
-            | Base64EncodeFromArray => DataType::Utf8,
+            | Base64EncodeFromArray
+            | CodepointsToString => DataType::Utf8,
             Bits(_) | Hash => DataType::Int64,
             MakeDatetime | UnixTime(_) => crate::types::datetime_type(),
             MakeTimespan => DataType::Duration(TimeUnit::Nanosecond),
@@ -226,7 +231,7 @@ impl ScalarUDFImpl for LibFn {
             ArrayIndexOf => DataType::Int64,
             ParseUrl | ParseUrlQuery | ArrayConcat | ArraySlice | BagKeys | BagMerge | BagRemoveKeys | ArraySort(_)
             | Set(_) | Zip | RangeLong | RangeReal | RangeDatetime | RangeTimespan | ParseCommandLine | ParseXml
-            | ParseCsv | ParsePath | Base64DecodeToArray => DataType::LargeUtf8,
+            | ParseCsv | ParsePath | Base64DecodeToArray | CodepointsFromString => DataType::LargeUtf8,
         })
     }
 
@@ -440,6 +445,32 @@ impl LibFn {
                         None => 0,
                     };
                     formats::bits(*op, long_at(&a, i)?, y)
+                })
+            }
+            CodepointsToString => strings(rows, |i| {
+                let mut text = String::new();
+                for a in arrays {
+                    let points: Vec<i64> = match a.data_type() {
+                        DataType::LargeUtf8 => match json_at(a, i) {
+                            Value::Array(items) => items.iter().map(|v| v.as_i64()).collect::<Option<_>>()?,
+                            Value::Null => return None,
+                            v => vec![v.as_i64()?],
+                        },
+                        _ => vec![long_at(a, i)?],
+                    };
+                    for p in points {
+                        text.push(char::from_u32(u32::try_from(p).ok()?)?);
+                    }
+                }
+                Some(text)
+            }),
+            CodepointsFromString => {
+                let a = a0?;
+                let s = StrArray::try_new(&a)?;
+                jsons(rows, |i| {
+                    Some(Value::Array(
+                        str_at(&s, i).chars().map(|c| Value::from(u32::from(c))).collect(),
+                    ))
                 })
             }
             HasIpv4Prefix(prefixes) => {

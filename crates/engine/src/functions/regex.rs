@@ -73,12 +73,51 @@ fn convert_rewrite(rw: &str) -> String {
     out
 }
 
-/// RE2's octal escapes (`\0`, `\012`), which the regex crate lacks, as `\x{..}`.
+/// Whether `rest` (after a `{`) is a repetition RE2 accepts: `n}`, `n,}` or `n,m}`.
+fn is_repetition(rest: &str) -> bool {
+    let Some(end) = rest.find('}') else {
+        return false;
+    };
+    let body = &rest[..end];
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
+    match body.split_once(',') {
+        None => digits(body),
+        Some((a, b)) => digits(a) && (b.is_empty() || digits(b)),
+    }
+}
+
+/// RE2 syntax the regex crate reads differently: octal escapes (`\0`, `\012`) become
+/// `\x{..}`, and a `{` that does not start a repetition (`{1-3}`), a literal in RE2, is escaped.
 pub(crate) fn octal_escapes(pattern: &str) -> String {
     let b = pattern.as_bytes();
     let mut out = String::with_capacity(pattern.len());
     let mut i = 0;
+    // Inside a character class `{` is a literal for both engines.
+    let mut in_class = false;
     while i < b.len() {
+        if !in_class && b[i] == b'[' {
+            in_class = true;
+            out.push('[');
+            i += 1;
+            // A `]` right after `[` or `[^` is a literal member.
+            if b.get(i) == Some(&b'^') {
+                out.push('^');
+                i += 1;
+            }
+            if b.get(i) == Some(&b']') {
+                out.push(']');
+                i += 1;
+            }
+            continue;
+        }
+        if in_class && b[i] == b']' {
+            in_class = false;
+        }
+        if !in_class && b[i] == b'{' && !is_repetition(&pattern[i + 1..]) {
+            out.push_str("\\{");
+            i += 1;
+            continue;
+        }
         if b[i] == b'\\' && i + 1 < b.len() {
             if b[i + 1] == b'0' {
                 let digits = b[i + 1..]
@@ -269,5 +308,10 @@ mod tests {
         assert!(RegexFn::new("t", RegexOp::IsMatch, "(").is_err());
         assert_eq!(text(RegexOp::Replace(String::new()), r"\0", "a\0b"), "ab");
         assert_eq!(octal_escapes(r"\\0\012"), r"\\0\x{a}");
+        assert_eq!(
+            octal_escapes(r"_[0-9]{1-3}+a{2}b{2,}c{1,3}[{]"),
+            r"_[0-9]\{1-3}+a{2}b{2,}c{1,3}[{]"
+        );
+        assert_eq!(octal_escapes(r"[]{]x{"), r"[]{]x\{");
     }
 }

@@ -35,6 +35,10 @@ pub const FUNCTION_NAMES: &[&str] = &[
     "toboolean",
     "has_any_ipv4_prefix",
     "has_ipv4_prefix",
+    "unicode_codepoints_to_string",
+    "make_string",
+    "unicode_codepoints_from_string",
+    "to_utf8",
     "parse_command_line",
     "geo_info_from_ip_address",
     "ingestion_time",
@@ -247,7 +251,7 @@ pub fn scalar_fn(name: &str, op: ScalarOp, args: Vec<Expr>) -> Expr {
     udf(KqlFn::new(name, op)).call(args)
 }
 
-fn lib(name: &str, op: LibOp, args: Vec<Expr>) -> Expr {
+pub(super) fn lib(name: &str, op: LibOp, args: Vec<Expr>) -> Expr {
     udf(LibFn::new(name, op)).call(args)
 }
 
@@ -851,6 +855,22 @@ impl Planner<'_> {
                     KqlType::Dynamic => json(n, JsonOp::ToCanonicalJson, vec![x.e]),
                     _ => self.text(x),
                 }
+            }
+            "unicode_codepoints_to_string" | "make_string" => {
+                Self::arity(name, &a, 1, 64)?;
+                let mut args = Vec::new();
+                for x in a {
+                    args.push(match x.t {
+                        KqlType::Dynamic => x.e,
+                        _ => Self::long_arg(n, x)?,
+                    });
+                }
+                lib(n, LibOp::CodepointsToString, args)
+            }
+            "unicode_codepoints_from_string" | "to_utf8" => {
+                Self::arity(name, &a, 1, 1)?;
+                let x = self.text(a.into_iter().next().expect("arity checked"));
+                lib(n, LibOp::CodepointsFromString, vec![x])
             }
             "has_any_ipv4_prefix" | "has_ipv4_prefix" => {
                 Self::arity(name, &a, 2, if n == "has_ipv4_prefix" { 2 } else { usize::MAX })?;

@@ -2,6 +2,7 @@
 //! DataFusion logical plan, rejecting by name whatever it cannot run with Kusto's semantics.
 
 mod call;
+mod evaluate;
 mod expr;
 mod external;
 mod mvapply;

@@ -384,6 +384,11 @@ impl Planner<'_> {
                 build(LogicalPlanBuilder::from(plan).sort(sorts), span)
             }
             K::TopNested(levels) => self.top_nested(plan, levels, span),
+            K::Evaluate {
+                params,
+                call,
+                schema: None,
+            } => self.evaluate(plan, params, call, span),
             K::Partition { params, by, body } => self.partition(plan, params, by, body, span),
             K::Top { count, key } => {
                 let n = self.const_count(count)?;
@@ -543,7 +548,7 @@ impl Planner<'_> {
         err(op.span, format!("the `{}` operator is not supported yet", op.keyword()))
     }
 
-    fn unknown_column(&self, name: &str, span: Span, names: &[String]) -> kql::Diagnostic {
+    pub(super) fn unknown_column(&self, name: &str, span: Span, names: &[String]) -> kql::Diagnostic {
         let mut d = err(span, format!("unknown column `{name}`"));
         if let Some(s) = kql::diag::closest(name, names.iter().map(String::as_str)) {
             d = d.help(format!("did you mean `{s}`?"));

@@ -90,20 +90,19 @@ impl Planner<'_> {
                 format!("make-series parameter `{}` is not supported yet", p.name.name),
             ));
         }
-        let (from, to, step) = match range {
+        // `in range(start, stop, step)`: bins from bin(start) up to and including bin(stop).
+        let (from, to, step, aligned) = match range {
             kql::SeriesRange::FromTo {
                 from: Some(f),
                 to: Some(t),
                 step,
-            } => (f, t, step),
+            } => (f, t, step, false),
+            kql::SeriesRange::In { start, stop, step } => (start, stop, step, true),
             kql::SeriesRange::FromTo { .. } => {
                 return Err(err(
                     span,
                     "make-series without both `from` and `to` is not supported yet",
                 ));
-            }
-            kql::SeriesRange::In { .. } => {
-                return Err(err(span, "make-series `in range(...)` is not supported yet"));
             }
         };
         let schema = plan.schema().clone();
@@ -112,7 +111,37 @@ impl Planner<'_> {
         let axis_name = implicit_name(on).ok_or_else(|| err(on.span(), "make-series takes a column as its axis"))?;
         let (f, t, s) = (self.constant(from)?, self.constant(to)?, self.constant(step)?);
         let value = |e: &Expr, x: &kql::Expr| constant_value(e).ok_or_else(|| err(x.span(), "expected a constant"));
-        let (fv, tv, sv) = (value(&f, from)?, value(&t, to)?, value(&s, step)?);
+        let (mut fv, mut tv, sv) = (value(&f, from)?, value(&t, to)?, value(&s, step)?);
+        let (mut f, mut t) = (f, t);
+        if aligned {
+            let floor = |x: i64, st: i64| x.div_euclid(st).saturating_mul(st);
+            match (&mut fv, &mut tv, &sv) {
+                (
+                    ScalarValue::TimestampNanosecond(Some(a), _),
+                    ScalarValue::TimestampNanosecond(Some(b), _),
+                    ScalarValue::DurationNanosecond(Some(st)),
+                )
+                | (
+                    ScalarValue::DurationNanosecond(Some(a)),
+                    ScalarValue::DurationNanosecond(Some(b)),
+                    ScalarValue::DurationNanosecond(Some(st)),
+                )
+                | (ScalarValue::Int64(Some(a)), ScalarValue::Int64(Some(b)), ScalarValue::Int64(Some(st)))
+                    if *st > 0 =>
+                {
+                    *a = floor(*a, *st);
+                    *b = floor(*b, *st).saturating_add(*st);
+                }
+                _ => {
+                    return Err(err(
+                        span,
+                        "make-series `in range(start, stop, step)` takes constant bounds and a positive step",
+                    ));
+                }
+            }
+            f = lit(fv.clone());
+            t = lit(tv.clone());
+        }
         // The bin of each row and the axis values, by the axis type.
         let (bin, bins, axis_values): (Expr, i64, Vec<ScalarValue>) = match (axis_t, &fv, &tv, &sv) {
             (
