@@ -69,7 +69,7 @@ PY
 check "seed query returns the expected rows" seed_rows
 
 # 5. Corpus queries on Device*/SecurityEvent tables plan against the Defender schemas.
-check "KQL corpus plan rate (Device*/SecurityEvent)" "$EX/plan_corpus" "$SHARED/corpus/kql" --min-rate 90
+check "KQL corpus plan rate (Device*/SecurityEvent)" "$EX/plan_corpus" "$SHARED/corpus/kql" --min-rate 95
 
 # 6. EVTX record counts equal the evtx crate's, and DeviceProcessEvents = Sysmon 1 + Security 4688.
 check "evtx-bench record and row counts" "$EX/corpus_counts" "$SHARED/corpus/evtx-bench"

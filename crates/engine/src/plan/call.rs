@@ -79,6 +79,8 @@ pub const FUNCTION_NAMES: &[&str] = &[
     "iff",
     "isempty",
     "isnotempty",
+    "notempty",
+    "notnull",
     "isnotnull",
     "isnull",
     "log",
@@ -469,7 +471,8 @@ impl Planner<'_> {
                         .pipe(|e| json("get", JsonOp::Get(vec![PathStep::Index(0)]), vec![e])),
                 }
             }
-            "isempty" | "isnotempty" => {
+            // notempty() and notnull() are Kusto's deprecated aliases of isnotempty() and isnotnull().
+            "isempty" | "isnotempty" | "notempty" => {
                 Self::arity(name, &a, 1, 1)?;
                 let x = a.into_iter().next().expect("arity checked");
                 let empty = match x.t {
@@ -483,7 +486,7 @@ impl Planner<'_> {
                 if n == "isempty" { empty } else { empty.not() }
             }
             "isnull" => one(a).is_null(),
-            "isnotnull" => one(a).is_not_null(),
+            "isnotnull" | "notnull" => one(a).is_not_null(),
             "not" => {
                 Self::arity(name, &a, 1, 1)?;
                 one(a).not()
