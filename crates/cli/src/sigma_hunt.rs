@@ -245,6 +245,7 @@ pub fn scan_inputs(set: &'static CompiledRuleSet, inputs: &[String]) -> Result<(
             raw_seen: false,
             hits: Vec::new(),
             records: 0,
+            table_rows: 0,
         };
         let options = ReadOptions::default();
         match telemetry::read_files(group, &options, &mut sink) {
@@ -259,7 +260,8 @@ pub fn scan_inputs(set: &'static CompiledRuleSet, inputs: &[String]) -> Result<(
             }
             Err(e) => report.warnings.push(format!("{e}")),
         }
-        report.records += sink.records;
+        // Raw events, else export rows (a raw file's derived Device rows are not records).
+        report.records += if sink.raw_seen { sink.records } else { sink.table_rows };
         // Raw event logs also fill the Device tables: keep only the raw events' matches then.
         let raw = sink.raw_seen;
         hits.extend(sink.hits.into_iter().filter(|(t, _)| !raw || *t).map(|(_, h)| h));
@@ -417,7 +419,10 @@ struct RowSink<'s, 'r> {
     raw_seen: bool,
     /// (from a raw event, hit)
     hits: Vec<(bool, Hit)>,
+    /// Raw events read.
     records: u64,
+    /// Rows of other tables.
+    table_rows: u64,
 }
 
 impl BatchSink for RowSink<'_, '_> {
@@ -473,7 +478,7 @@ impl BatchSink for RowSink<'_, '_> {
             }
         }
         if !raw {
-            self.records += batch.num_rows() as u64;
+            self.table_rows += batch.num_rows() as u64;
         }
         Ok(())
     }

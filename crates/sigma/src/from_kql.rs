@@ -150,6 +150,17 @@ impl Conv<'_> {
         Ok(mapped.unwrap_or_else(|| col.to_string()))
     }
 
+    /// For a `...FileName` column whose `...FolderPath` column is a Sigma field (`FileName` →
+    /// `Image`): that field, to be compared with `endswith` (Sysmon events have no file name).
+    fn basename_field(&self, e: &Expr) -> Option<String> {
+        let Expr::Name(id) = strip(e) else { return None };
+        let folder = id.name.strip_suffix("FileName")?.to_string() + "FolderPath";
+        self.source.fields.iter().find_map(|(sigma, spec)| match spec {
+            FieldSpec::Field(f) if *f == folder => Some(sigma.clone()),
+            _ => None,
+        })
+    }
+
     fn add(&mut self, field: String, mods: Vec<&'static str>, values: Vec<String>) -> String {
         self.selections.push((field, mods, values));
         format!("sel{}", self.selections.len())
@@ -188,6 +199,9 @@ impl Conv<'_> {
             }
             Expr::Binary { op, left, right, .. } => self.binary(*op, left, right),
             Expr::List { op, expr, items, .. } => {
+                if self.basename_field(expr).is_some() {
+                    return Err("a list of file names (write `FolderPath endswith` instead)".into());
+                }
                 let f = self.field(expr)?;
                 let values = items
                     .iter()
@@ -216,6 +230,25 @@ impl Conv<'_> {
 
     fn binary(&mut self, op: BinaryOp, left: &Expr, right: &Expr) -> Result<String, String> {
         let value = constant(right).ok_or_else(|| format!("a comparison with a non-constant ({})", describe(right)))?;
+        if let (Some(f), Some(text)) = (self.basename_field(left), value.text.clone()) {
+            // `FileName =~ "x"` is `Image|endswith: '\x'`; an `endswith` keeps its value.
+            let (mods, negated, v): (Vec<&'static str>, bool, String) = match op {
+                BinaryOp::Eq => (vec!["endswith", "cased"], false, format!("\\{text}")),
+                BinaryOp::EqCi => (vec!["endswith"], false, format!("\\{text}")),
+                BinaryOp::NotEq => (vec!["endswith", "cased"], true, format!("\\{text}")),
+                BinaryOp::NotEqCi => (vec!["endswith"], true, format!("\\{text}")),
+                BinaryOp::Str(s) if s.kind == StringOpKind::EndsWith => {
+                    let mut m = vec!["endswith"];
+                    if s.case_sensitive {
+                        m.push("cased");
+                    }
+                    (m, s.negated, text)
+                }
+                _ => return Err(format!("`{}` on a file name (Sigma has the path only)", op.symbol())),
+            };
+            let s = self.add(f, mods, vec![yaml_str(&escape_wildcards(&v))]);
+            return Ok(if negated { format!("not {s}") } else { s });
+        }
         let f = self.field(left)?;
         let (mods, negated): (Vec<&'static str>, bool) = match op {
             BinaryOp::Eq if value.is_string => (vec!["cased"], false),
@@ -371,7 +404,7 @@ mod tests {
     fn simple_query_becomes_a_loadable_rule() {
         let y = from_kql(
             r#"DeviceProcessEvents
-| where FileName =~ "anydesk.exe" and (FolderPath contains @"\Temp\" or ProcessCommandLine has_cs "x" or InitiatingProcessFileName in~ ("cmd.exe", "a*b.exe"))
+| where FileName =~ "anydesk.exe" and (FolderPath contains @"\Temp\" or ProcessCommandLine has_cs "x" or AccountName in~ ("cmd.exe", "a*b.exe"))
 | project Timestamp, DeviceName"#,
             &header(),
             LogsourceMap::builtin(),
@@ -380,7 +413,7 @@ mod tests {
         assert!(y.as_ref().is_err_and(|e| e.contains("has_cs")), "{y:?}");
         let y = from_kql(
             r#"DeviceProcessEvents
-| where FileName =~ "anydesk.exe" and (FolderPath contains @"\Temp\" or InitiatingProcessFileName in~ ("cmd.exe", "a*b.exe"))
+| where FileName =~ "anydesk.exe" and (FolderPath contains @"\Temp\" or AccountName in~ ("cmd.exe", "a*b.exe"))
 | where not(ProcessCommandLine startswith_cs "--svc")
 | project Timestamp, DeviceName"#,
             &header(),
@@ -390,6 +423,8 @@ mod tests {
         assert!(y.contains("category: process_creation"), "{y}");
         assert!(y.contains("'Image|contains': '\\Temp\\'"), "{y}");
         assert!(y.contains("- 'a\\*b.exe'"), "{y}");
+        // FileName is the end of the Sigma Image path.
+        assert!(y.contains("'Image|endswith': '\\anydesk.exe'"), "{y}");
         let mut set = RuleSet::new();
         set.add_text(&y, "x.yml");
         assert!(set.rejected().is_empty(), "{:?}\n{y}", set.rejected());
@@ -399,18 +434,31 @@ mod tests {
                 .with_channel("DeviceProcessEvents")
                 .with_str("FileName", "AnyDesk.exe")
                 .with_str("FolderPath", folder)
-                .with_str("InitiatingProcessFileName", parent)
+                .with_str("AccountName", parent)
                 .with_str("ProcessCommandLine", cmd)
         };
         assert_eq!(
-            c.matches(&ev(r"C:\Users\a\AppData\Local\Temp\x", "explorer.exe", ""))
+            c.matches(&ev(r"C:\Users\a\AppData\Local\Temp\AnyDesk.exe", "explorer.exe", ""))
                 .count(),
             1
         );
-        assert_eq!(c.matches(&ev(r"C:\Program Files", "a*b.exe", "")).count(), 1);
-        assert_eq!(c.matches(&ev(r"C:\Program Files", "aXb.exe", "")).count(), 0);
-        assert_eq!(c.matches(&ev(r"C:\Temp\x", "x", "--svc")).count(), 0);
-        assert_eq!(c.matches(&ev(r"C:\Temp\x", "x", "--SVC")).count(), 1);
+        assert_eq!(
+            c.matches(&ev(r"C:\Program Files\AnyDesk.exe", "a*b.exe", "")).count(),
+            1
+        );
+        assert_eq!(
+            c.matches(&ev(r"C:\Program Files\AnyDesk.exe", "aXb.exe", "")).count(),
+            0
+        );
+        assert_eq!(c.matches(&ev(r"C:\Temp\AnyDesk.exe", "x", "--svc")).count(), 0);
+        assert_eq!(c.matches(&ev(r"C:\Temp\AnyDesk.exe", "x", "--SVC")).count(), 1);
+        assert_eq!(c.matches(&ev(r"C:\Temp\NotAnyDesk.exe.bak", "x", "")).count(), 0);
+        let r = from_kql(
+            "DeviceProcessEvents | where FileName contains 'desk'",
+            &header(),
+            LogsourceMap::builtin(),
+        );
+        assert!(r.as_ref().is_err_and(|e| e.contains("file name")), "{r:?}");
     }
 
     #[test]
@@ -426,7 +474,7 @@ mod tests {
                 "join",
             ),
             ("RemoteAccessTools | where ToolId == 'x'", "RemoteAccessTools"),
-            ("DeviceProcessEvents | where FileName has_any ('a')", "has_any"),
+            ("DeviceProcessEvents | where ProcessCommandLine has_any ('a')", "has_any"),
         ] {
             let r = from_kql(q, &h, m);
             assert!(r.as_ref().is_err_and(|e| e.contains(what)), "{q}: {r:?}");
