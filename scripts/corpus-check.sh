@@ -25,7 +25,9 @@ check() { # name, command...
   fi
 }
 
-cargo build -q -p ratcatcher-cli -p ratcatcher-kql -p ratcatcher-telemetry -p ratcatcher-sigma --examples --bins || exit 2
+# The same invocation as the test command (`cargo test --workspace`) builds the binary and the
+# examples with the same feature set, so nothing of DataFusion is compiled a second time.
+cargo test -q --workspace --no-run --locked 2>/dev/null || cargo test --workspace --no-run --locked || exit 2
 RC=target/debug/ratcatcher
 EX=target/debug/examples
 

@@ -10,9 +10,7 @@ fn main() {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&rules)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
-    files.retain(|p| {
-        p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "md"))
-    });
+    files.retain(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "md")));
     files.sort();
     let mut out = String::from("/// The pack's files: (file name, text).\npub const FILES: &[(&str, &str)] = &[\n");
     for f in &files {

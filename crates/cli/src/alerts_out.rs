@@ -103,10 +103,10 @@ pub fn write_table(
     let mut tools: BTreeMap<String, usize> = BTreeMap::new();
     let mut severities: BTreeMap<detect::Severity, usize> = BTreeMap::new();
     for a in alerts {
-        if a.events.is_none() {
-            if let Some(t) = &a.tool {
-                *tools.entry(t.clone()).or_default() += 1;
-            }
+        if a.events.is_none()
+            && let Some(t) = &a.tool
+        {
+            *tools.entry(t.clone()).or_default() += 1;
         }
         *severities.entry(a.severity).or_default() += 1;
     }
@@ -137,7 +137,11 @@ pub fn write_table(
         tools.len()
     )?;
     if !severities.is_empty() {
-        let sev: Vec<String> = severities.iter().rev().map(|(s, n)| format!("{n} {}", s.name())).collect();
+        let sev: Vec<String> = severities
+            .iter()
+            .rev()
+            .map(|(s, n)| format!("{n} {}", s.name()))
+            .collect();
         writeln!(out, "  severity: {}", sev.join(", "))?;
     }
     if !tools.is_empty() {
@@ -161,7 +165,15 @@ pub fn write_table(
         )?;
         for (tool, list) in by_tool {
             let cat = list.iter().find_map(|a| a.category.as_deref()).unwrap_or("");
-            writeln!(out, "  -- {tool}{}", if cat.is_empty() { String::new() } else { format!("  [{cat}]") })?;
+            writeln!(
+                out,
+                "  -- {tool}{}",
+                if cat.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{cat}]")
+                }
+            )?;
             for a in list {
                 writeln!(
                     out,
@@ -192,7 +204,10 @@ pub fn write_table(
     }
     if !alerts.is_empty() {
         writeln!(out)?;
-        writeln!(out, "next: `ratcatcher explain RULE` for a rule's investigation guide and playbook")?;
+        writeln!(
+            out,
+            "next: `ratcatcher explain RULE` for a rule's investigation guide and playbook"
+        )?;
     }
     Ok(())
 }

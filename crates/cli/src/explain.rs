@@ -98,8 +98,16 @@ pub fn catalog(term: Option<&str>, format: CatalogFormat, indicators: bool) -> E
             }
             (CatalogFormat::Csv, false) => {
                 let mut w = csv::Writer::from_writer(&mut out);
-                w.write_record(["ToolId", "ToolName", "ToolCategory", "Builtin", "Vendor", "Executables", "Domains"])
-                    .map_err(std::io::Error::other)?;
+                w.write_record([
+                    "ToolId",
+                    "ToolName",
+                    "ToolCategory",
+                    "Builtin",
+                    "Vendor",
+                    "Executables",
+                    "Domains",
+                ])
+                .map_err(std::io::Error::other)?;
                 for t in &selected {
                     w.write_record([
                         t.id.as_str(),
@@ -108,7 +116,12 @@ pub fn catalog(term: Option<&str>, format: CatalogFormat, indicators: bool) -> E
                         if t.builtin { "true" } else { "false" },
                         t.vendor.as_deref().unwrap_or(""),
                         &t.executables.join(";"),
-                        &t.domains.iter().chain(&t.domain_patterns).cloned().collect::<Vec<_>>().join(";"),
+                        &t.domains
+                            .iter()
+                            .chain(&t.domain_patterns)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(";"),
                     ])
                     .map_err(std::io::Error::other)?;
                 }
@@ -118,7 +131,10 @@ pub fn catalog(term: Option<&str>, format: CatalogFormat, indicators: bool) -> E
                 let raw: Vec<serde_json::Value> =
                     serde_json::from_str(detect::catalog::BUILTIN_CATALOG).map_err(std::io::Error::other)?;
                 for v in raw {
-                    if selected.iter().any(|t| v.get("id").and_then(|i| i.as_str()) == Some(t.id.as_str())) {
+                    if selected
+                        .iter()
+                        .any(|t| v.get("id").and_then(|i| i.as_str()) == Some(t.id.as_str()))
+                    {
                         serde_json::to_writer(&mut out, &v)?;
                         out.write_all(b"\n")?;
                     }

@@ -133,7 +133,9 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
     let min_severity = args
         .min_severity
         .as_deref()
-        .map(|s| Severity::parse(s).ok_or_else(|| format!("--min-severity: `{s}` is not informational, low, medium or high")))
+        .map(|s| {
+            Severity::parse(s).ok_or_else(|| format!("--min-severity: `{s}` is not informational, low, medium or high"))
+        })
         .transpose()?;
     let window = match (&args.lookback, args.all_time) {
         (Some(_), true) => return Err("give --lookback or --all-time, not both".into()),
@@ -162,11 +164,13 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
         alerts.retain(|a| a.severity >= min);
         suppressed.retain(|a| a.severity >= min);
     }
-    let format = args.format.unwrap_or(if args.output.is_none() && std::io::stdout().is_terminal() {
-        AlertFormat::Table
-    } else {
-        AlertFormat::Jsonl
-    });
+    let format = args
+        .format
+        .unwrap_or(if args.output.is_none() && std::io::stdout().is_terminal() {
+            AlertFormat::Table
+        } else {
+            AlertFormat::Jsonl
+        });
     let anchor = iso(outcome.anchor);
     eprintln!(
         "hunt: anchor {anchor} ({}); {} rules, {} alerts, {} suppressed",

@@ -53,7 +53,10 @@ async fn run_inner(args: TestArgs) -> Result<ExitCode, String> {
                 .unwrap_or_else(|| PathBuf::from("rules/tests")),
         };
         if !dir.is_dir() {
-            return Err(format!("{}: no test folder (give case files or --tests DIR)", dir.display()));
+            return Err(format!(
+                "{}: no test folder (give case files or --tests DIR)",
+                dir.display()
+            ));
         }
         case_paths.push(dir);
     }
@@ -101,7 +104,11 @@ async fn run_inner(args: TestArgs) -> Result<ExitCode, String> {
         println!("rules with no passing positive test: {}", untested.join(", "));
     }
     println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 async fn run_case(case: &TestCase, rules: &[detect::Rule], tools: &[detect::Tool]) -> Result<Vec<String>, String> {
@@ -135,7 +142,10 @@ async fn run_case(case: &TestCase, rules: &[detect::Rule], tools: &[detect::Tool
         .iter()
         .filter_map(|r| {
             let err = r.error.as_ref()?;
-            let q = rules.iter().find(|x| x.id == r.rule_id).map_or("", |x| x.query.as_str());
+            let q = rules
+                .iter()
+                .find(|x| x.id == r.rule_id)
+                .map_or("", |x| x.query.as_str());
             Some(format!("rule {} failed: {}", r.rule_id, err.describe(q)))
         })
         .collect();

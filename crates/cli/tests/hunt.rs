@@ -49,10 +49,18 @@ fn hunt(extra: &[&str]) -> Output {
 #[test]
 fn jsonl_alerts_carry_rule_time_device_tool_and_row() {
     let o = hunt(&["--format", "jsonl"]);
-    assert_eq!(o.status.code(), Some(1), "alerts found means exit 1; stderr: {}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "alerts found means exit 1; stderr: {}",
+        stderr(&o)
+    );
     let alerts = jsonl(&o);
     assert_eq!(alerts.len(), 2);
-    let tv = alerts.iter().find(|a| a["device"] == "HD-01").expect("TeamViewer alert");
+    let tv = alerts
+        .iter()
+        .find(|a| a["device"] == "HD-01")
+        .expect("TeamViewer alert");
     assert_eq!(tv["rule"]["id"], "t-by-name");
     assert_eq!(tv["rule"]["severity"], "Medium");
     assert_eq!(tv["rule"]["techniques"], serde_json::json!(["T1219"]));
@@ -72,7 +80,11 @@ fn jsonl_alerts_carry_rule_time_device_tool_and_row() {
         .map(|k| line[row_at..].find(k).unwrap())
         .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{line}");
-    assert!(stderr(&o).contains("anchor 2026-03-03T10:05:00Z (newest event"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("anchor 2026-03-03T10:05:00Z (newest event"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -101,7 +113,11 @@ fn tuning_suppresses_with_a_reason() {
     let alerts = jsonl(&o);
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0]["tool"], "AnyDesk");
-    assert!(stderr(&o).contains("suppressed 1: helpdesk remote support"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("suppressed 1: helpdesk remote support"),
+        "{}",
+        stderr(&o)
+    );
     let o = hunt(&["--format", "jsonl", "--config", &cfg, "--show-suppressed"]);
     let alerts = jsonl(&o);
     assert_eq!(alerts.len(), 2);
@@ -118,7 +134,11 @@ fn tuning_suppresses_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let night = dir.path().join("night.jsonl");
     let text = std::fs::read_to_string(data("evidence.jsonl")).unwrap();
-    std::fs::write(&night, text.replace("2026-03-03T09:00:00.1234567Z", "2026-03-03T21:00:00Z")).unwrap();
+    std::fs::write(
+        &night,
+        text.replace("2026-03-03T09:00:00.1234567Z", "2026-03-03T21:00:00Z"),
+    )
+    .unwrap();
     let rules = data("rules");
     let o = ratcatcher(&[
         "hunt",
@@ -140,7 +160,11 @@ fn bad_tuning_is_an_error_naming_the_file() {
     std::fs::write(&cfg, "[[approve]]\ntools = [\"NotARealTool\"]\n").unwrap();
     let o = hunt(&["--config", cfg.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("t.toml") && stderr(&o).contains("NotARealTool"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("t.toml") && stderr(&o).contains("NotARealTool"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -158,7 +182,12 @@ fn csv_and_timesketch_formats() {
         for key in ["message", "datetime", "timestamp_desc", "timestamp", "rule_id", "tag"] {
             assert!(a.get(key).is_some(), "missing {key}: {a}");
         }
-        assert!(a["message"].as_str().unwrap().contains("Test - remote access tool by file name"));
+        assert!(
+            a["message"]
+                .as_str()
+                .unwrap()
+                .contains("Test - remote access tool by file name")
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("alerts.jsonl");
@@ -177,7 +206,10 @@ fn a_failing_rule_is_named_and_exits_2() {
     // The other rules still ran.
     assert_eq!(jsonl(&o).len(), 2);
     let err = stderr(&o);
-    assert!(err.contains("t-broken") && err.contains("NoSuchColumn") && err.contains("line 2"), "{err}");
+    assert!(
+        err.contains("t-broken") && err.contains("NoSuchColumn") && err.contains("line 2"),
+        "{err}"
+    );
     let o = ratcatcher(&["hunt", "/no/such/evidence", "--rules", &rules]);
     assert_eq!(o.status.code(), Some(2));
 }
@@ -213,7 +245,11 @@ fn explain_and_catalog() {
     let o = ratcatcher(&["catalog", "no-such-tool-xyz"]);
     assert_eq!(o.status.code(), Some(1));
     let o = ratcatcher(&["catalog", "rustdesk", "--indicators", "--format", "csv"]);
-    assert!(stdout(&o).contains("rustdesk,RustDesk,open-source-remote-desktop,port,21117"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("rustdesk,RustDesk,open-source-remote-desktop,port,21117"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -238,4 +274,21 @@ fn the_pack_passes_its_tests() {
     assert!(last.ends_with(" 0 failed"), "{last}");
     let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
     assert!(passed >= 20, "only {passed} pack tests");
+}
+
+/// Evidence tables of different kinds union (their schemas differ in metadata as well as columns).
+#[test]
+fn evidence_tables_union() {
+    let ev = repo("examples/evidence");
+    let o = ratcatcher(&[
+        "query",
+        "-i",
+        ev.to_str().unwrap(),
+        "union DeviceProcessEvents, DeviceLogonEvents | summarize n = count()",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = jsonl(&o);
+    assert!(rows[0]["n"].as_i64().unwrap() > 0, "{rows:?}");
 }

@@ -110,7 +110,12 @@ pub fn alerts_from_batches(rule: &Rule, batches: &[RecordBatch]) -> Vec<Alert> {
         let time_col = TIME_COLUMNS
             .iter()
             .find_map(|name| schema.index_of(name).ok())
-            .filter(|&i| matches!(schema.field(i).data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _)));
+            .filter(|&i| {
+                matches!(
+                    schema.field(i).data_type(),
+                    DataType::Timestamp(TimeUnit::Nanosecond, _)
+                )
+            });
         for i in 0..batch.num_rows() {
             let row = Row(schema
                 .fields()
@@ -251,8 +256,14 @@ mod tests {
         assert_eq!(a.category.as_deref(), Some("commercial-remote-support"));
         assert_eq!(a.signal.as_deref(), Some("process"));
         let json = serde_json::to_string(&a).unwrap();
-        assert!(json.starts_with(r#"{"rule":{"id":"rat-x","guid":"g","name":"X","severity":"Low""#), "{json}");
-        assert!(json.contains(r#""entities":[{"type":"Account","Name":"alice"}]"#), "{json}");
+        assert!(
+            json.starts_with(r#"{"rule":{"id":"rat-x","guid":"g","name":"X","severity":"Low""#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""entities":[{"type":"Account","Name":"alice"}]"#),
+            "{json}"
+        );
         // The row keeps the query's column order.
         assert!(json.contains(r#""row":{"Timestamp":"2026-01-02T03:04:05.1234567Z","DeviceName":"ws1","User""#));
     }

@@ -1,7 +1,9 @@
 //! The remote-access-tool catalog (`catalog/tools.json`) as data and as the two query tables
 //! `RemoteAccessTools` (one row per tool) and `RemoteAccessToolIndicators` (one row per indicator).
 
-use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Int64Builder, LargeStringBuilder, RecordBatch, StringBuilder};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Int64Builder, LargeStringBuilder, RecordBatch, StringBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -238,7 +240,11 @@ pub fn indicators(t: &Tool) -> Vec<Indicator> {
         }
         let value = if lower { v.to_lowercase() } else { v.to_string() };
         if !out.iter().any(|i: &Indicator| i.kind == kind && i.value == value) {
-            out.push(Indicator { kind, value, port: None });
+            out.push(Indicator {
+                kind,
+                value,
+                port: None,
+            });
         }
     };
     for v in &t.executables {
@@ -376,7 +382,14 @@ mod tests {
     fn builtin_catalog_parses_and_has_the_seed_tools() {
         let tools = parse(BUILTIN_CATALOG).expect("embedded catalog parses");
         assert!(tools.len() > 250, "{} tools", tools.len());
-        for id in ["teamviewer", "anydesk", "screenconnect", "rustdesk", "tightvnc", "mstsc"] {
+        for id in [
+            "teamviewer",
+            "anydesk",
+            "screenconnect",
+            "rustdesk",
+            "tightvnc",
+            "mstsc",
+        ] {
             assert!(tools.iter().any(|t| t.id == id), "missing {id}");
         }
     }
@@ -391,8 +404,14 @@ mod tests {
             value: "anydesk.exe".into(),
             port: None
         }));
-        assert!(ind.iter().any(|i| i.kind == "domain_suffix" && i.value == "anydesk.com"));
-        assert!(ind.iter().any(|i| i.kind == "signer" && i.value == "anydesk software gmbh"));
+        assert!(
+            ind.iter()
+                .any(|i| i.kind == "domain_suffix" && i.value == "anydesk.com")
+        );
+        assert!(
+            ind.iter()
+                .any(|i| i.kind == "signer" && i.value == "anydesk software gmbh")
+        );
         let rustdesk = tools.iter().find(|t| t.id == "rustdesk").unwrap();
         let ports: Vec<i64> = indicators(rustdesk).iter().filter_map(|i| i.port).collect();
         assert_eq!(ports, vec![443, 21115, 21116, 21117, 21118, 21119]);

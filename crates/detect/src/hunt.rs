@@ -63,7 +63,10 @@ impl RuleFailure {
             Some(o) if o <= query.len() => {
                 let before = &query[..o];
                 let line = before.matches('\n').count() + 1;
-                let col = before.rfind('\n').map_or(before.chars().count(), |i| before[i + 1..].chars().count()) + 1;
+                let col = before
+                    .rfind('\n')
+                    .map_or(before.chars().count(), |i| before[i + 1..].chars().count())
+                    + 1;
                 format!("query line {line}, column {col}: {}", self.message)
             }
             _ => self.message.clone(),

@@ -156,13 +156,19 @@ fn parse_iso_duration(iso: &str) -> Option<i64> {
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Reads a rule from its text: Sentinel YAML when `path` ends in .yaml/.yml, else a KQL query.
 pub fn parse_rule(path: &Path, text: &str) -> Result<Rule, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let id = stem(path);
     if ext != "yaml" && ext != "yml" {
         return Ok(Rule {
@@ -196,9 +202,8 @@ pub fn parse_rule(path: &Path, text: &str) -> Result<Rule, String> {
         .ok_or("no `query` field (not a Sentinel analytic or hunting rule)")?;
     let severity = match &y.severity {
         None => Severity::Medium,
-        Some(s) => Severity::parse(s).ok_or_else(|| {
-            format!("severity `{s}` is not one of Informational, Low, Medium, High")
-        })?,
+        Some(s) => Severity::parse(s)
+            .ok_or_else(|| format!("severity `{s}` is not one of Informational, Low, Medium, High"))?,
     };
     let query_period = match &y.query_period {
         None => None,
@@ -308,7 +313,11 @@ pub fn load_paths(paths: &[PathBuf]) -> (Vec<Rule>, Vec<RuleError>) {
                 match entry {
                     Ok(e) if e.file_type().is_file() => {
                         let p = e.into_path();
-                        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                        let ext = p
+                            .extension()
+                            .and_then(|e| e.to_str())
+                            .unwrap_or("")
+                            .to_ascii_lowercase();
                         if RULE_EXTENSIONS.contains(&ext.as_str()) {
                             files.push(p);
                         }
@@ -349,7 +358,10 @@ pub fn duplicate_ids(rules: &[Rule]) -> Vec<String> {
     for r in rules {
         *seen.entry(r.id.as_str()).or_insert(0) += 1;
     }
-    seen.into_iter().filter(|(_, n)| *n > 1).map(|(id, _)| id.to_string()).collect()
+    seen.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, _)| id.to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -386,7 +398,10 @@ customDetails:
         assert_eq!(r.severity, Severity::High);
         assert_eq!(r.query_period, Some(14 * 86_400 * 1_000_000_000));
         assert_eq!(r.techniques, vec!["T1219"]);
-        assert_eq!(r.entity_mappings[0].fields, vec![("HostName".into(), "DeviceName".into())]);
+        assert_eq!(
+            r.entity_mappings[0].fields,
+            vec![("HostName".into(), "DeviceName".into())]
+        );
         assert_eq!(r.detail_column("tool"), Some("ToolName"));
         assert!(r.query.starts_with("DeviceProcessEvents\n"));
     }
@@ -394,11 +409,23 @@ customDetails:
     #[test]
     fn rejects_bad_fields_by_name() {
         let bad = YAML.replace("severity: High", "severity: Critical");
-        assert!(parse_rule(Path::new("r.yaml"), &bad).unwrap_err().contains("severity `Critical`"));
+        assert!(
+            parse_rule(Path::new("r.yaml"), &bad)
+                .unwrap_err()
+                .contains("severity `Critical`")
+        );
         let bad = YAML.replace("queryPeriod: 14d", "queryPeriod: soon");
-        assert!(parse_rule(Path::new("r.yaml"), &bad).unwrap_err().contains("queryPeriod"));
+        assert!(
+            parse_rule(Path::new("r.yaml"), &bad)
+                .unwrap_err()
+                .contains("queryPeriod")
+        );
         let bad = YAML.replace("query: |", "notquery: |");
-        assert!(parse_rule(Path::new("r.yaml"), &bad).unwrap_err().contains("no `query`"));
+        assert!(
+            parse_rule(Path::new("r.yaml"), &bad)
+                .unwrap_err()
+                .contains("no `query`")
+        );
         let err = parse_rule(Path::new("r.yaml"), "name: [unclosed").unwrap_err();
         assert!(err.contains("line 1"), "{err}");
     }

@@ -93,8 +93,14 @@ fn value_matches(actual: Option<&Value>, expected: &Value) -> bool {
         (None, _) => false,
         (Some(a), e) if a == e => true,
         (Some(Value::String(a)), Value::String(e)) => a == e,
-        (Some(a), Value::String(e)) => a.to_string() == *e,
-        (Some(Value::String(a)), e) => *a == e.to_string(),
+        (Some(a), Value::String(e)) => {
+            let text = a.to_string();
+            text == *e
+        }
+        (Some(Value::String(a)), e) => {
+            let text = e.to_string();
+            *a == text
+        }
         (Some(Value::Number(a)), Value::Number(e)) => a.as_f64() == e.as_f64(),
         _ => false,
     }
@@ -215,7 +221,9 @@ mod tests {
 
     #[test]
     fn exact_counts_per_rule() {
-        let c = case("name: x\nevidence: [e.json]\nexpect:\n  - rule: a\n    count: 2\n    where: {FileName: anydesk.exe}\n");
+        let c = case(
+            "name: x\nevidence: [e.json]\nexpect:\n  - rule: a\n    count: 2\n    where: {FileName: anydesk.exe}\n",
+        );
         assert!(c.evidence[0].ends_with("e.json"));
         let ok = [alert("a", "anydesk.exe"), alert("a", "anydesk.exe")];
         assert!(c.check(&ok, &[]).is_empty());
@@ -233,7 +241,9 @@ mod tests {
 
     #[test]
     fn near_miss_and_suppressed() {
-        let c = case("name: x\nevidence: [e]\nexpect: []\nsuppressed:\n  - rule: a\n    count: 1\n    where: {Port: 5900}\n");
+        let c = case(
+            "name: x\nevidence: [e]\nexpect: []\nsuppressed:\n  - rule: a\n    count: 1\n    where: {Port: 5900}\n",
+        );
         assert!(c.check(&[], &[alert("a", "f")]).is_empty());
         assert_eq!(c.check(&[alert("a", "f")], &[alert("a", "f")]).len(), 1);
         assert_eq!(c.check(&[], &[]).len(), 2);

@@ -154,7 +154,13 @@ fn parse_zone(text: &str) -> Result<Zone, String> {
 fn parse_time(text: &str) -> Result<NaiveTime, String> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(text.trim(), "%H:%M:%S"))
-        .or_else(|e| if text.trim() == "24:00" { Ok(NaiveTime::MIN) } else { Err(e) })
+        .or_else(|e| {
+            if text.trim() == "24:00" {
+                Ok(NaiveTime::MIN)
+            } else {
+                Err(e)
+            }
+        })
         .map_err(|_| format!("`{text}` is not a time of day (HH:MM)"))
 }
 
@@ -199,10 +205,11 @@ impl Tuning {
             let at = |e: String| format!("approve #{}: {e}", n + 1);
             let mut ids = Vec::new();
             for t in &a.tools {
-                let tool = tools
-                    .iter()
-                    .find(|tool| tool.is_named(t))
-                    .ok_or_else(|| at(format!("tool `{t}` is not in the catalog (see `ratcatcher catalog {t}`)")))?;
+                let tool = tools.iter().find(|tool| tool.is_named(t)).ok_or_else(|| {
+                    at(format!(
+                        "tool `{t}` is not in the catalog (see `ratcatcher catalog {t}`)"
+                    ))
+                })?;
                 ids.push(tool.id.clone());
             }
             let mut devices = Vec::new();
@@ -249,8 +256,18 @@ impl Tuning {
                 reason,
                 tools: ids,
                 devices,
-                accounts: a.accounts.iter().map(|p| glob(p)).collect::<Result<_, _>>().map_err(at)?,
-                signers: a.signers.iter().map(|p| glob(p)).collect::<Result<_, _>>().map_err(at)?,
+                accounts: a
+                    .accounts
+                    .iter()
+                    .map(|p| glob(p))
+                    .collect::<Result<_, _>>()
+                    .map_err(at)?,
+                signers: a
+                    .signers
+                    .iter()
+                    .map(|p| glob(p))
+                    .collect::<Result<_, _>>()
+                    .map_err(at)?,
                 rules: a.rules,
                 business_hours: a.business_hours,
             });
@@ -308,10 +325,14 @@ impl Tuning {
             }
         }
         if !a.signers.is_empty() {
-            let signers: Vec<String> = ["Signer", "ProcessVersionInfoCompanyName", "InitiatingProcessVersionInfoCompanyName"]
-                .iter()
-                .filter_map(|c| alert.row.text(c))
-                .collect();
+            let signers: Vec<String> = [
+                "Signer",
+                "ProcessVersionInfoCompanyName",
+                "InitiatingProcessVersionInfoCompanyName",
+            ]
+            .iter()
+            .filter_map(|c| alert.row.text(c))
+            .collect();
             if !signers.iter().any(|s| a.signers.iter().any(|re| re.is_match(s))) {
                 return false;
             }
@@ -337,12 +358,17 @@ mod tests {
 
     fn alert(tool: &str, device: &str, account: &str, time: &str) -> Alert {
         let rule = parse_rule(Path::new("rat-process-by-name.yaml"), "query: T\n").unwrap();
-        let nanos = chrono::DateTime::parse_from_rfc3339(time).unwrap().timestamp_nanos_opt();
+        let nanos = chrono::DateTime::parse_from_rfc3339(time)
+            .unwrap()
+            .timestamp_nanos_opt();
         let row = Row(vec![
             ("DeviceName".into(), Value::String(device.into())),
             ("AccountName".into(), Value::String(account.into())),
             ("ToolName".into(), Value::String(tool.into())),
-            ("ProcessVersionInfoCompanyName".into(), Value::String("TeamViewer Germany GmbH".into())),
+            (
+                "ProcessVersionInfoCompanyName".into(),
+                Value::String("TeamViewer Germany GmbH".into()),
+            ),
         ]);
         alert_from_row(&rule, row, nanos)
     }
@@ -369,13 +395,25 @@ business_hours = true
         let a = alert("TeamViewer", "HD-07", "x", "2026-03-03T08:30:00Z");
         assert_eq!(t.suppression(&a, &tools).as_deref(), Some("helpdesk remote support"));
         // Same time, not a helpdesk device.
-        assert_eq!(t.suppression(&alert("TeamViewer", "FIN-01", "x", "2026-03-03T08:30:00Z"), &tools), None);
+        assert_eq!(
+            t.suppression(&alert("TeamViewer", "FIN-01", "x", "2026-03-03T08:30:00Z"), &tools),
+            None
+        );
         // 19:30 Berlin.
-        assert_eq!(t.suppression(&alert("TeamViewer", "HD-07", "x", "2026-03-03T18:30:00Z"), &tools), None);
+        assert_eq!(
+            t.suppression(&alert("TeamViewer", "HD-07", "x", "2026-03-03T18:30:00Z"), &tools),
+            None
+        );
         // Saturday.
-        assert_eq!(t.suppression(&alert("TeamViewer", "HD-07", "x", "2026-03-07T08:30:00Z"), &tools), None);
+        assert_eq!(
+            t.suppression(&alert("TeamViewer", "HD-07", "x", "2026-03-07T08:30:00Z"), &tools),
+            None
+        );
         // Another tool.
-        assert_eq!(t.suppression(&alert("AnyDesk", "HD-07", "x", "2026-03-03T08:30:00Z"), &tools), None);
+        assert_eq!(
+            t.suppression(&alert("AnyDesk", "HD-07", "x", "2026-03-03T08:30:00Z"), &tools),
+            None
+        );
     }
 
     #[test]
@@ -386,21 +424,41 @@ business_hours = true
             &tools,
         )
         .unwrap();
-        assert!(t.suppression(&alert("DameWare", "SRV1", "CONTOSO\\srv-admin2", "2026-03-03T08:30:00Z"), &tools).is_some());
-        assert!(t.suppression(&alert("DameWare", "SRV1", "CONTOSO\\mallory", "2026-03-03T08:30:00Z"), &tools).is_none());
-        assert!(t.suppression(&alert("Whatever", "lab-3", "u", "2026-03-03T08:30:00Z"), &tools).is_some());
+        assert!(
+            t.suppression(
+                &alert("DameWare", "SRV1", "CONTOSO\\srv-admin2", "2026-03-03T08:30:00Z"),
+                &tools
+            )
+            .is_some()
+        );
+        assert!(
+            t.suppression(
+                &alert("DameWare", "SRV1", "CONTOSO\\mallory", "2026-03-03T08:30:00Z"),
+                &tools
+            )
+            .is_none()
+        );
+        assert!(
+            t.suppression(&alert("Whatever", "lab-3", "u", "2026-03-03T08:30:00Z"), &tools)
+                .is_some()
+        );
     }
 
     #[test]
     fn errors_name_the_key() {
         let tools = builtin();
-        let e = Tuning::parse("[[approve]]\ntools = [\"NoSuchTool\"]\n", &tools).err().unwrap();
+        let e = Tuning::parse("[[approve]]\ntools = [\"NoSuchTool\"]\n", &tools)
+            .err()
+            .unwrap();
         assert!(e.contains("approve #1") && e.contains("NoSuchTool"), "{e}");
         let e = Tuning::parse("[[approve]]\ngroups = [\"x\"]\n", &tools).err().unwrap();
         assert!(e.contains("group `x`"), "{e}");
-        let e = Tuning::parse("[business_hours]\ntimezone = \"Mars/Olympus\"\nstart = \"8\"\nend = \"9\"\n", &tools)
-            .err()
-            .unwrap();
+        let e = Tuning::parse(
+            "[business_hours]\ntimezone = \"Mars/Olympus\"\nstart = \"8\"\nend = \"9\"\n",
+            &tools,
+        )
+        .err()
+        .unwrap();
         assert!(e.contains("business_hours"), "{e}");
         let e = Tuning::parse("\n[approv]\n", &tools).err().unwrap();
         assert!(e.contains("line 2"), "{e}");
@@ -415,7 +473,13 @@ business_hours = true
         )
         .unwrap();
         // Saturday 2026-03-07 11:00 at -05:00 = 16:00 UTC.
-        assert!(t.suppression(&alert("X", "d", "u", "2026-03-07T16:00:00Z"), &tools).is_some());
-        assert!(t.suppression(&alert("X", "d", "u", "2026-03-07T11:00:00Z"), &tools).is_none());
+        assert!(
+            t.suppression(&alert("X", "d", "u", "2026-03-07T16:00:00Z"), &tools)
+                .is_some()
+        );
+        assert!(
+            t.suppression(&alert("X", "d", "u", "2026-03-07T11:00:00Z"), &tools)
+                .is_none()
+        );
     }
 }

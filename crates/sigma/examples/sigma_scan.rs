@@ -32,7 +32,9 @@ fn main() -> ExitCode {
     let mut hits = Vec::new();
     for line in text.lines() {
         let t0 = Instant::now();
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         let t1 = Instant::now();
         let Ok(ev) = Event::from_evtx_json(&v) else { continue };
         let t2 = Instant::now();

@@ -474,7 +474,10 @@ mod tests {
                 "join",
             ),
             ("RemoteAccessTools | where ToolId == 'x'", "RemoteAccessTools"),
-            ("DeviceProcessEvents | where ProcessCommandLine has_any ('a')", "has_any"),
+            (
+                "DeviceProcessEvents | where ProcessCommandLine has_any ('a')",
+                "has_any",
+            ),
         ] {
             let r = from_kql(q, &h, m);
             assert!(r.as_ref().is_err_and(|e| e.contains(what)), "{q}: {r:?}");

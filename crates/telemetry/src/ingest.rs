@@ -419,14 +419,21 @@ pub fn register_tables(
     for def in schema::tables() {
         let batches = tables.remove(def.name()).unwrap_or_default();
         let n = partitions.max(1);
+        let schema = query_schema(def);
         let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); n];
         for (i, b) in batches.into_iter().enumerate() {
-            parts[i % n].push(b);
+            parts[i % n].push(RecordBatch::try_new(schema.clone(), b.columns().to_vec())?);
         }
-        let mem = MemTable::try_new(def.schema(), parts)?;
+        let mem = MemTable::try_new(schema, parts)?;
         ctx.register_table(TableReference::bare(def.name()), Arc::new(mem))?;
     }
     Ok(())
+}
+
+/// A table's schema as queries see it: without the table-name schema metadata (which only labels
+/// Parquet files), so unions of different tables have equal logical and physical schemas.
+fn query_schema(def: &schema::TableDef) -> SchemaRef {
+    Arc::new(def.schema().as_ref().clone().with_metadata(Default::default()))
 }
 
 /// Registers the tables of a dataset folder written by [`ingest`] as Parquet listing tables
@@ -437,7 +444,7 @@ pub async fn register_dataset(ctx: &SessionContext, dataset: &Path) -> Result<Ve
         let present = infos.iter().any(|i| i.name == def.name() && i.rows > 0);
         if present {
             let dir = dataset.join(def.name());
-            let schema = def.schema();
+            let schema = query_schema(def);
             let opts = ParquetReadOptions {
                 schema: Some(schema.as_ref()),
                 ..ParquetReadOptions::default()
@@ -446,7 +453,7 @@ pub async fn register_dataset(ctx: &SessionContext, dataset: &Path) -> Result<Ve
             ctx.register_parquet(TableReference::bare(def.name()), url, opts)
                 .await?;
         } else {
-            let mem = MemTable::try_new(def.schema(), vec![Vec::new()])?;
+            let mem = MemTable::try_new(query_schema(def), vec![Vec::new()])?;
             ctx.register_table(TableReference::bare(def.name()), Arc::new(mem))?;
         }
     }
