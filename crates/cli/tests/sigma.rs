@@ -39,7 +39,10 @@ fn jsonl(o: &Output) -> Vec<Value> {
 
 fn hunt(extra: &[&str]) -> Output {
     let (ev, rules) = (data("evidence/ws1-sysmon.xml"), data("rules"));
-    let mut args = vec!["hunt", ev.as_str(), "--sigma", rules.as_str(), "--format", "jsonl"];
+    let mut args = vec!["hunt", ev.as_str(), "--sigma", rules.as_str()];
+    if !extra.contains(&"--format") {
+        args.extend_from_slice(&["--format", "jsonl"]);
+    }
     args.extend_from_slice(extra);
     ratcatcher(&args)
 }
@@ -354,10 +357,13 @@ fn evtx_read_directly_when_the_corpus_is_present() {
         .filter(|p| p.extension().is_some_and(|e| e == "evtx"))
         .collect();
     assert!(!evtx.is_empty());
-    let args: Vec<String> = ["hunt", "--format", "jsonl", "--sigma", &rules.display().to_string()]
+    // Inputs first: `--sigma` takes every value that follows it.
+    let args: Vec<String> = ["hunt"]
         .iter()
         .map(|s| s.to_string())
         .chain(evtx.iter().map(|p| p.display().to_string()))
+        .chain(["--format", "jsonl", "--sigma"].iter().map(|s| s.to_string()))
+        .chain([rules.display().to_string()])
         .collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let o = ratcatcher(&args);
