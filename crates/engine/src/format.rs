@@ -356,13 +356,25 @@ mod tests {
     fn reference_jsonl(batch: &RecordBatch) -> Vec<u8> {
         let mut out = Vec::new();
         let names: Vec<&String> = batch.schema_ref().fields().iter().map(|f| f.name()).collect();
+        // Keys in column order (a serde_json Map would sort them).
         for row in 0..batch.num_rows() {
-            let mut obj = serde_json::Map::new();
+            // A repeated name keeps its first position and its last value, as a JSON object does.
+            let mut pairs: Vec<(&String, Value)> = Vec::new();
             for (c, name) in names.iter().enumerate() {
-                obj.insert((*name).clone(), cell_json(batch.column(c), row));
+                let v = cell_json(batch.column(c), row);
+                match pairs.iter_mut().find(|(n, _)| n == name) {
+                    Some(p) => p.1 = v,
+                    None => pairs.push((name, v)),
+                }
             }
-            serde_json::to_writer(&mut out, &Value::Object(obj)).unwrap();
-            out.push(b'\n');
+            let fields: Vec<String> = pairs
+                .iter()
+                .map(|(name, v)| {
+                    let key = serde_json::to_string(name).unwrap();
+                    format!("{key}:{}", serde_json::to_string(v).unwrap())
+                })
+                .collect();
+            out.extend_from_slice(format!("{{{}}}\n", fields.join(",")).as_bytes());
         }
         out
     }
@@ -377,8 +389,9 @@ mod tests {
             Some(1_710_504_000_123_456_700),
             Some(1_710_504_000_000_000_050), // below a tick
             Some(-1),
-            Some(-DAY * 36_500), // 1870
-            Some(DAY * 100_000), // 2243
+            Some(-DAY * 36_500),    // 1870
+            Some(DAY * 100_000),    // 2243
+            Some(DAY * 10_957 + 1), // 2000-01-01, one nanosecond past midnight
             Some(i64::MIN),
             Some(i64::MAX),
         ];
