@@ -3,7 +3,9 @@
 
 use detect::Alert;
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq, Debug)]
 pub enum AlertFormat {
@@ -35,6 +37,79 @@ const DETAIL_COLUMNS: &[&str] = &[
     "RemoteIP",
     "Detail",
 ];
+
+/// Where and how `hunt` writes its alerts.
+pub struct Destination<'a> {
+    pub format: Option<AlertFormat>,
+    pub output: Option<&'a PathBuf>,
+    pub show_suppressed: bool,
+}
+
+impl Destination<'_> {
+    /// The format asked for, else table on a terminal and JSON lines otherwise (and with `-o`).
+    pub fn format(&self) -> AlertFormat {
+        self.format
+            .unwrap_or(if self.output.is_none() && io::stdout().is_terminal() {
+                AlertFormat::Table
+            } else {
+                AlertFormat::Jsonl
+            })
+    }
+}
+
+/// Writes the alerts (machine formats add the suppressed ones with `--show-suppressed` and count
+/// suppressions per reason on stderr) and returns `hunt`'s exit code: 2 when a rule failed, else 1
+/// when there are alerts, else 0.
+pub fn emit(
+    dest: &Destination<'_>,
+    alerts: &[Alert],
+    suppressed: &[Alert],
+    summary: &RunSummary<'_>,
+) -> Result<ExitCode, String> {
+    let format = dest.format();
+    let mut sink: Box<dyn Write> = match dest.output {
+        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut out = io::BufWriter::new(&mut sink);
+    let io = |e: io::Error| format!("writing alerts: {e}");
+    let listed: Vec<Alert>;
+    let to_write: &[Alert] = if dest.show_suppressed && format != AlertFormat::Table {
+        listed = alerts.iter().chain(suppressed).cloned().collect();
+        &listed
+    } else {
+        alerts
+    };
+    match format {
+        AlertFormat::Table => write_table(&mut out, alerts, suppressed, dest.show_suppressed, summary),
+        AlertFormat::Jsonl => write_jsonl(&mut out, to_write),
+        AlertFormat::Csv => write_csv(&mut out, to_write),
+        AlertFormat::Timesketch => write_timesketch(&mut out, to_write),
+    }
+    .map_err(io)?;
+    out.flush().map_err(io)?;
+    if format != AlertFormat::Table {
+        for (reason, n) in suppression_reasons(suppressed) {
+            eprintln!("hunt: suppressed {n}: {reason}");
+        }
+    }
+    Ok(if summary.rules_failed > 0 {
+        ExitCode::from(2)
+    } else if alerts.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Suppressed alerts counted per reason.
+fn suppression_reasons(suppressed: &[Alert]) -> BTreeMap<&str, usize> {
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in suppressed {
+        *reasons.entry(s.suppressed.as_deref().unwrap_or("?")).or_default() += 1;
+    }
+    reasons
+}
 
 /// A short human description of what the alert's row shows.
 pub fn detail(a: &Alert) -> String {
@@ -110,10 +185,7 @@ pub fn write_table(
         }
         *severities.entry(a.severity).or_default() += 1;
     }
-    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
-    for s in suppressed {
-        *reasons.entry(s.suppressed.as_deref().unwrap_or("?")).or_default() += 1;
-    }
+    let reasons = suppression_reasons(suppressed);
     writeln!(out, "ratcatcher hunt — T1219 remote access tools")?;
     writeln!(
         out,

@@ -7,25 +7,55 @@ use crate::query::{engine_options, parse_span};
 use detect::hunt::{self, Window};
 use detect::{Alert, Rule, Severity, Tool, Tuning};
 use engine::Engine;
-use std::io::{IsTerminal, Write};
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// `ratcatcher hunt` arguments.
+#[derive(clap::Args)]
 pub struct HuntArgs {
+    /// Evidence files, folders or globs, or one folder written by `ingest`.
+    #[arg(required = true)]
     pub inputs: Vec<String>,
+    /// Rules to run instead of the built-in pack: Sentinel rule YAML or .kql files, or folders.
+    #[arg(long)]
     pub rules: Vec<PathBuf>,
+    /// Tuning file (approved tools, hosts, accounts, signers, business hours): see docs/tuning.md.
+    #[arg(long, short)]
     pub config: Option<PathBuf>,
+    /// Anchor for rule windows and ago() (RFC 3339); default: the newest event in the evidence.
+    #[arg(long)]
     pub now: Option<String>,
+    /// Run every rule over this window before the anchor instead of its own queryPeriod (e.g. 30d).
+    #[arg(long)]
     pub lookback: Option<String>,
+    /// Run every rule over all the evidence (no time window).
+    #[arg(long)]
     pub all_time: bool,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
     pub format: Option<AlertFormat>,
+    /// Write alerts to this file instead of stdout.
+    #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Also list the alerts tuning suppressed (with their reason).
+    #[arg(long)]
     pub show_suppressed: bool,
+    /// Only alerts of at least this severity (informational, low, medium, high).
+    #[arg(long)]
     pub min_severity: Option<String>,
+    /// Memory limit for running the rules (e.g. 2G).
+    #[arg(long)]
     pub memory_limit: Option<String>,
-    /// Sigma rules (`--sigma`), with `--min-level` and `--status`: see `sigma_hunt`.
+    /// Sigma rules (files or folders) to run; without --rules only Sigma runs (see docs/sigma.md).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
     pub sigma: Vec<PathBuf>,
+    /// Sigma: only rules of at least this level (informational, low, medium, high, critical).
+    #[arg(long)]
     pub min_level: Option<String>,
+    /// Sigma: rule statuses to run, comma-separated or repeated (stable, test, experimental,
+    /// deprecated, unsupported, all); default stable,test,experimental.
+    #[arg(long)]
     pub status: Vec<String>,
 }
 
@@ -164,13 +194,11 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
         alerts.retain(|a| a.severity >= min);
         suppressed.retain(|a| a.severity >= min);
     }
-    let format = args
-        .format
-        .unwrap_or(if args.output.is_none() && std::io::stdout().is_terminal() {
-            AlertFormat::Table
-        } else {
-            AlertFormat::Jsonl
-        });
+    let dest = alerts_out::Destination {
+        format: args.format,
+        output: args.output.as_ref(),
+        show_suppressed: args.show_suppressed,
+    };
     let anchor = iso(outcome.anchor);
     eprintln!(
         "hunt: anchor {anchor} ({}); {} rules, {} alerts, {} suppressed",
@@ -179,53 +207,16 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
         alerts.len(),
         suppressed.len()
     );
-    let mut sink: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut out = std::io::BufWriter::new(&mut sink);
-    let io = |e: std::io::Error| format!("writing alerts: {e}");
-    let listed: Vec<Alert>;
-    let to_write: &[Alert] = if args.show_suppressed && format != AlertFormat::Table {
-        listed = alerts.iter().chain(&suppressed).cloned().collect();
-        &listed
-    } else {
-        &alerts
-    };
-    match format {
-        AlertFormat::Table => alerts_out::write_table(
-            &mut out,
-            &alerts,
-            &suppressed,
-            args.show_suppressed,
-            &RunSummary {
-                anchor,
-                anchor_source: outcome.anchor_source,
-                rules_run: outcome.runs.len(),
-                rules_failed: failed.len(),
-                records: loaded.records,
-            },
-        ),
-        AlertFormat::Jsonl => alerts_out::write_jsonl(&mut out, to_write),
-        AlertFormat::Csv => alerts_out::write_csv(&mut out, to_write),
-        AlertFormat::Timesketch => alerts_out::write_timesketch(&mut out, to_write),
-    }
-    .map_err(io)?;
-    out.flush().map_err(io)?;
-    if format != AlertFormat::Table && !suppressed.is_empty() {
-        let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-        for s in &suppressed {
-            *reasons.entry(s.suppressed.as_deref().unwrap_or("?")).or_default() += 1;
-        }
-        for (r, n) in reasons {
-            eprintln!("hunt: suppressed {n}: {r}");
-        }
-    }
-    Ok(if !failed.is_empty() {
-        ExitCode::from(2)
-    } else if alerts.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    alerts_out::emit(
+        &dest,
+        &alerts,
+        &suppressed,
+        &RunSummary {
+            anchor,
+            anchor_source: outcome.anchor_source,
+            rules_run: outcome.runs.len(),
+            rules_failed: failed.len(),
+            records: loaded.records,
+        },
+    )
 }

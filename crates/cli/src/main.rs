@@ -94,51 +94,7 @@ enum Command {
     /// Hunt remote access tools: run the T1219 pack (or --rules) over evidence and report alerts.
     ///
     /// Exit code: 0 no alerts, 1 alerts, 2 error (unreadable evidence, a rule that failed).
-    Hunt {
-        /// Evidence files, folders or globs, or one folder written by `ingest`.
-        #[arg(required = true)]
-        inputs: Vec<String>,
-        /// Rules to run instead of the built-in pack: Sentinel rule YAML or .kql files, or folders.
-        #[arg(long)]
-        rules: Vec<PathBuf>,
-        /// Tuning file (approved tools, hosts, accounts, signers, business hours): see docs/tuning.md.
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Anchor for rule windows and ago() (RFC 3339); default: the newest event in the evidence.
-        #[arg(long)]
-        now: Option<String>,
-        /// Run every rule over this window before the anchor instead of its own queryPeriod (e.g. 30d).
-        #[arg(long)]
-        lookback: Option<String>,
-        /// Run every rule over all the evidence (no time window).
-        #[arg(long)]
-        all_time: bool,
-        /// Output format (default: table on a terminal, jsonl otherwise).
-        #[arg(long, value_enum)]
-        format: Option<alerts_out::AlertFormat>,
-        /// Write alerts to this file instead of stdout.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-        /// Also list the alerts tuning suppressed (with their reason).
-        #[arg(long)]
-        show_suppressed: bool,
-        /// Only alerts of at least this severity (informational, low, medium, high).
-        #[arg(long)]
-        min_severity: Option<String>,
-        /// Memory limit for running the rules (e.g. 2G).
-        #[arg(long)]
-        memory_limit: Option<String>,
-        /// Sigma rules (files or folders) to run; without --rules only Sigma runs (see docs/sigma.md).
-        #[arg(long, num_args = 1.., value_name = "PATH")]
-        sigma: Vec<PathBuf>,
-        /// Sigma: only rules of at least this level (informational, low, medium, high, critical).
-        #[arg(long)]
-        min_level: Option<String>,
-        /// Sigma: rule statuses to run, comma-separated or repeated (stable, test, experimental,
-        /// deprecated, unsupported, all); default stable,test,experimental.
-        #[arg(long)]
-        status: Vec<String>,
-    },
+    Hunt(hunt::HuntArgs),
     /// Run the detection pack's tests (evidence + expected alerts); ends with `N passed, M failed`.
     ///
     /// Exit code: 0 all passed, 1 a test failed, 2 error.
@@ -237,37 +193,7 @@ fn main() -> ExitCode {
         }
         Command::Ingest { inputs, out, overwrite } => ingest::ingest(&inputs, &out, overwrite),
         Command::Tables { inputs } => ingest::tables(&inputs),
-        Command::Hunt {
-            inputs,
-            rules,
-            config,
-            now,
-            lookback,
-            all_time,
-            format,
-            output,
-            show_suppressed,
-            min_severity,
-            memory_limit,
-            sigma,
-            min_level,
-            status,
-        } => block_on(hunt::run(hunt::HuntArgs {
-            inputs,
-            rules,
-            config,
-            now,
-            lookback,
-            all_time,
-            format,
-            output,
-            show_suppressed,
-            min_severity,
-            memory_limit,
-            sigma,
-            min_level,
-            status,
-        })),
+        Command::Hunt(args) => block_on(hunt::run(args)),
         Command::Test {
             items,
             rules,

@@ -2,7 +2,7 @@
 //! directly with the `evtx` crate, files in parallel; other inputs through the telemetry
 //! readers), feeds the matches to the correlation rules and writes alerts like the pack does.
 
-use crate::alerts_out::{self, AlertFormat, RunSummary};
+use crate::alerts_out::{self, RunSummary};
 use crate::hunt::{self as pack, HuntArgs};
 use detect::alert::{Entity, Row, RuleRef};
 use detect::{Alert, Severity, Tool};
@@ -10,8 +10,8 @@ use evtx::{EvtxParser, ParserSettings};
 use serde_json::{Map, Value};
 use sigma::{CompiledRuleSet, Document, Event, FieldValue, RuleId, RuleSet, Scanner, SigmaRule};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{IsTerminal, Read, Write};
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -926,13 +926,6 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
     }
     detect::hunt::sort_alerts(&mut alerts);
     detect::hunt::sort_alerts(&mut suppressed);
-    let format = args
-        .format
-        .unwrap_or(if args.output.is_none() && std::io::stdout().is_terminal() {
-            AlertFormat::Table
-        } else {
-            AlertFormat::Jsonl
-        });
     let anchor = anchor.map_or_else(|| "-".to_string(), pack::iso);
     eprintln!(
         "hunt: {} Sigma rules, {} correlations; {} files, {} records ({} skipped); {} alerts, {} suppressed",
@@ -944,53 +937,21 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
         alerts.len(),
         suppressed.len()
     );
-    let mut sink: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?),
-        None => Box::new(std::io::stdout().lock()),
+    let dest = alerts_out::Destination {
+        format: args.format,
+        output: args.output.as_ref(),
+        show_suppressed: args.show_suppressed,
     };
-    let mut out = std::io::BufWriter::new(&mut sink);
-    let io = |e: std::io::Error| format!("writing alerts: {e}");
-    let listed: Vec<Alert>;
-    let to_write: &[Alert] = if args.show_suppressed && format != AlertFormat::Table {
-        listed = alerts.iter().chain(&suppressed).cloned().collect();
-        &listed
-    } else {
-        &alerts
-    };
-    match format {
-        AlertFormat::Table => alerts_out::write_table(
-            &mut out,
-            &alerts,
-            &suppressed,
-            args.show_suppressed,
-            &RunSummary {
-                anchor,
-                anchor_source,
-                rules_run,
-                rules_failed,
-                records,
-            },
-        ),
-        AlertFormat::Jsonl => alerts_out::write_jsonl(&mut out, to_write),
-        AlertFormat::Csv => alerts_out::write_csv(&mut out, to_write),
-        AlertFormat::Timesketch => alerts_out::write_timesketch(&mut out, to_write),
-    }
-    .map_err(io)?;
-    out.flush().map_err(io)?;
-    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
-    for s in &suppressed {
-        *reasons.entry(s.suppressed.as_deref().unwrap_or("?")).or_default() += 1;
-    }
-    if format != AlertFormat::Table {
-        for (r, n) in reasons {
-            eprintln!("hunt: suppressed {n}: {r}");
-        }
-    }
-    Ok(if rules_failed > 0 {
-        ExitCode::from(2)
-    } else if alerts.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    alerts_out::emit(
+        &dest,
+        &alerts,
+        &suppressed,
+        &RunSummary {
+            anchor,
+            anchor_source,
+            rules_run,
+            rules_failed,
+            records,
+        },
+    )
 }

@@ -100,7 +100,8 @@ pub struct Alert {
     pub row: Row,
 }
 
-const TIME_COLUMNS: &[&str] = &["Timestamp", "TimeGenerated"];
+/// The columns an event time is read from, in order.
+pub const TIME_COLUMNS: &[&str] = &["Timestamp", "TimeGenerated"];
 
 /// Builds the alerts of one rule from its result batches.
 pub fn alerts_from_batches(rule: &Rule, batches: &[RecordBatch]) -> Vec<Alert> {

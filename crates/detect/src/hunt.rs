@@ -1,7 +1,7 @@
 //! Running rules over an engine's tables: the anchor (newest event), each rule over its query
 //! period, alerts from the result rows, and tuning applied with a reason per suppressed alert.
 
-use crate::alert::{Alert, alerts_from_batches};
+use crate::alert::{Alert, TIME_COLUMNS, alerts_from_batches};
 use crate::catalog::Tool;
 use crate::rule::Rule;
 use crate::tuning::Tuning;
@@ -73,8 +73,6 @@ impl RuleFailure {
         }
     }
 }
-
-const TIME_COLUMNS: &[&str] = &["Timestamp", "TimeGenerated"];
 
 /// The newest event time over the engine's tables (their `Timestamp` / `TimeGenerated`), in
 /// nanoseconds; `None` when the evidence has no timed rows. Tables in `skip` are ignored.
