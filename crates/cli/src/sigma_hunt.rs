@@ -139,12 +139,79 @@ pub fn load_rules(paths: &[PathBuf], filter: &RuleFilter) -> Result<RuleSet, Str
     Ok(set)
 }
 
-/// One rule match, with the event it matched (owned).
+/// One rule match.
 pub struct Hit {
     pub rule: RuleId,
     /// Input order: file index, then position in the file.
     pub order: (usize, u64),
-    pub event: Event<'static>,
+    /// The matched event's time (Unix nanoseconds).
+    pub time: Option<i64>,
+    pub payload: Payload,
+}
+
+/// What a hit keeps of its event.
+pub enum Payload {
+    /// The event, while a correlation may still need it (shared by the hits of all the rules it
+    /// matched).
+    Event(Arc<Event<'static>>),
+    /// The finished alert, built on the scanning thread so the event is dropped at once: matches
+    /// are held as alerts only, not also as events.
+    Alert(Box<Alert>),
+    /// Taken.
+    Taken,
+}
+
+/// Turns one event's matches into hits: alerts when no correlation is loaded, else the shared
+/// event. Shared by the scanning threads (the EVTX parser's workers need it `'static`).
+pub struct HitMaker {
+    set: &'static CompiledRuleSet,
+    filter: RuleFilter,
+    tools: ToolIndex,
+    correlating: bool,
+}
+
+impl HitMaker {
+    /// A maker for the rule set, with the `--min-level`/`--status` filter and the tool catalog.
+    pub fn new(set: &'static CompiledRuleSet, filter: &RuleFilter, tools: &[Tool]) -> Self {
+        HitMaker {
+            set,
+            filter: filter.clone(),
+            tools: ToolIndex::new(tools),
+            correlating: !set.correlations().is_empty(),
+        }
+    }
+
+    /// Whether a match of `rule` alerts on its own (rules kept only for a correlation do not).
+    fn alerts(&self, rule: &SigmaRule, id: RuleId) -> bool {
+        self.set.is_standalone(id) && self.filter.keeps(rule.level.as_deref(), rule.status.as_deref())
+    }
+
+    /// The hits of `event`, which matched `rules`.
+    fn hits(&self, rules: &[RuleId], event: &Event<'_>, order: (usize, u64), out: &mut Vec<Hit>) {
+        let time = event.timestamp;
+        if self.correlating {
+            let event = Arc::new(event.clone().into_owned());
+            out.extend(rules.iter().map(|&rule| Hit {
+                rule,
+                order,
+                time,
+                payload: Payload::Event(Arc::clone(&event)),
+            }));
+            return;
+        }
+        for &rule in rules {
+            if let Some(r) = self.set.rule(rule)
+                && self.alerts(r, rule)
+            {
+                out.push(Hit {
+                    rule,
+                    order,
+                    time,
+                    payload: Payload::Alert(Box::new(detection_alert(r, event, &self.tools))),
+                });
+            }
+        }
+    }
 }
 
 /// What the scan read.
@@ -205,7 +272,8 @@ impl Pooled {
 }
 
 /// Runs the compiled rules over the inputs; returns the matches in input order.
-pub fn scan_inputs(set: &'static CompiledRuleSet, inputs: &[String]) -> Result<(Vec<Hit>, ScanReport), String> {
+pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>, ScanReport), String> {
+    let set = maker.set;
     let mut report = ScanReport::default();
     let mut datasets = Vec::new();
     let mut plain = Vec::new();
@@ -235,11 +303,12 @@ pub fn scan_inputs(set: &'static CompiledRuleSet, inputs: &[String]) -> Result<(
     }
     report.files = evtx.len() + other.iter().map(|(_, f)| f.len()).sum::<usize>();
     let pool: Pool = Arc::new(Mutex::new(Vec::new()));
-    let mut hits = scan_evtx_files(set, &pool, &evtx, &mut report);
+    let mut hits = scan_evtx_files(maker, &pool, &evtx, &mut report);
     let mut scanner = set.scanner();
     for (idx, group) in &other {
         let mut sink = RowSink {
             scanner: &mut scanner,
+            maker,
             file: *idx,
             seq: 0,
             raw_seen: false,
@@ -300,7 +369,7 @@ fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// EVTX files: `min(files, cores)` workers pull files; a file gets the remaining cores for its
 /// chunks. Records are rendered, turned into events and scanned on the parser's threads.
 fn scan_evtx_files(
-    set: &'static CompiledRuleSet,
+    maker: &Arc<HitMaker>,
     pool: &Pool,
     files: &[(usize, PathBuf)],
     report: &mut ScanReport,
@@ -319,7 +388,7 @@ fn scan_evtx_files(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((idx, path)) = files.get(i) else { break };
-                    let r = scan_evtx(set, pool, *idx, path, per_file);
+                    let r = scan_evtx(maker, pool, *idx, path, per_file);
                     if let Ok(mut all) = results.lock() {
                         all.push(r);
                     }
@@ -341,7 +410,7 @@ fn scan_evtx_files(
 type FileScan = (Vec<Hit>, u64, u64, Vec<String>);
 
 /// Scans one EVTX file.
-fn scan_evtx(set: &'static CompiledRuleSet, pool: &Pool, idx: usize, path: &Path, threads: usize) -> FileScan {
+fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, threads: usize) -> FileScan {
     let mut warnings = Vec::new();
     let settings = ParserSettings::new()
         .num_threads(threads)
@@ -356,42 +425,32 @@ fn scan_evtx(set: &'static CompiledRuleSet, pool: &Pool, idx: usize, path: &Path
     };
     let mut scan = Pooled {
         pool: pool.clone(),
-        set,
+        set: maker.set,
         scanner: None,
         hits: Vec::new(),
     };
+    let maker = Arc::clone(maker);
     let records = parser.serialized_records(move |record| {
         let record = record?;
         let id = record.event_record_id;
         let json = record.into_json_bytes()?;
-        let value: Value = match serde_json::from_slice(&json.data) {
-            Ok(v) => v,
+        let event = match Event::from_evtx_bytes(&json.data) {
+            Ok(event) => event,
             Err(e) => return Ok(Err(format!("record {id}: {e}"))),
         };
-        let Ok(event) = Event::from_evtx_json(&value) else {
-            return Ok(Err(format!("record {id}: no Event.System")));
-        };
-        let hits = scan.scan(&event);
-        if hits.is_empty() {
-            return Ok(Ok((id, Vec::new(), None)));
+        let rules = scan.scan(&event);
+        let mut hits = Vec::new();
+        if !rules.is_empty() {
+            maker.hits(rules, &event, (idx, id), &mut hits);
         }
-        let rules = hits.to_vec();
-        Ok(Ok((id, rules, Some(event.into_owned()))))
+        Ok(Ok(hits))
     });
     let (mut hits, mut n, mut skipped) = (Vec::new(), 0u64, 0u64);
     for item in records {
         match item {
-            Ok(Ok((id, rules, event))) => {
+            Ok(Ok(found)) => {
                 n += 1;
-                if let Some(event) = event {
-                    for r in rules {
-                        hits.push(Hit {
-                            rule: r,
-                            order: (idx, id),
-                            event: event.clone(),
-                        });
-                    }
-                }
+                hits.extend(found);
             }
             Ok(Err(why)) => {
                 skipped += 1;
@@ -414,6 +473,7 @@ fn scan_evtx(set: &'static CompiledRuleSet, pool: &Pool, idx: usize, path: &Path
 /// event data, `SecurityEvent` rows as Security events, other tables under their table name).
 struct RowSink<'s, 'r> {
     scanner: &'s mut Scanner<'r>,
+    maker: &'s HitMaker,
     file: usize,
     seq: u64,
     raw_seen: bool,
@@ -466,16 +526,12 @@ impl BatchSink for RowSink<'_, '_> {
             let row = Value::Object(row);
             let event = row_event(table, &row, &data);
             self.scanner.scan(&event, &mut out);
-            for r in &out {
-                self.hits.push((
-                    raw,
-                    Hit {
-                        rule: *r,
-                        order: (self.file, self.seq),
-                        event: event.clone().into_owned(),
-                    },
-                ));
+            if out.is_empty() {
+                continue;
             }
+            let mut found = Vec::new();
+            self.maker.hits(&out, &event, (self.file, self.seq), &mut found);
+            self.hits.extend(found.into_iter().map(|h| (raw, h)));
         }
         if !raw {
             self.table_rows += batch.num_rows() as u64;
@@ -641,22 +697,26 @@ fn event_row(ev: &Event<'_>) -> Row {
 }
 
 /// Looks a tool up by executable name in the catalog.
-struct ToolIndex<'t> {
-    by_exe: HashMap<String, &'t Tool>,
+struct ToolIndex {
+    tools: Vec<Tool>,
+    by_exe: HashMap<String, usize>,
 }
 
-impl<'t> ToolIndex<'t> {
-    fn new(tools: &'t [Tool]) -> Self {
+impl ToolIndex {
+    fn new(tools: &[Tool]) -> Self {
         let mut by_exe = HashMap::new();
-        for t in tools {
+        for (i, t) in tools.iter().enumerate() {
             for e in t.executables.iter().chain(&t.original_file_names) {
-                by_exe.entry(e.to_lowercase()).or_insert(t);
+                by_exe.entry(e.to_lowercase()).or_insert(i);
             }
         }
-        ToolIndex { by_exe }
+        ToolIndex {
+            tools: tools.to_vec(),
+            by_exe,
+        }
     }
 
-    fn find(&self, row: &Row) -> Option<&'t Tool> {
+    fn find(&self, row: &Row) -> Option<&Tool> {
         [
             "Image",
             "NewProcessName",
@@ -669,7 +729,7 @@ impl<'t> ToolIndex<'t> {
         .filter_map(|c| row.text(c))
         .find_map(|p| {
             let base = p.rsplit(['\\', '/']).next().unwrap_or(&p).to_lowercase();
-            self.by_exe.get(&base).copied()
+            self.by_exe.get(&base).and_then(|&i| self.tools.get(i))
         })
     }
 }
@@ -725,7 +785,7 @@ fn entities(device: &Option<String>, account: &Option<String>) -> Vec<Entity> {
 }
 
 /// The alert of one detection-rule match.
-fn detection_alert(rule: &SigmaRule, event: &Event<'_>, tools: &ToolIndex<'_>) -> Alert {
+fn detection_alert(rule: &SigmaRule, event: &Event<'_>, tools: &ToolIndex) -> Alert {
     let (rule_ref, severity) = rule_ref(&Meta {
         id: rule.reference(),
         title: &rule.title,
@@ -765,20 +825,25 @@ pub fn hunt_alerts(
     tools: &[Tool],
     filter: &RuleFilter,
 ) -> Result<(Vec<Alert>, ScanReport), String> {
-    let (mut hits, report) = scan_inputs(set, inputs)?;
-    let index = ToolIndex::new(tools);
+    let maker = Arc::new(HitMaker::new(set, filter, tools));
+    let (mut hits, report) = scan_inputs(&maker, inputs)?;
+    let index = &maker.tools;
     let mut alerts = Vec::new();
-    hits.sort_by_key(|h| (h.event.timestamp.unwrap_or(i64::MIN), h.order));
+    hits.sort_by_key(|h| (h.time.unwrap_or(i64::MIN), h.order));
     let mut correlator = set.correlator::<usize>();
     let mut fired = Vec::new();
-    for (i, h) in hits.iter().enumerate() {
-        let Some(rule) = set.rule(h.rule) else { continue };
-        // Rules kept only for a correlation do not alert on their own.
-        if set.is_standalone(h.rule) && filter.keeps(rule.level.as_deref(), rule.status.as_deref()) {
-            alerts.push(detection_alert(rule, &h.event, &index));
-        }
-        if !set.correlations().is_empty() {
-            fired.extend(correlator.observe(h.rule, &h.event, h.event.timestamp.unwrap_or(0), i));
+    for (i, h) in hits.iter_mut().enumerate() {
+        match std::mem::replace(&mut h.payload, Payload::Taken) {
+            Payload::Alert(a) => alerts.push(*a),
+            Payload::Event(event) => {
+                let Some(rule) = set.rule(h.rule) else { continue };
+                if maker.alerts(rule, h.rule) {
+                    alerts.push(detection_alert(rule, &event, index));
+                }
+                fired.extend(correlator.observe(h.rule, &event, event.timestamp.unwrap_or(0), i));
+                h.payload = Payload::Event(event);
+            }
+            Payload::Taken => {}
         }
     }
     fired.extend(correlator.flush());
@@ -798,21 +863,28 @@ pub fn hunt_alerts(
         let mut events = Vec::new();
         let mut devices: Vec<String> = Vec::new();
         for &i in &f.events {
-            let Some(h) = hits.get(i) else { continue };
-            let row = event_row(&h.event);
+            let Some(Hit {
+                rule,
+                payload: Payload::Event(event),
+                ..
+            }) = hits.get(i)
+            else {
+                continue;
+            };
+            let row = event_row(event);
             let mut o = Map::new();
             o.insert(
                 "Timestamp".into(),
-                h.event.timestamp.map_or(Value::Null, |t| Value::String(pack::iso(t))),
+                event.timestamp.map_or(Value::Null, |t| Value::String(pack::iso(t))),
             );
-            if let Some(r) = set.rule(h.rule) {
+            if let Some(r) = set.rule(*rule) {
                 o.insert("Rule".into(), Value::String(r.reference().to_string()));
                 o.insert("Title".into(), Value::String(r.title.clone()));
             }
             if let Some(t) = index.find(&row) {
                 o.insert("Tool".into(), Value::String(t.name.clone()));
             }
-            if let Some(d) = &h.event.computer {
+            if let Some(d) = &event.computer {
                 o.insert("Computer".into(), Value::String(d.to_string()));
                 if !devices.iter().any(|x| x == d.as_ref()) {
                     devices.push(d.to_string());

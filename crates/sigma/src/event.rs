@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use jsontree::Json as Tree;
 use serde_json::Value as Json;
 
 use crate::time::parse_timestamp;
@@ -89,6 +90,9 @@ pub enum EventError {
     /// `Event.System` is missing or not an object.
     #[error("evtx JSON has no `Event.System` object")]
     NoSystem,
+    /// The record's JSON text does not parse.
+    #[error("invalid record JSON: {0}")]
+    Json(String),
 }
 
 /// An event: named fields in order (names may repeat, e.g. unnamed `Data` items) and metadata.
@@ -226,33 +230,49 @@ impl<'a> Event<'a> {
     /// `Execution_ProcessID`, `Security_UserID`, ...); `EventID` may be `{"#text": n}`.
     /// `EventData` and `UserData` are flattened by leaf name; arrays give repeated fields.
     pub fn from_evtx_json(value: &'a Json) -> Result<Event<'a>, EventError> {
-        let root = value.as_object().ok_or(EventError::NotAnObject)?;
-        let root = match root.get("Event").and_then(Json::as_object) {
-            Some(inner) => inner,
-            None => root,
+        Event::from_evtx_tree(Tree::from_value(value))
+    }
+
+    /// [`Event::from_evtx_json`] from the JSON text of a record (what the `evtx` crate renders):
+    /// the text is read into a borrowed tree and the event borrows from `bytes`.
+    pub fn from_evtx_bytes(bytes: &'a [u8]) -> Result<Event<'a>, EventError> {
+        let tree = Tree::parse(bytes).map_err(|e| EventError::Json(e.to_string()))?;
+        Event::from_evtx_tree(tree)
+    }
+
+    /// [`Event::from_evtx_json`] over a borrowed tree, which the event takes its text from.
+    pub fn from_evtx_tree(value: Tree<'a>) -> Result<Event<'a>, EventError> {
+        let Tree::Object(mut root) = value else {
+            return Err(EventError::NotAnObject);
         };
-        let system = root
-            .get("System")
-            .and_then(Json::as_object)
-            .ok_or(EventError::NoSystem)?;
+        if let Some(i) = root.iter().rposition(|(k, _)| k == "Event")
+            && matches!(root[i].1, Tree::Object(_))
+            && let Tree::Object(inner) = root.swap_remove(i).1
+        {
+            root = inner;
+        }
+        let Some(Tree::Object(system)) = take(&mut root, "System") else {
+            return Err(EventError::NoSystem);
+        };
         let mut ev = Event::new();
         for (key, v) in system {
             match v {
-                Json::Object(o) => {
-                    if let Some(Json::Object(attrs)) = o.get("#attributes") {
+                Tree::Object(mut o) => {
+                    let text = take(&mut o, "#text");
+                    if let Some(Tree::Object(attrs)) = take(&mut o, "#attributes") {
                         for (a, av) in attrs {
                             if let Some(fv) = scalar(av) {
                                 ev.push(Cow::Owned(format!("{key}_{a}")), fv);
                             }
                         }
                     }
-                    if let Some(t) = o.get("#text").and_then(scalar) {
-                        ev.push(key.as_str(), t);
+                    if let Some(t) = text.and_then(scalar) {
+                        ev.push(key, t);
                     }
                 }
                 other => {
                     if let Some(fv) = scalar(other) {
-                        ev.push(key.as_str(), fv);
+                        ev.push(key, fv);
                     }
                 }
             }
@@ -275,14 +295,14 @@ impl<'a> Event<'a> {
             }
         }
         for section in ["EventData", "UserData"] {
-            match root.get(section) {
-                Some(Json::Object(o)) => {
+            match take(&mut root, section) {
+                Some(Tree::Object(o)) => {
                     for (k, v) in o {
                         ev.flatten(k, v, 0);
                     }
                 }
-                Some(Json::Null) | None => {}
-                Some(other) => ev.flatten(section, other, 0),
+                Some(Tree::Null) | None => {}
+                Some(other) => ev.flatten(Cow::Borrowed(section), other, 0),
             }
         }
         Ok(ev)
@@ -291,7 +311,9 @@ impl<'a> Event<'a> {
     /// Builds an event from a flat JSON object (e.g. a Defender export row); nested objects are
     /// flattened by leaf name. Metadata is left unset for the caller to fill in.
     pub fn from_flat_json(value: &'a Json) -> Result<Event<'a>, EventError> {
-        let o = value.as_object().ok_or(EventError::NotAnObject)?;
+        let Tree::Object(o) = Tree::from_value(value) else {
+            return Err(EventError::NotAnObject);
+        };
         let mut ev = Event::new();
         for (k, v) in o {
             ev.flatten(k, v, 0);
@@ -299,40 +321,50 @@ impl<'a> Event<'a> {
         Ok(ev)
     }
 
-    fn flatten(&mut self, key: &'a str, v: &'a Json, depth: usize) {
+    fn flatten(&mut self, key: Cow<'a, str>, v: Tree<'a>, depth: usize) {
         if depth > 32 {
             return;
         }
         match v {
-            Json::Object(o) => {
+            Tree::Object(mut o) => {
                 // `<Data Name="X">v</Data>` rendered as {"#attributes": {"Name": "X"}, "#text": "v"}
-                if let Some(name) = o.get("#attributes").and_then(|a| a.get("Name")).and_then(Json::as_str) {
-                    match o.get("#text") {
+                let named = o
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == "#attributes")
+                    .is_some_and(|(_, a)| matches!(a.get("Name"), Some(Tree::Str(_))));
+                if named {
+                    let text = take(&mut o, "#text");
+                    let Some(Tree::Object(mut attrs)) = take(&mut o, "#attributes") else {
+                        return;
+                    };
+                    let Some(Tree::Str(name)) = take(&mut attrs, "Name") else {
+                        return;
+                    };
+                    match text {
                         Some(t) => self.flatten(name, t, depth + 1),
                         None => self.push(name, FieldValue::Null),
                     }
                     return;
                 }
-                if let Some(t) = o.get("#text") {
+                if let Some(t) = take(&mut o, "#text") {
                     self.flatten(key, t, depth + 1);
                 }
                 for (k, child) in o {
-                    match k.as_str() {
-                        "#text" => {}
-                        "#attributes" => {
-                            if let Json::Object(attrs) = child {
-                                for (a, av) in attrs.iter().filter(|(a, _)| !a.starts_with("xmlns")) {
-                                    self.flatten(a, av, depth + 1);
-                                }
+                    if k == "#attributes" {
+                        if let Tree::Object(attrs) = child {
+                            for (a, av) in attrs.into_iter().filter(|(a, _)| !a.starts_with("xmlns")) {
+                                self.flatten(a, av, depth + 1);
                             }
                         }
-                        _ => self.flatten(k, child, depth + 1),
+                    } else {
+                        self.flatten(k, child, depth + 1);
                     }
                 }
             }
-            Json::Array(items) => {
+            Tree::Array(items) => {
                 for item in items {
-                    self.flatten(key, item, depth + 1);
+                    self.flatten(key.clone(), item, depth + 1);
                 }
             }
             other => {
@@ -344,6 +376,12 @@ impl<'a> Event<'a> {
     }
 }
 
+/// Removes an object member (the last one of that name, as `serde_json` would keep it).
+fn take<'a>(members: &mut Vec<(Cow<'a, str>, Tree<'a>)>, key: &str) -> Option<Tree<'a>> {
+    let i = members.iter().rposition(|(k, _)| k == key)?;
+    Some(members.remove(i).1)
+}
+
 fn str_of<'a>(v: &FieldValue<'a>) -> Option<Cow<'a, str>> {
     match v {
         FieldValue::Str(s) => Some(s.clone()),
@@ -351,18 +389,15 @@ fn str_of<'a>(v: &FieldValue<'a>) -> Option<Cow<'a, str>> {
     }
 }
 
-fn scalar(v: &Json) -> Option<FieldValue<'_>> {
+fn scalar(v: Tree<'_>) -> Option<FieldValue<'_>> {
     Some(match v {
-        Json::Null => FieldValue::Null,
-        Json::Bool(b) => FieldValue::Bool(*b),
-        Json::String(s) => FieldValue::str(s),
-        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => FieldValue::Int(i),
-            (None, _) if n.is_u64() => FieldValue::Str(Cow::Owned(n.to_string())),
-            (None, Some(f)) => FieldValue::Float(f),
-            (None, None) => FieldValue::Str(Cow::Owned(n.to_string())),
-        },
-        Json::Array(_) | Json::Object(_) => return None,
+        Tree::Null => FieldValue::Null,
+        Tree::Bool(b) => FieldValue::Bool(b),
+        Tree::Str(s) => FieldValue::Str(s),
+        Tree::Int(i) => FieldValue::Int(i),
+        Tree::UInt(u) => FieldValue::Str(Cow::Owned(u.to_string())),
+        Tree::Float(f) => FieldValue::Float(f),
+        Tree::Array(_) | Tree::Object(_) => return None,
     })
 }
 
@@ -378,6 +413,39 @@ mod tests {
         "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "host1",
         "Security": {"#attributes": {"UserID": "S-1-5-18"}}},
       "EventData": {"Image": "C:\\Windows\\System32\\curl.exe", "ProcessId": 6400, "Hashes": null}}}"##;
+
+    #[test]
+    fn record_bytes_give_the_same_event_as_the_value() {
+        let j: Json = serde_json::from_str(SYSMON).unwrap_or(Json::Null);
+        let from_value = Event::from_evtx_json(&j).unwrap_or_else(|e| panic!("{e}"));
+        let from_bytes = Event::from_evtx_bytes(SYSMON.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        // The bytes keep document order; a `Value` sorts its keys unless serde_json's
+        // `preserve_order` is on, so the fields are compared as sets.
+        let sorted = |e: &Event<'_>| {
+            let mut f: Vec<String> = e.fields().iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+            f.sort();
+            f
+        };
+        assert_eq!(sorted(&from_bytes), sorted(&from_value));
+        assert_eq!(
+            (from_bytes.event_id, from_bytes.timestamp, &from_bytes.computer),
+            (from_value.event_id, from_value.timestamp, &from_value.computer)
+        );
+        assert_eq!(from_bytes.fields()[0].0, "Provider_Name", "document order");
+        assert!(from_bytes.fields().len() > 10);
+        let named = r##"{"System": {"EventID": 4}, "EventData": {"Data": [
+            {"#attributes": {"Name": "A"}, "#text": "x"}, {"#attributes": {"Name": "B"}}]}}"##;
+        let j: Json = serde_json::from_str(named).unwrap_or(Json::Null);
+        let from_bytes = Event::from_evtx_bytes(named.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(from_bytes, Event::from_evtx_json(&j).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(from_bytes.field("A"), Some(FieldValue::str("x")));
+        assert_eq!(from_bytes.field("B"), Some(FieldValue::Null));
+        assert!(matches!(
+            Event::from_evtx_bytes(b"{\"System\""),
+            Err(EventError::Json(_))
+        ));
+        assert_eq!(Event::from_evtx_bytes(b"[1]"), Err(EventError::NotAnObject));
+    }
 
     #[test]
     fn evtx_json_system_and_eventdata() {

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
+use jsontree::Json;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde_json::{Map, Value};
@@ -68,34 +69,60 @@ impl WinEvent {
         self.raw(name).map(str::trim).filter(|v| !v.is_empty() && *v != "-")
     }
 
-    /// `EventData` as a JSON object of text values (a repeated name becomes an array).
-    pub fn event_data_json(&self) -> Option<Value> {
+    /// `EventData` as a JSON object of text values (a repeated name becomes an array at the
+    /// place of its first occurrence), as compact JSON text.
+    pub fn event_data_text(&self) -> Option<String> {
         if self.data.is_empty() {
             return None;
         }
-        let mut map = Map::new();
-        for (n, v) in &self.data {
-            match map.get_mut(n) {
-                None => {
-                    map.insert(n.clone(), Value::String(v.clone()));
+        let size: usize = self.data.iter().map(|(n, v)| n.len() + v.len() + 6).sum();
+        let mut out = String::with_capacity(size + 2);
+        out.push('{');
+        for (i, (name, value)) in self.data.iter().enumerate() {
+            if self.data[..i].iter().any(|(n, _)| n == name) {
+                continue; // written with its first occurrence
+            }
+            if out.len() > 1 {
+                out.push(',');
+            }
+            push_json_string(&mut out, name);
+            out.push(':');
+            let mut more = self.data[i + 1..].iter().filter(|(n, _)| n == name).peekable();
+            if more.peek().is_none() {
+                push_json_string(&mut out, value);
+            } else {
+                out.push('[');
+                push_json_string(&mut out, value);
+                for (_, v) in more {
+                    out.push(',');
+                    push_json_string(&mut out, v);
                 }
-                Some(Value::Array(items)) => items.push(Value::String(v.clone())),
-                Some(existing) => {
-                    let first = existing.take();
-                    *existing = Value::Array(vec![first, Value::String(v.clone())]);
-                }
+                out.push(']');
             }
         }
-        Some(Value::Object(map))
+        out.push('}');
+        Some(out)
     }
 
     /// Builds an event from evtx-style JSON: `{"Event": {"System": …, "EventData": …}}` or the
     /// inner object. Attributes may be nested (`#attributes`) or separate (`X_attributes`).
     pub fn from_json(value: &Value) -> Result<WinEvent, String> {
-        let event = value.get("Event").filter(|e| e.is_object()).unwrap_or(value);
+        WinEvent::from_tree(&Json::from_value(value))
+    }
+
+    /// Builds an event from the JSON text of one evtx record (what `evtx` renders), without
+    /// building a `serde_json::Value` first.
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<WinEvent, String> {
+        let tree = Json::parse(bytes).map_err(|e| format!("invalid record JSON: {e}"))?;
+        WinEvent::from_tree(&tree)
+    }
+
+    /// [`WinEvent::from_json`] over a borrowed tree.
+    pub fn from_tree(value: &Json<'_>) -> Result<WinEvent, String> {
+        let event = value.get("Event").filter(|e| e.as_object().is_some()).unwrap_or(value);
         let system = event
             .get("System")
-            .and_then(Value::as_object)
+            .filter(|s| s.as_object().is_some())
             .ok_or("no Event.System object")?;
         let mut ev = WinEvent {
             provider: attr(system, "Provider", "Name")
@@ -108,35 +135,32 @@ impl WinEvent {
         let id_text = element_text(id_value).ok_or("EventID has no value")?;
         ev.event_id = parse_u32(&id_text).ok_or_else(|| format!("bad EventID {id_text:?}"))?;
         ev.qualifiers = attr(system, "EventID", "Qualifiers").and_then(|q| parse_u32(&q));
-        ev.version = system.get("Version").and_then(element_text).and_then(|t| parse_i64(&t));
-        ev.level = system.get("Level").and_then(element_text).and_then(|t| parse_i64(&t));
-        ev.task = system.get("Task").and_then(element_text).and_then(|t| parse_i64(&t));
-        ev.opcode = system.get("Opcode").and_then(element_text).and_then(|t| parse_i64(&t));
+        let number = |name: &str| system.get(name).and_then(element_text).and_then(|t| parse_i64(&t));
+        ev.version = number("Version");
+        ev.level = number("Level");
+        ev.task = number("Task");
+        ev.opcode = number("Opcode");
+        ev.record_id = number("EventRecordID");
         ev.keywords = system.get("Keywords").and_then(element_text).map(Cow::into_owned);
         ev.time = attr(system, "TimeCreated", "SystemTime").and_then(|t| parse_datetime(&t));
-        ev.record_id = system
-            .get("EventRecordID")
-            .and_then(element_text)
-            .and_then(|t| parse_i64(&t));
         ev.activity_id = attr(system, "Correlation", "ActivityID");
         ev.process_id = attr(system, "Execution", "ProcessID").and_then(|t| parse_i64(&t));
         ev.thread_id = attr(system, "Execution", "ThreadID").and_then(|t| parse_i64(&t));
-        ev.channel = system
-            .get("Channel")
-            .and_then(element_text)
-            .map(Cow::into_owned)
-            .unwrap_or_default();
-        ev.computer = system
-            .get("Computer")
-            .and_then(element_text)
-            .map(Cow::into_owned)
-            .unwrap_or_default();
+        let text = |name: &str| {
+            system
+                .get(name)
+                .and_then(element_text)
+                .map(Cow::into_owned)
+                .unwrap_or_default()
+        };
+        ev.channel = text("Channel");
+        ev.computer = text("Computer");
         ev.user_id = attr(system, "Security", "UserID");
-        if let Some(data) = event.get("EventData").and_then(Value::as_object) {
+        if let Some(data) = event.get("EventData").and_then(Json::as_object) {
             json_event_data(data, &mut ev.data);
         }
         if let Some(ud) = event.get("UserData").filter(|v| !v.is_null()) {
-            ev.user_data = Some(ud.clone());
+            ev.user_data = Some(ud.to_value());
         }
         Ok(ev)
     }
@@ -185,7 +209,7 @@ impl WinEvent {
             } else {
                 k.clone()
             };
-            ev.data.push((name, value_text(v)));
+            ev.data.push((name, value_text(&Json::from_value(v))));
         }
         // The shipper's own EventType (INFO, AUDIT_SUCCESS, …) is not event data; Sysmon's
         // registry EventType arrives as EventTypeOrignal and was kept above.
@@ -288,7 +312,7 @@ fn from_winlogbeat(top: &Map<String, Value>, w: &Map<String, Value>) -> Option<W
     };
     if let Some(data) = w.get("event_data").and_then(Value::as_object) {
         for (k, v) in data {
-            ev.data.push((k.clone(), value_text(v)));
+            ev.data.push((k.clone(), value_text(&Json::from_value(v))));
         }
     }
     if let Some(ud) = w.get("user_data").filter(|v| !v.is_null()) {
@@ -309,6 +333,34 @@ fn parse_u32(t: &str) -> Option<u32> {
     parse_i64(t).and_then(|v| u32::try_from(v).ok())
 }
 
+/// Appends `s` as a JSON string, escaped as `serde_json` escapes it.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut rest = s;
+    while let Some(i) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        out.push_str(&rest[..i]);
+        let b = rest.as_bytes()[i];
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            other => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(other >> 4)]));
+                out.push(char::from(HEX[usize::from(other & 0xf)]));
+            }
+        }
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
 /// The text of a JSON scalar (numbers and booleans as their JSON spelling).
 pub(crate) fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
@@ -320,24 +372,27 @@ pub(crate) fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
 }
 
 /// Text of an element rendered by evtx: a scalar, or an object with `#text`.
-fn element_text(v: &Value) -> Option<Cow<'_, str>> {
+fn element_text<'v>(v: &'v Json<'_>) -> Option<Cow<'v, str>> {
     match v {
-        Value::Object(o) => o.get("#text").and_then(scalar_text),
-        other => scalar_text(other),
+        Json::Object(_) => v.get("#text").and_then(Json::scalar_text),
+        other => other.scalar_text(),
     }
 }
 
 /// An attribute of a `System` child, in either evtx attribute layout.
-fn attr(system: &Map<String, Value>, element: &str, name: &str) -> Option<String> {
+fn attr(system: &Json<'_>, element: &str, name: &str) -> Option<String> {
     let nested = system
         .get(element)
         .and_then(|e| e.get("#attributes"))
         .and_then(|a| a.get(name));
     let separate = || system.get(&format!("{element}_attributes")).and_then(|a| a.get(name));
-    nested.or_else(separate).and_then(scalar_text).map(Cow::into_owned)
+    nested
+        .or_else(separate)
+        .and_then(Json::scalar_text)
+        .map(Cow::into_owned)
 }
 
-fn json_event_data(data: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+fn json_event_data(data: &[(Cow<'_, str>, Json<'_>)], out: &mut Vec<(String, String)>) {
     for (name, value) in data {
         if name == "#attributes" || name.ends_with("_attributes") {
             continue;
@@ -345,36 +400,38 @@ fn json_event_data(data: &Map<String, Value>, out: &mut Vec<(String, String)>) {
         if name == "Data" {
             // Unnamed classic data: {"#text": "x"} or {"#text": ["a", "b"]}.
             let text = value.get("#text").unwrap_or(value);
-            let items: Vec<&Value> = match text {
-                Value::Array(a) => a.iter().collect(),
-                Value::Null => Vec::new(),
+            let items: Vec<&Json<'_>> = match text {
+                Json::Array(a) => a.iter().collect(),
+                Json::Null => Vec::new(),
                 other => vec![other],
             };
+            let mut n = out.iter().filter(|(n, _)| n.starts_with("param")).count();
             for item in items {
-                let n = out.iter().filter(|(n, _)| n.starts_with("param")).count() + 1;
+                n += 1;
                 out.push((format!("param{n}"), value_text(item)));
             }
             continue;
         }
         match value {
-            Value::Array(items) => {
+            Json::Array(items) => {
                 for item in items {
-                    out.push((name.clone(), value_text(item)));
+                    out.push((name.to_string(), value_text(item)));
                 }
             }
-            other => out.push((name.clone(), value_text(other))),
+            other => out.push((name.to_string(), value_text(other))),
         }
     }
 }
 
-fn value_text(v: &Value) -> String {
+fn value_text(v: &Json<'_>) -> String {
     match v {
-        Value::Null => String::new(),
-        Value::Object(o) => match o.get("#text").and_then(scalar_text) {
+        Json::Null => String::new(),
+        Json::Object(_) => match v.get("#text").and_then(Json::scalar_text) {
             Some(t) => t.into_owned(),
             None => v.to_string(),
         },
-        other => scalar_text(other)
+        other => other
+            .scalar_text()
             .map(Cow::into_owned)
             .unwrap_or_else(|| other.to_string()),
     }
@@ -724,6 +781,47 @@ mod tests {
         assert_eq!(from_xml.qualifiers, Some(16384));
         assert_eq!(from_xml.record_id, Some(2213));
         assert_eq!(from_xml.get("ServiceName"), Some("TeamViewer 13"));
+    }
+
+    #[test]
+    fn event_data_text_is_the_json_of_the_pairs() {
+        let ev = WinEvent {
+            data: vec![
+                ("Path".into(), r#"C:\a "b"	<c>"#.into()),
+                ("param1".into(), "x\u{1}\u{1f}\u{7f}é\r\n\u{8}\u{c}".into()),
+                ("Path".into(), "second".into()),
+                ("Empty".into(), String::new()),
+            ],
+            ..WinEvent::default()
+        };
+        let expected = json!({
+            "Path": [r#"C:\a "b"	<c>"#, "second"],
+            "param1": "x\u{1}\u{1f}\u{7f}é\r\n\u{8}\u{c}",
+            "Empty": "",
+        });
+        assert_eq!(ev.event_data_text().as_deref(), Some(expected.to_string().as_str()));
+        assert_eq!(WinEvent::default().event_data_text(), None);
+    }
+
+    #[test]
+    fn json_bytes_and_value_agree() {
+        let text = r##"{"Event": {"#attributes": {"xmlns": "x"}, "System": {
+            "Provider": {"#attributes": {"Name": "Service Control Manager", "Guid": "{555908d1}"}},
+            "EventID": {"#attributes": {"Qualifiers": 16384}, "#text": 7045}, "Level": 4,
+            "TimeCreated": {"#attributes": {"SystemTime": "2024-01-02T03:04:05.678901Z"}},
+            "EventRecordID": 9, "Channel": "System", "Computer": "pc\u00e9"},
+            "EventData": {"ServiceName": "TeamViewer", "ImagePath": "\"C:\\Program Files\\tv.exe\"",
+                          "Data": {"#text": ["a", "b"]}}}}"##;
+        let value: Value = serde_json::from_str(text).expect("json");
+        let from_value = WinEvent::from_json(&value).expect("value");
+        let from_bytes = WinEvent::from_json_bytes(text.as_bytes()).expect("bytes");
+        assert_eq!(from_value, from_bytes);
+        assert_eq!(from_bytes.event_id, 7045);
+        assert_eq!(from_bytes.qualifiers, Some(16384));
+        assert_eq!(from_bytes.computer, "pcé");
+        assert_eq!(from_bytes.raw("ImagePath"), Some(r#""C:\Program Files\tv.exe""#));
+        assert_eq!(from_bytes.raw("param2"), Some("b"));
+        assert!(WinEvent::from_json_bytes(b"{\"Event\": ").is_err());
     }
 
     #[test]

@@ -433,8 +433,8 @@ impl Mapper {
         r.long("SystemThreadId", ev.thread_id);
         r.text("SystemUserId", ev.user_id.as_deref());
         r.text("Correlation", ev.activity_id.as_deref());
-        if let Some(d) = ev.event_data_json() {
-            r.set("EventData", Cell::Str(d.to_string()));
+        if let Some(d) = ev.event_data_text() {
+            r.set("EventData", Cell::Str(d));
         }
         if let Some(u) = &ev.user_data {
             r.set("UserData", Cell::Str(u.to_string()));
@@ -1119,18 +1119,20 @@ fn service_installed(ev: &WinEvent) -> Row {
     r
 }
 
-fn xml_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '"' => o.push_str("&quot;"),
-            other => o.push(other),
-        }
+/// Appends `s` with the XML special characters escaped.
+fn push_xml_escaped(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(i) = rest.find(['<', '>', '&', '"']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            _ => "&quot;",
+        });
+        rest = &rest[i + 1..];
     }
-    o
+    out.push_str(rest);
 }
 
 fn activity(id: u32) -> Option<&'static str> {
@@ -1176,7 +1178,11 @@ fn security_event(ev: &WinEvent) -> Row {
     r.long("Task", ev.task);
     let mut xml = String::from("<EventData xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">");
     for (n, v) in &ev.data {
-        xml.push_str(&format!("<Data Name=\"{}\">{}</Data>", xml_escape(n), xml_escape(v)));
+        xml.push_str("<Data Name=\"");
+        push_xml_escaped(&mut xml, n);
+        xml.push_str("\">");
+        push_xml_escaped(&mut xml, v);
+        xml.push_str("</Data>");
     }
     xml.push_str("</EventData>");
     r.text("EventData", Some(&xml));

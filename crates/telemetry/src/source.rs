@@ -672,12 +672,13 @@ fn parse_evtx(
             ));
         }
     };
-    // Records are rendered to JSON and normalised on the parser's worker threads.
+    // Records are rendered to JSON and normalised on the parser's worker threads. The JSON text
+    // is read into a borrowed tree, not a `serde_json::Value` (see `jsontree`).
     let records = parser.serialized_records(|record| {
         let record = record?;
         let id = record.event_record_id;
-        let json = record.into_json_value()?;
-        Ok((id, WinEvent::from_json(&json.data)))
+        let json = record.into_json_bytes()?;
+        Ok((id, WinEvent::from_json_bytes(&json.data)))
     });
     for item in records {
         let item = match item {
