@@ -72,6 +72,8 @@ fn sigma_alerts_carry_id_title_level_tags_and_the_event() {
     assert_eq!(titles.get("AnyDesk Run From a Temp Folder"), Some(&2), "{titles:?}");
     assert_eq!(titles.get("AnyDesk Silent Switch"), Some(&1), "{titles:?}");
     assert_eq!(titles.get("Connection to an AnyDesk Relay"), Some(&1), "{titles:?}");
+    // Only the inbound connection (Sysmon `Initiated` false), not the outbound one to the relay.
+    assert_eq!(titles.get("Incoming AnyDesk Connection"), Some(&1), "{titles:?}");
     assert_eq!(
         titles.get("AnyDesk Run From Temp Twice on One Host"),
         Some(&1),
@@ -227,7 +229,12 @@ fn kql_times(query_file: &Path) -> Vec<String> {
 fn sigma_direct_equals_sigma_converted_to_kql() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ev = data("evidence/ws1-sysmon.xml");
-    for rule in ["anydesk_temp.yml", "anydesk_silent.yml", "anydesk_relay.yml"] {
+    for rule in [
+        "anydesk_temp.yml",
+        "anydesk_silent.yml",
+        "anydesk_relay.yml",
+        "anydesk_incoming.yml",
+    ] {
         let path = data(&format!("rules/{rule}"));
         let o = ratcatcher(&["convert", "--to", "kql", "--plan", &path]);
         assert_eq!(o.status.code(), Some(0), "{rule}: {}", stderr(&o));

@@ -83,6 +83,8 @@ pub(crate) enum CTemplatePart {
 pub(crate) enum FieldRef {
     Id(FieldId),
     Template(Vec<CTemplatePart>),
+    /// The field's value translated by a table: (Sigma value, event values folded to lower case).
+    Lookup(FieldId, Vec<(String, Vec<String>)>),
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +144,13 @@ fn field_ref(spec: FieldSpec, fields: &mut FieldTable) -> FieldRef {
                     TemplatePart::Text(t) => CTemplatePart::Text(t),
                     TemplatePart::Field(f) => CTemplatePart::Field(fields.intern(&f)),
                 })
+                .collect(),
+        ),
+        FieldSpec::Lookup { field, values } => FieldRef::Lookup(
+            fields.intern(&field),
+            values
+                .into_iter()
+                .map(|(to, from)| (to, from.iter().map(|v| v.to_lowercase()).collect()))
                 .collect(),
         ),
     }
@@ -382,6 +391,13 @@ impl Ctx<'_, '_, '_> {
                 }
                 any.then_some(out)
             }
+            FieldRef::Lookup(fid, table) => {
+                let v = self.text_of(*fid)?.to_lowercase();
+                table
+                    .iter()
+                    .find(|(_, from)| from.contains(&v))
+                    .map(|(to, _)| to.clone())
+            }
         }
     }
 
@@ -483,7 +499,7 @@ impl Ctx<'_, '_, '_> {
                     }
                 }
             },
-            Some(r @ FieldRef::Template(_)) => {
+            Some(r) => {
                 let refs = self.fieldrefs(f);
                 match self.ref_text(r) {
                     Some(t) => {

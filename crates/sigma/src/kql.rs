@@ -208,6 +208,16 @@ impl Ctx<'_> {
                 }
                 Ok(format!("strcat({})", args.join(", ")))
             }
+            FieldSpec::Lookup { field, values } => {
+                let e = self.column(&field)?;
+                let mut args = Vec::new();
+                for (to, from) in &values {
+                    args.push(in_list(&e, from, true));
+                    args.push(quote(to));
+                }
+                args.push(quote(""));
+                Ok(format!("case({})", args.join(", ")))
+            }
         }
     }
 }
@@ -451,6 +461,42 @@ mod tests {
     }
 
     const PROC: &str = "title: T\nid: x-1\nlogsource: {category: process_creation, product: windows}\n";
+
+    #[test]
+    fn initiated_becomes_a_lookup_of_action_type() {
+        let net = "title: t\nlogsource:\n  category: network_connection\n  product: windows\n";
+        let q = convert(
+            &format!("{net}detection:\n  sel:\n    Initiated: 'true'\n    DestinationHostname|endswith: '.devtunnels.ms'\n  condition: sel\n"),
+            TableSet::Defender,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(q.contains("\nDeviceNetworkEvents\n| where "), "{q}");
+        assert!(
+            q.contains(
+                r#"case(ActionType =~ @"InboundConnectionAccepted", @"false", ActionType in~ (@"ConnectionSuccess""#
+            ),
+            "{q}"
+        );
+        assert!(q.contains(r#"@"ConnectionFound"), @"true", @"") =~ @"true""#), "{q}");
+        assert!(q.contains(r#"RemoteUrl endswith @".devtunnels.ms""#), "{q}");
+        // Run directly, the same lookup reads ActionType of Defender rows.
+        let incoming = format!(
+            "{net}detection:\n  sel:\n    Image|endswith: '\\AnyDesk.exe'\n    Initiated: 'false'\n  condition: sel\n"
+        );
+        let mut rs = RuleSet::new();
+        rs.add_text(&incoming, "t.yml");
+        let compiled = rs.compile();
+        let row = |action: &'static str| {
+            crate::Event::new()
+                .with_channel("DeviceNetworkEvents")
+                .with_str("ActionType", action)
+                .with_str("InitiatingProcessFolderPath", r"C:\Program Files\AnyDesk\AnyDesk.exe")
+        };
+        assert_eq!(compiled.matches(&row("InboundConnectionAccepted")).count(), 1);
+        assert_eq!(compiled.matches(&row("inboundconnectionaccepted")).count(), 1);
+        assert_eq!(compiled.matches(&row("ConnectionSuccess")).count(), 0);
+        assert_eq!(compiled.matches(&row("ListeningConnectionCreated")).count(), 0);
+    }
 
     #[test]
     fn process_creation_to_defender() {

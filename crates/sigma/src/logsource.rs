@@ -34,6 +34,15 @@ pub enum FieldSpec {
     Field(String),
     /// A value assembled from several event fields.
     Template(Vec<TemplatePart>),
+    /// A value translated from another field: the first entry whose list holds the event field's
+    /// value (ASCII case-insensitive) gives the Sigma value; no entry means the field is absent.
+    /// Sysmon's `Initiated` is `true` for Defender's outbound `ActionType`s, for example.
+    Lookup {
+        /// The event field read.
+        field: String,
+        /// (Sigma value, event values that give it).
+        values: Vec<(String, Vec<String>)>,
+    },
 }
 
 /// One event source for a logsource.
@@ -113,9 +122,20 @@ struct SourceDef {
     #[serde(default)]
     event_ids: Vec<u32>,
     #[serde(default)]
-    fields: BTreeMap<String, String>,
+    fields: BTreeMap<String, FieldDef>,
     #[serde(default)]
     conditions: BTreeMap<String, Vec<String>>,
+}
+
+/// A field's mapping as written: a name or template, or a lookup `{from, values}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FieldDef {
+    Spec(String),
+    Lookup {
+        from: String,
+        values: BTreeMap<String, Vec<String>>,
+    },
 }
 
 /// Parses `{A}\{B}` into template parts; plain names give `None`.
@@ -170,10 +190,16 @@ impl LogsourceMap {
                     None => (SourceKind::EventLog, s.channels),
                 };
                 let mut fields = BTreeMap::new();
-                for (sigma, spec) in s.fields {
-                    let f = match parse_template(&spec)? {
-                        Some(parts) => FieldSpec::Template(parts),
-                        None => FieldSpec::Field(spec),
+                for (sigma, def) in s.fields {
+                    let f = match def {
+                        FieldDef::Spec(spec) => match parse_template(&spec)? {
+                            Some(parts) => FieldSpec::Template(parts),
+                            None => FieldSpec::Field(spec),
+                        },
+                        FieldDef::Lookup { from, values } => FieldSpec::Lookup {
+                            field: from,
+                            values: values.into_iter().collect(),
+                        },
                     };
                     fields.insert(sigma, f);
                 }
