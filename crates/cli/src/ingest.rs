@@ -2,8 +2,9 @@
 //! (row counts and time ranges of what evidence holds).
 
 use crate::evidence;
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::TimestampNanosecondType;
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, TimestampNanosecondType};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -47,6 +48,40 @@ pub fn ingest(inputs: &[String], out: &Path, overwrite: bool) -> ExitCode {
     }
 }
 
+/// Rows and time range of one table.
+#[derive(Default)]
+struct Stat {
+    rows: usize,
+    min: Option<i64>,
+    max: Option<i64>,
+}
+
+/// Counts rows and time ranges per table as batches arrive and drops the batches, so listing
+/// any amount of evidence takes the memory of one batch.
+#[derive(Default)]
+struct TableStats {
+    tables: BTreeMap<String, Stat>,
+}
+
+impl telemetry::BatchSink for TableStats {
+    fn write_batch(&mut self, table: &str, batch: RecordBatch) -> Result<(), telemetry::Error> {
+        let stat = self.tables.entry(table.to_string()).or_default();
+        stat.rows += batch.num_rows();
+        let col = batch
+            .column_by_name("Timestamp")
+            .or_else(|| batch.column_by_name("TimeGenerated"))
+            .filter(|c| matches!(c.data_type(), DataType::Timestamp(..)));
+        if let Some(c) = col {
+            let ts = c.as_primitive::<TimestampNanosecondType>();
+            for v in ts.iter().flatten() {
+                stat.min = Some(stat.min.map_or(v, |m| m.min(v)));
+                stat.max = Some(stat.max.map_or(v, |m| m.max(v)));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Lists tables with rows and time ranges, from a dataset folder or by reading evidence.
 pub fn tables(inputs: &[String]) -> ExitCode {
     if let [one] = inputs
@@ -66,11 +101,12 @@ pub fn tables(inputs: &[String]) -> ExitCode {
         };
     }
     let (opts, bar) = evidence::progress_options();
-    let result = telemetry::read_to_memory(inputs, &opts);
+    let mut stats = TableStats::default();
+    let result = telemetry::read_inputs(inputs, &opts, &mut stats);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let (tables, report) = match result {
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -78,36 +114,9 @@ pub fn tables(inputs: &[String]) -> ExitCode {
         }
     };
     evidence::print_report(&report);
-    for (name, batches) in &tables {
-        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-        if rows == 0 {
-            continue;
-        }
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for b in batches {
-            let col = b
-                .column_by_name("Timestamp")
-                .or_else(|| b.column_by_name("TimeGenerated"));
-            if let Some(c) =
-                col.filter(|c| matches!(c.data_type(), datafusion::arrow::datatypes::DataType::Timestamp(..)))
-            {
-                let ts = c.as_primitive::<TimestampNanosecondType>();
-                for i in 0..ts.len() {
-                    if !ts.is_null(i) {
-                        lo = lo.min(ts.value(i));
-                        hi = hi.max(ts.value(i));
-                    }
-                }
-            }
-        }
-        let fmt = |t: i64| {
-            if t == i64::MAX || t == i64::MIN {
-                "-".to_string()
-            } else {
-                engine::value::format_datetime(t)
-            }
-        };
-        println!("{name:<24} {rows:>10} rows  {} .. {}", fmt(lo), fmt(hi));
+    let fmt = |t: Option<i64>| t.map_or_else(|| "-".to_string(), engine::value::format_datetime);
+    for (name, t) in stats.tables.iter().filter(|(_, t)| t.rows > 0) {
+        println!("{name:<24} {:>10} rows  {} .. {}", t.rows, fmt(t.min), fmt(t.max));
     }
     if report.skipped_total > 0 || !report.unknown_files.is_empty() {
         ExitCode::from(1)

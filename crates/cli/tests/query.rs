@@ -119,4 +119,7 @@ fn evtx_and_its_ingested_dataset_give_the_same_rows() {
     let tables = ratcatcher(&["tables", ds.to_str().unwrap()]);
     let listing = stdout(&tables);
     assert!(listing.lines().any(|l| l.starts_with("DeviceEvents")), "{listing}");
+    // Listing the evidence itself (streamed, nothing kept) gives the same rows and time ranges.
+    let direct_listing = ratcatcher(&["tables", evtx]);
+    assert_eq!(stdout(&direct_listing), listing);
 }
