@@ -33,10 +33,15 @@ pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let color = format == CheckFormat::Text && std::io::stdout().is_terminal();
-    let (mut parsed, mut failed) = (0usize, 0usize);
-    for path in files {
-        let src = match sources::read(&path) {
+    let (mut parsed, mut failed, mut other_yaml) = (0usize, 0usize, 0usize);
+    for found in files {
+        let src = match sources::read(&found.path) {
             Ok(s) => s,
+            // Rule tests, configs and other YAML beside the rules in a folder are not rules.
+            Err(e) if e.not_a_rule && found.in_folder => {
+                other_yaml += 1;
+                continue;
+            }
             Err(e) => {
                 errors.push(e);
                 continue;
@@ -62,14 +67,13 @@ pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
     for e in &errors {
         eprintln!("error: {}: {}", e.path.display(), e.message);
     }
-    let summary = format!(
-        "{parsed} parsed, {failed} failed{}",
-        if errors.is_empty() {
-            String::new()
-        } else {
-            format!(", {} unreadable", errors.len())
-        }
-    );
+    let mut summary = format!("{parsed} parsed, {failed} failed");
+    if !errors.is_empty() {
+        summary += &format!(", {} unreadable", errors.len());
+    }
+    if other_yaml > 0 {
+        summary += &format!(", {other_yaml} YAML files without a `query` skipped");
+    }
     match format {
         CheckFormat::Text => {
             let _ = writeln!(out, "{summary}");

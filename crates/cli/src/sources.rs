@@ -34,6 +34,15 @@ impl QuerySource {
 pub struct SourceError {
     pub path: PathBuf,
     pub message: String,
+    /// The file is YAML without a `query` field: some other YAML (a rule test, a config), not a
+    /// broken rule. Skipped quietly when a folder walk found it.
+    pub not_a_rule: bool,
+}
+
+/// A file to read, and whether it was named itself or found in a folder.
+pub struct Found {
+    pub path: PathBuf,
+    pub in_folder: bool,
 }
 
 const QUERY_EXTENSIONS: &[&str] = &["kql", "csl", "kusto"];
@@ -46,7 +55,7 @@ fn has_ext(path: &Path, exts: &[&str]) -> bool {
 }
 
 /// Expands the paths: files as given, folders recursively (query and YAML files, sorted).
-pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<SourceError>) {
+pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<SourceError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -64,17 +73,22 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<SourceError>) {
                     Err(e) => errors.push(SourceError {
                         path: e.path().map_or_else(|| path.clone(), Path::to_path_buf),
                         message: e.to_string(),
+                        not_a_rule: false,
                     }),
                 }
             }
             found.sort();
-            files.extend(found);
+            files.extend(found.into_iter().map(|path| Found { path, in_folder: true }));
         } else if path.exists() {
-            files.push(path.clone());
+            files.push(Found {
+                path: path.clone(),
+                in_folder: false,
+            });
         } else {
             errors.push(SourceError {
                 path: path.clone(),
                 message: "no such file or folder".into(),
+                not_a_rule: false,
             });
         }
     }
@@ -86,6 +100,7 @@ pub fn read(path: &Path) -> Result<QuerySource, SourceError> {
     let err = |message: String| SourceError {
         path: path.to_path_buf(),
         message,
+        not_a_rule: false,
     };
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
     let text =
@@ -110,7 +125,10 @@ pub fn read(path: &Path) -> Result<QuerySource, SourceError> {
         Some(serde_norway::Value::String(q)) => q.clone(),
         Some(_) => return Err(err("the `query` field is not a string".into())),
         None => {
-            return Err(err("no `query` field (not a Sentinel analytic or hunting rule)".into()));
+            return Err(SourceError {
+                not_a_rule: true,
+                ..err("no `query` field (not a Sentinel analytic or hunting rule)".into())
+            });
         }
     };
     let line_offsets = locate_block(&text, &query);

@@ -97,3 +97,29 @@ fn unreadable_inputs_exit_two() {
     assert!(err.contains("missing.kql: no such file or folder"), "{err}");
     assert!(err.contains("norule.yaml: no `query` field"), "{err}");
 }
+
+#[test]
+fn other_yaml_in_a_rule_folder_is_skipped_but_named_yaml_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rule.yaml"),
+        "name: r\nquery: |\n  DeviceProcessEvents\n  | take 1\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("tests")).unwrap();
+    std::fs::write(dir.path().join("tests/case.yaml"), "rule: r\nexpect: 1\n").unwrap();
+    let o = ratcatcher(&["check", "."], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(
+        stdout(&o).lines().last(),
+        Some("1 parsed, 0 failed, 1 YAML files without a `query` skipped")
+    );
+    // Named on its own, the same file is not a rule: an error.
+    let o = ratcatcher(&["check", "tests/case.yaml"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no `query` field"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
