@@ -15,6 +15,22 @@ pub struct LoadReport {
     pub files: usize,
     pub skipped: u64,
     pub unknown_files: usize,
+    /// The temporary dataset large evidence was ingested into; the engine's tables read it, so
+    /// it must live as long as the engine is queried (deleted when dropped).
+    #[allow(dead_code, reason = "held for its Drop, which deletes the folder")]
+    pub spilled: Option<tempfile::TempDir>,
+}
+
+/// Evidence bigger than this on disk is not decoded into memory: it is ingested into a temporary
+/// Parquet dataset first (as `ratcatcher ingest` would), so memory stays bounded however much
+/// evidence there is. `RATCATCHER_SPILL_BYTES` overrides it.
+const SPILL_BYTES: u64 = 256 << 20;
+
+fn spill_threshold() -> u64 {
+    std::env::var("RATCATCHER_SPILL_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(SPILL_BYTES)
 }
 
 /// A progress bar on stderr when it is a terminal (files, records, bytes, rate).
@@ -115,6 +131,15 @@ async fn load(engine: &mut Engine, inputs: &[String], verbose: bool) -> Result<L
         (ReadOptions::default(), None)
     };
     let inputs: Vec<String> = files.into_iter().cloned().collect();
+    let found = telemetry::discover(&inputs).map_err(|e| e.to_string())?;
+    let bytes: u64 = found
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    if bytes > spill_threshold() {
+        return spill(engine, inputs, bytes, opts, bar, verbose).await;
+    }
     let (tables, rep) = tokio::task::spawn_blocking(move || telemetry::read_to_memory(&inputs, &opts))
         .await
         .map_err(|e| format!("reading evidence: {e}"))?
@@ -133,6 +158,57 @@ async fn load(engine: &mut Engine, inputs: &[String], verbose: bool) -> Result<L
     telemetry::register_tables(engine.session(), tables, partitions).map_err(|e| e.to_string())?;
     engine.import_session_tables(&names).await.map_err(|e| e.to_string())?;
     Ok(report)
+}
+
+/// Large evidence: ingests it into a temporary dataset and registers that.
+async fn spill(
+    engine: &mut Engine,
+    inputs: Vec<String>,
+    bytes: u64,
+    read: ReadOptions,
+    bar: Option<ProgressBar>,
+    verbose: bool,
+) -> Result<LoadReport, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("ratcatcher-evidence-")
+        .tempdir()
+        .map_err(|e| format!("creating a temporary dataset folder: {e}"))?;
+    if verbose {
+        eprintln!(
+            "note: {} MiB of evidence: ingesting it into a temporary Parquet dataset in {} (deleted at exit) \
+             to keep memory bounded; `ratcatcher ingest` keeps one for later runs",
+            bytes >> 20,
+            dir.path().display()
+        );
+    }
+    let out = dir.path().to_path_buf();
+    let options = telemetry::IngestOptions {
+        read,
+        ..Default::default()
+    };
+    let summary = tokio::task::spawn_blocking(move || telemetry::ingest(&inputs, &out, &options))
+        .await
+        .map_err(|e| format!("reading evidence: {e}"))?
+        .map_err(|e| e.to_string())?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if verbose {
+        print_report(&summary.report);
+    }
+    telemetry::register_dataset(engine.session(), dir.path())
+        .await
+        .map_err(|e| format!("{}: {e}", dir.path().display()))?;
+    let names: Vec<&str> = telemetry::schema::tables().iter().map(|t| t.name()).collect();
+    engine.import_session_tables(&names).await.map_err(|e| e.to_string())?;
+    let rep = &summary.report;
+    Ok(LoadReport {
+        records: rep.records(),
+        files: rep.files.len(),
+        skipped: rep.skipped_total,
+        unknown_files: rep.unknown_files.len(),
+        spilled: Some(dir),
+    })
 }
 
 /// Registers `NAME=PATH` tables (Parquet, CSV, JSON lines).

@@ -98,9 +98,12 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
         args.memory_limit.as_deref(),
     )?;
     let mut engine = Engine::new(options).map_err(|e| e.to_string())?;
-    if !args.inputs.is_empty() {
-        evidence::load_evidence(&mut engine, &args.inputs).await?;
-    }
+    // Held until the query has run: large evidence is read from a temporary dataset it owns.
+    let _loaded = if args.inputs.is_empty() {
+        None
+    } else {
+        Some(evidence::load_evidence(&mut engine, &args.inputs).await?)
+    };
     detect::catalog::register(&mut engine, &detect::catalog::builtin()).map_err(|e| e.to_string())?;
     evidence::load_named_tables(&mut engine, &args.tables).await?;
     let plan = match engine.plan(&text) {

@@ -292,3 +292,58 @@ fn evidence_tables_union() {
     let rows = jsonl(&o);
     assert!(rows[0]["n"].as_i64().unwrap() > 0, "{rows:?}");
 }
+
+/// Evidence over the spill threshold is ingested into a temporary Parquet dataset instead of being
+/// decoded into memory; the alerts are the same either way.
+#[test]
+fn large_evidence_is_hunted_from_a_temporary_dataset_with_the_same_alerts() {
+    let ev = repo("examples/evidence");
+    let config = repo("examples/tuning.toml");
+    let args = [
+        "hunt",
+        ev.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--show-suppressed",
+    ];
+    let in_memory = ratcatcher(&args);
+    let spilled = Command::new(env!("CARGO_BIN_EXE_ratcatcher"))
+        .args(args)
+        .env("RATCATCHER_SPILL_BYTES", "1")
+        .output()
+        .expect("run ratcatcher");
+    assert_eq!(in_memory.status.code(), Some(1), "{}", stderr(&in_memory));
+    assert_eq!(spilled.status.code(), Some(1), "{}", stderr(&spilled));
+    assert!(!stderr(&in_memory).contains("temporary Parquet dataset"));
+    let note = stderr(&spilled);
+    assert!(note.contains("temporary Parquet dataset"), "{note}");
+    // The same alerts: rule, time, host, account, tools (as a set: `make_set` and `make_list`
+    // follow the scan order, which Kusto leaves unspecified) and suppression.
+    let identity = |o: &Output| {
+        let mut keys: Vec<String> = jsonl(o)
+            .iter()
+            .map(|a| {
+                let mut tools: Vec<&str> = a["tool"].as_str().unwrap_or("").split(", ").collect();
+                tools.sort_unstable();
+                format!(
+                    "{} {} {} {} {:?} {}",
+                    a["rule"]["id"], a["time"], a["device"], a["account"], tools, a["suppressed"]
+                )
+            })
+            .collect();
+        keys.sort();
+        keys
+    };
+    let alerts = identity(&in_memory);
+    assert!(alerts.len() > 50, "{}", alerts.len());
+    assert_eq!(identity(&spilled), alerts);
+    // The temporary dataset is gone once the run ends.
+    let dir = note
+        .split(" dataset in ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (deleted").next())
+        .expect("the note names the folder");
+    assert!(!Path::new(dir).exists(), "{dir} was left behind");
+}
