@@ -12,7 +12,6 @@ use telemetry::source::{Progress, ReadOptions};
 #[derive(Default)]
 pub struct LoadReport {
     pub records: u64,
-    pub files: usize,
     pub skipped: u64,
     pub unknown_files: usize,
     /// The temporary dataset large evidence was ingested into; the engine's tables read it, so
@@ -111,7 +110,6 @@ pub async fn load_evidence_quietly(engine: &mut Engine, inputs: &[String]) -> Re
 
 async fn load(engine: &mut Engine, inputs: &[String], verbose: bool) -> Result<LoadReport, String> {
     let names: Vec<&str> = telemetry::schema::tables().iter().map(|t| t.name()).collect();
-    let mut report = LoadReport::default();
     let (datasets, files): (Vec<&String>, Vec<&String>) =
         inputs.iter().partition(|i| telemetry::is_dataset(Path::new(i)));
     if datasets.len() > 1 || (!datasets.is_empty() && !files.is_empty()) {
@@ -121,9 +119,11 @@ async fn load(engine: &mut Engine, inputs: &[String], verbose: bool) -> Result<L
         let infos = telemetry::register_dataset(engine.session(), Path::new(ds.as_str()))
             .await
             .map_err(|e| format!("{ds}: {e}"))?;
-        report.records = infos.iter().map(|i| i.rows).sum();
         engine.import_session_tables(&names).await.map_err(|e| e.to_string())?;
-        return Ok(report);
+        return Ok(LoadReport {
+            records: infos.iter().map(|i| i.rows).sum(),
+            ..LoadReport::default()
+        });
     }
     let (opts, bar) = if verbose {
         progress_options()
@@ -137,38 +137,60 @@ async fn load(engine: &mut Engine, inputs: &[String], verbose: bool) -> Result<L
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    if bytes > spill_threshold() {
-        return spill(engine, inputs, bytes, opts, bar, verbose).await;
-    }
-    let (tables, rep) = tokio::task::spawn_blocking(move || telemetry::read_to_memory(&inputs, &opts))
-        .await
-        .map_err(|e| format!("reading evidence: {e}"))?
-        .map_err(|e| e.to_string())?;
+    // Large evidence is ingested into a temporary dataset and registered from there; the rest is
+    // decoded into memory.
+    let spilled = if bytes > spill_threshold() {
+        Some(spill_folder(bytes, verbose)?)
+    } else {
+        None
+    };
+    let rep = match &spilled {
+        Some(dir) => {
+            let out = dir.path().to_path_buf();
+            let options = telemetry::IngestOptions {
+                read: opts,
+                ..Default::default()
+            };
+            let summary = blocking(move || telemetry::ingest(&inputs, &out, &options)).await?;
+            telemetry::register_dataset(engine.session(), dir.path())
+                .await
+                .map_err(|e| format!("{}: {e}", dir.path().display()))?;
+            summary.report
+        }
+        None => {
+            let (tables, rep) = blocking(move || telemetry::read_to_memory(&inputs, &opts)).await?;
+            let partitions = std::thread::available_parallelism().map_or(2, |n| n.get());
+            telemetry::register_tables(engine.session(), tables, partitions).map_err(|e| e.to_string())?;
+            rep
+        }
+    };
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     if verbose {
         print_report(&rep);
     }
-    report.records = rep.records();
-    report.files = rep.files.len();
-    report.skipped = rep.skipped_total;
-    report.unknown_files = rep.unknown_files.len();
-    let partitions = std::thread::available_parallelism().map_or(2, |n| n.get());
-    telemetry::register_tables(engine.session(), tables, partitions).map_err(|e| e.to_string())?;
     engine.import_session_tables(&names).await.map_err(|e| e.to_string())?;
-    Ok(report)
+    Ok(LoadReport {
+        records: rep.records(),
+        skipped: rep.skipped_total,
+        unknown_files: rep.unknown_files.len(),
+        spilled,
+    })
 }
 
-/// Large evidence: ingests it into a temporary dataset and registers that.
-async fn spill(
-    engine: &mut Engine,
-    inputs: Vec<String>,
-    bytes: u64,
-    read: ReadOptions,
-    bar: Option<ProgressBar>,
-    verbose: bool,
-) -> Result<LoadReport, String> {
+/// Runs a blocking read on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, telemetry::Error> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| format!("reading evidence: {e}"))?
+        .map_err(|e| e.to_string())
+}
+
+/// The temporary folder large evidence is ingested into (deleted when dropped).
+fn spill_folder(bytes: u64, verbose: bool) -> Result<tempfile::TempDir, String> {
     let dir = tempfile::Builder::new()
         .prefix("ratcatcher-evidence-")
         .tempdir()
@@ -181,34 +203,7 @@ async fn spill(
             dir.path().display()
         );
     }
-    let out = dir.path().to_path_buf();
-    let options = telemetry::IngestOptions {
-        read,
-        ..Default::default()
-    };
-    let summary = tokio::task::spawn_blocking(move || telemetry::ingest(&inputs, &out, &options))
-        .await
-        .map_err(|e| format!("reading evidence: {e}"))?
-        .map_err(|e| e.to_string())?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    if verbose {
-        print_report(&summary.report);
-    }
-    telemetry::register_dataset(engine.session(), dir.path())
-        .await
-        .map_err(|e| format!("{}: {e}", dir.path().display()))?;
-    let names: Vec<&str> = telemetry::schema::tables().iter().map(|t| t.name()).collect();
-    engine.import_session_tables(&names).await.map_err(|e| e.to_string())?;
-    let rep = &summary.report;
-    Ok(LoadReport {
-        records: rep.records(),
-        files: rep.files.len(),
-        skipped: rep.skipped_total,
-        unknown_files: rep.unknown_files.len(),
-        spilled: Some(dir),
-    })
+    Ok(dir)
 }
 
 /// Registers `NAME=PATH` tables (Parquet, CSV, JSON lines).

@@ -59,6 +59,29 @@ pub struct HuntArgs {
     pub status: Vec<String>,
 }
 
+impl HuntArgs {
+    /// `--min-severity`, parsed.
+    pub fn min_severity(&self) -> Result<Option<Severity>, String> {
+        self.min_severity
+            .as_deref()
+            .map(|s| {
+                Severity::parse(s)
+                    .ok_or_else(|| format!("--min-severity: `{s}` is not informational, low, medium or high"))
+            })
+            .transpose()
+    }
+
+    /// The rules' time window from `--lookback` / `--all-time` (each rule's own period by default).
+    pub fn window(&self) -> Result<Window, String> {
+        Ok(match (&self.lookback, self.all_time) {
+            (Some(_), true) => return Err("give --lookback or --all-time, not both".into()),
+            (Some(l), false) => Window::Fixed(parse_span(l).map_err(|e| format!("--lookback: {e}"))?),
+            (None, true) => Window::All,
+            (None, false) => Window::RulePeriod,
+        })
+    }
+}
+
 /// The rules to run: `--rules` paths, else the built-in pack; errors are fatal (a broken pack
 /// must not silently shrink).
 pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, String> {
@@ -160,19 +183,8 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
     let rules = load_rules(&args.rules)?;
     let tools = detect::catalog::builtin();
     let tuning = args.config.as_deref().map(|p| load_tuning(p, &tools)).transpose()?;
-    let min_severity = args
-        .min_severity
-        .as_deref()
-        .map(|s| {
-            Severity::parse(s).ok_or_else(|| format!("--min-severity: `{s}` is not informational, low, medium or high"))
-        })
-        .transpose()?;
-    let window = match (&args.lookback, args.all_time) {
-        (Some(_), true) => return Err("give --lookback or --all-time, not both".into()),
-        (Some(l), false) => Window::Fixed(parse_span(l).map_err(|e| format!("--lookback: {e}"))?),
-        (None, true) => Window::All,
-        (None, false) => Window::RulePeriod,
-    };
+    let min_severity = args.min_severity()?;
+    let window = args.window()?;
     let options = engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
     let now = options.now;
     let mut engine = Engine::new(options).map_err(|e| e.to_string())?;

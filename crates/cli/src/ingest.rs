@@ -3,6 +3,7 @@
 
 use crate::evidence;
 use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::compute::{max, min};
 use datafusion::arrow::datatypes::{DataType, TimestampNanosecondType};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -73,10 +74,8 @@ impl telemetry::BatchSink for TableStats {
             .filter(|c| matches!(c.data_type(), DataType::Timestamp(..)));
         if let Some(c) = col {
             let ts = c.as_primitive::<TimestampNanosecondType>();
-            for v in ts.iter().flatten() {
-                stat.min = Some(stat.min.map_or(v, |m| m.min(v)));
-                stat.max = Some(stat.max.map_or(v, |m| m.max(v)));
-            }
+            stat.min = stat.min.into_iter().chain(min(ts)).min();
+            stat.max = stat.max.into_iter().chain(max(ts)).max();
         }
         Ok(())
     }

@@ -187,10 +187,10 @@ impl HitMaker {
     }
 
     /// The hits of `event`, which matched `rules`.
-    fn hits(&self, rules: &[RuleId], event: &Event<'_>, order: (usize, u64), out: &mut Vec<Hit>) {
+    fn hits(&self, rules: &[RuleId], event: Event<'_>, order: (usize, u64), out: &mut Vec<Hit>) {
         let time = event.timestamp;
         if self.correlating {
-            let event = Arc::new(event.clone().into_owned());
+            let event = Arc::new(event.into_owned());
             out.extend(rules.iter().map(|&rule| Hit {
                 rule,
                 order,
@@ -207,7 +207,7 @@ impl HitMaker {
                     rule,
                     order,
                     time,
-                    payload: Payload::Alert(Box::new(detection_alert(r, event, &self.tools))),
+                    payload: Payload::Alert(Box::new(detection_alert(r, &event, &self.tools))),
                 });
             }
         }
@@ -441,7 +441,7 @@ fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, thread
         let rules = scan.scan(&event);
         let mut hits = Vec::new();
         if !rules.is_empty() {
-            maker.hits(rules, &event, (idx, id), &mut hits);
+            maker.hits(rules, event, (idx, id), &mut hits);
         }
         Ok(Ok(hits))
     });
@@ -530,7 +530,7 @@ impl BatchSink for RowSink<'_, '_> {
                 continue;
             }
             let mut found = Vec::new();
-            self.maker.hits(&out, &event, (self.file, self.seq), &mut found);
+            self.maker.hits(&out, event, (self.file, self.seq), &mut found);
             self.hits.extend(found.into_iter().map(|h| (raw, h)));
         }
         if !raw {
@@ -948,13 +948,7 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
         .as_deref()
         .map(|p| pack::load_tuning(p, &tools))
         .transpose()?;
-    let min_severity = args
-        .min_severity
-        .as_deref()
-        .map(|s| {
-            Severity::parse(s).ok_or_else(|| format!("--min-severity: `{s}` is not informational, low, medium or high"))
-        })
-        .transpose()?;
+    let min_severity = args.min_severity()?;
     let (mut alerts, report) = hunt_alerts(set, &args.inputs, &tools, &filter)?;
     for w in &report.warnings {
         eprintln!("warning: {w}");
@@ -968,14 +962,7 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
         let pack_rules = pack::load_rules(&args.rules)?;
         let options = crate::query::engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
         let now = options.now;
-        let window = match (&args.lookback, args.all_time) {
-            (Some(_), true) => return Err("give --lookback or --all-time, not both".into()),
-            (Some(l), false) => {
-                detect::hunt::Window::Fixed(crate::query::parse_span(l).map_err(|e| format!("--lookback: {e}"))?)
-            }
-            (None, true) => detect::hunt::Window::All,
-            (None, false) => detect::hunt::Window::RulePeriod,
-        };
+        let window = args.window()?;
         let mut engine = engine::Engine::new(options).map_err(|e| e.to_string())?;
         let loaded = crate::evidence::load_evidence(&mut engine, &args.inputs).await?;
         records = records.max(loaded.records);

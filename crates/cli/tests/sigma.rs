@@ -204,6 +204,16 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(stderr(&o).contains("junk.evtx"), "{}", stderr(&o));
 }
 
+/// The alerts' times, sorted.
+fn alert_times(o: &Output) -> Vec<String> {
+    let mut t: Vec<String> = jsonl(o)
+        .iter()
+        .map(|a| a["time"].as_str().unwrap_or("?").to_string())
+        .collect();
+    t.sort();
+    t
+}
+
 /// Runs a KQL file over the evidence and returns the rows' Timestamps.
 fn kql_times(query_file: &Path) -> Vec<String> {
     let ev = data("evidence/ws1-sysmon.xml");
@@ -242,11 +252,7 @@ fn sigma_direct_equals_sigma_converted_to_kql() {
         std::fs::write(&q, stdout(&o)).expect("write query");
         let via_kql = kql_times(&q);
         let o = ratcatcher(&["hunt", &ev, "--sigma", &path, "--format", "jsonl", "--status", "all"]);
-        let mut direct: Vec<String> = jsonl(&o)
-            .iter()
-            .map(|a| a["time"].as_str().unwrap_or("?").to_string())
-            .collect();
-        direct.sort();
+        let direct = alert_times(&o);
         assert!(!direct.is_empty(), "{rule}: no alerts");
         // The engine prints full precision; compare the instants.
         let norm = |v: &[String]| -> Vec<String> {
@@ -317,10 +323,7 @@ fn pack_rule_to_sigma_round_trips() {
     // The pack rule and its Sigma form raise alerts on the same events.
     let ev = data("evidence/ws1-sysmon.xml");
     let o = ratcatcher(&["hunt", &ev, "--rules", &pack, "--all-time", "--format", "jsonl"]);
-    let mut pack_times: Vec<String> = jsonl(&o)
-        .iter()
-        .map(|a| a["time"].as_str().unwrap_or("").to_string())
-        .collect();
+    let pack_times = alert_times(&o);
     let o = ratcatcher(&[
         "hunt",
         &ev,
@@ -329,12 +332,7 @@ fn pack_rule_to_sigma_round_trips() {
         "--format",
         "jsonl",
     ]);
-    let mut sigma_times: Vec<String> = jsonl(&o)
-        .iter()
-        .map(|a| a["time"].as_str().unwrap_or("").to_string())
-        .collect();
-    pack_times.sort();
-    sigma_times.sort();
+    let sigma_times = alert_times(&o);
     assert_eq!(pack_times.len(), 2, "{pack_times:?}");
     let norm = |v: &[String]| -> Vec<String> { v.iter().map(|t| t.get(..19).unwrap_or(t).to_string()).collect() };
     assert_eq!(norm(&pack_times), norm(&sigma_times));

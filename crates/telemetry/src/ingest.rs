@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, TimestampNanosecondArray};
-use datafusion::arrow::compute::{SortOptions, concat, interleave_record_batch, sort_to_indices};
+use datafusion::arrow::compute::{SortOptions, concat, interleave_record_batch, max, min, sort_to_indices};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
@@ -251,10 +251,8 @@ impl ParquetSink {
             .map_err(|e| Error::Input(format!("{name}: {e}")))?;
         for b in &batches {
             if let Some(ts) = b.column(time_col).as_any().downcast_ref::<TimestampNanosecondArray>() {
-                for v in ts.iter().flatten() {
-                    p.min = Some(p.min.map_or(v, |m| m.min(v)));
-                    p.max = Some(p.max.map_or(v, |m| m.max(v)));
-                }
+                p.min = p.min.into_iter().chain(min(ts)).min();
+                p.max = p.max.into_iter().chain(max(ts)).max();
             }
         }
         let order = sort_order(&batches, time_col)?;

@@ -102,12 +102,7 @@ impl Planner<'_> {
         let mut out: Vec<Expr> = lnames.iter().map(|n| lcol(n).alias(n)).collect();
         let mut taken = lnames.clone();
         for n in &rnames {
-            let mut name = n.clone();
-            let mut i = 1;
-            while taken.contains(&name) {
-                name = format!("{n}{i}");
-                i += 1;
-            }
+            let name = super::ops::unclashed(n, &taken);
             out.push(rcol(n).alias(&name));
             taken.push(name);
         }

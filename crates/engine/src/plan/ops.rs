@@ -142,6 +142,18 @@ const NAMED_BY_FIRST_ARGUMENT: &[&str] = &[
     "totimespan",
 ];
 /// The names (`Name` expressions) an expression refers to.
+/// `name`, or the first of `name1`, `name2`, … not in `taken` (how join numbers a clashing
+/// column of its right side).
+pub(super) fn unclashed(name: &str, taken: &[String]) -> String {
+    let mut out = name.to_string();
+    let mut i = 1;
+    while taken.contains(&out) {
+        out = format!("{name}{i}");
+        i += 1;
+    }
+    out
+}
+
 fn collect_names(e: &kql::Expr, out: &mut Vec<String>) {
     if let kql::Expr::Name(n) = e {
         if !out.contains(&n.name) {
@@ -790,12 +802,7 @@ impl Planner<'_> {
                     if lookup && keys.iter().any(|(_, r)| r == n) {
                         continue;
                     }
-                    let mut name = n.clone();
-                    let mut i = 1;
-                    while taken.contains(&name) {
-                        name = format!("{n}{i}");
-                        i += 1;
-                    }
+                    let name = unclashed(n, &taken);
                     out.push(rcol(n).alias(&name));
                     taken.push(name);
                 }
