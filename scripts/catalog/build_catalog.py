@@ -4,6 +4,7 @@
 Usage:
     python3 scripts/catalog/build_catalog.py [LOLRMM_DIR] [--out PATH] [--extra PATH]
                                              [--check] [--compare PATH] [--quiet]
+    python3 scripts/catalog/build_catalog.py [LOLRMM_DIR] --check-names CATALOG
 
 LOLRMM_DIR defaults to ../shared/corpus/lolrmm (relative to the repository root). It must hold
 the per-tool YAML files in `yaml/`. Only facts are taken from LOLRMM (names, file names, signers,
@@ -12,8 +13,12 @@ Our own additions live in scripts/catalog/extra_tools.json and are marked "sourc
 
 The output is deterministic: one JSON array sorted by id, 2-space indent, UTF-8, trailing newline.
 Counts go to stderr. With --check the output is validated (unique ids, lowercase executables,
-valid ports, every seed tool present and correctly categorised, ...) and the exit code is 1 on
-any problem. --compare PATH additionally fails if PATH differs byte for byte from the output.
+valid ports, every seed tool present and correctly categorised, no generic or bundled name as
+another tool's executable, no misspelt name, every LOLRMM Name finds its tool, ...) and the exit
+code is 1 on any problem. --compare PATH additionally fails if PATH differs byte for byte from
+the output. --check-names CATALOG only checks that every LOLRMM file's Name is the id, name or an
+alias of the tool built from it in CATALOG (scripts/catalog/lint_catalog.py lints the names of
+executables).
 
 The schema and the categorisation rules are documented in docs/catalog.md.
 """
@@ -349,6 +354,74 @@ GENERIC_EXECUTABLES = frozenset({
     "7z.exe", "7zip.exe", "tar.exe", "nssm.exe", "wperl.exe", "osqueryi.exe", "smartctl.exe",
     "winpty-agent.exe", "winpty-agent64.exe", "arpproducticon.exe", "teams.exe", "sysdiag.exe",
     "installshield setup.exe",
+    # More third-party utilities a vendor may ship next to its own binaries: download and sync
+    # tools, service wrappers, scanners, interpreters, OpenSSH. No catalog tool owns them.
+    "7za.exe", "7zr.exe", "7zg.exe", "curl.exe", "wget.exe", "rclone.exe", "srvany.exe",
+    "nmap.exe", "ncat.exe", "nc.exe", "python.exe", "pythonw.exe", "java.exe", "javaw.exe",
+    "node.exe", "ssh.exe", "sshd.exe", "scp.exe", "sftp.exe", "openssl.exe", "busybox.exe",
+    "ffmpeg.exe",
+    # Names made only of common words, or of three letters or fewer, that LOLRMM lists for one
+    # tool but that other software also uses (scripts/catalog/lint_catalog.py finds them; the
+    # tool's own distinctive names stay executables). With the vendor's signer they still count.
+    "agent_setup_5.exe", "appcore.exe", "baseclient.exe", "bbl.exe", "cbb.exe", "clm.exe",
+    "cloud.backup.scheduler.exe", "era.exe", "gp3.exe", "gp4.exe", "gp5.exe", "httpget.exe",
+    "httppush.exe", "iit.exe", "installcore.exe", "migrationhelper_32.exe",
+    "migrationhelper_64.exe", "online backup.exe", "pcstarter.exe", "rd.exe", "rdp.exe",
+    "remote access.exe", "remote desktop.exe", "remote_host.exe", "rv.exe",
+    "serverproxyservice.exe", "serviceproxylocalsys.exe", "supporttool.exe",
+    "uninstallstatusupdater.exe", "usernotificationhelper.exe", "vhost.exe",
+    "windowslauncher.exe", "wmc.exe",
+})
+
+# Binaries that belong to one tool but that another tool bundles, or that LOLRMM lists under
+# another tool: name -> the owning tool's id, or None when no catalog tool owns the name. Under
+# any tool but the owner the name becomes an ambiguous executable and leaves original_file_names,
+# so a rule attributes it to that tool only together with the tool's signer (Freshservice's
+# discovery probe ships PuTTY's plink.exe; a plink.exe tunnel is PuTTY, not Freshservice). The
+# owner gets the name as an executable if it does not list it yet (--check verifies).
+BUNDLED_EXECUTABLES = {
+    # PuTTY's command-line programs (Freshservice's probe bundles plink.exe).
+    "plink.exe": "putty", "pscp.exe": "putty", "psftp.exe": "putty", "putty.exe": "putty",
+    "kitty.exe": "kitty", "winscp.exe": "winscp",
+    # Sysinternals PsExec and its open-source clone PAExec (Bluetrait bundles paexec.exe).
+    "psexec.exe": "psexec", "psexec64.exe": "psexec", "psexesvc.exe": "psexec",
+    "paexec.exe": "psexec-clone",
+    # LOLRMM entries that copy another product's files: TigerVNC lists TightVNC's server,
+    # RDPView lists DameWare's service, Pocket Controller (SOTI) lists Wyse PocketCloud's service.
+    "tvnserver.exe": "tightvnc", "dwrcs.exe": "dameware",
+    "pocketcloudservice.exe": "wyse-pocket-cloud",
+    # LOLRMM's "Access Remote PC" describes IDrive RemotePC's files (C:\Program Files (x86)\RemotePC).
+    "remotepcuiu.exe": "remotepc", "rpcperformanceservice.exe": "remotepc",
+    # Named after Syncro, listed by LOLRMM under Atera; Syncro's entry does not list it.
+    "syncrosetup.exe": None,
+}
+
+# Executable patterns that name another tool's files, or whose fixed part is generic:
+# pattern -> the owning tool's id (the pattern moves there), or None (dropped: it would match
+# other vendors' installers). There is no ambiguous form of a pattern.
+BUNDLED_PATTERNS = {
+    "ezhelp*.exe": "ezhelp",          # LOLRMM lists it under ESET Remote Administrator
+    "agentsetup-*.exe": None,         # Naverisk's installer, but "AgentSetup-" is generic
+}
+
+# Misspelt binary names in LOLRMM -> the name as the binary is spelt. The wrong spelling never
+# reaches the catalog (--check; scripts/catalog/lint_catalog.py).
+EXECUTABLE_SPELLING = {
+    "psexecsvc.exe": "psexesvc.exe",          # Sysinternals PsExec's service is PSEXESVC.exe
+    "tdp2tcp.exe": "rdp2tcp.exe",             # rdp2tcp's Windows-side program
+    "ericomconnnectconfigurationtool.exe": "ericomconnectconfigurationtool.exe",  # "connnect"
+    "wecliboardlistener.exe": "weclipboardlistener.exe",  # Controlio also lists the right one
+    "winwvc.exe": "winvnc.exe",               # the VNC server is WinVNC.exe
+}
+
+# Aliases. Every LOLRMM Name merged into a tool stays an alias, verbatim. A Name of the form
+# "Base (Inner)" also gives "Base" and "Inner" (with "aka", "also known as", "now" or "formerly"
+# removed from Inner), unless the short form is a qualifier rather than a product name (below),
+# or another tool's id, name or alias (compared on letters and digits only).
+ALIAS_QUALIFIERS = frozenset({
+    "beta", "clone", "remote access", "of the vnc", "vsa", "connectwise", "kaseya", "devolutions",
+    "wyse", "gotomeet",
+    "labteach",  # LOLRMM's misspelling of LabTech ("LabTeach (Connectwise Automate)")
 })
 
 # Signer / company strings that are not a vendor identity (junk or a CA), dropped everywhere.
@@ -590,6 +663,7 @@ def classify_file_name(name: str, facts: Facts, allow_bare=False, source_pe=Fals
         return
     n = basename(clean_path(n)).casefold()
     n = re.sub(r"\.exee$", ".exe", n)  # LOLRMM typo (G2MHost.exee)
+    n = EXECUTABLE_SPELLING.get(n, n)
     if not n or n in (".", ".."):
         return
     if n.endswith(".exe"):
@@ -725,6 +799,7 @@ def extract(doc: dict, facts: Facts, stats: Counter):
             continue
         classify_file_name(pe.get("Filename"), facts, source_pe=True)
         ofn = text(pe.get("OriginalFileName")).casefold()
+        ofn = EXECUTABLE_SPELLING.get(ofn, ofn)
         if ofn and ofn not in GENERIC_EXECUTABLES:
             facts.add("original_file_names", [ofn])
         comp = text(pe.get("Company"))
@@ -878,7 +953,7 @@ def categorise(tool_id: str, name: str, aliases, lolrmm_cats, capabilities) -> s
 
 def infer_platforms(entry):
     plats = set(entry["platforms"])
-    if entry["executables"] and any(e.endswith(".exe") for e in entry["executables"]):
+    if any(e.endswith(".exe") for e in entry["executables"] + entry["ambiguous_executables"]):
         plats.add("windows")
     paths = entry["install_paths"] + entry["artifact_paths"]
     if any(re.match(r"^([a-z]:|%|\*\\)", p, re.IGNORECASE) for p in paths) or entry["registry_keys"]:
@@ -939,7 +1014,6 @@ def finish(tool_id, facts: Facts, stems, refs):
     else:
         exact = [n for n in names if slugify(n) == tool_id]
         name = exact[0] if exact else (names[0] if names else tool_id)
-    aliases = [n for n in names if n != name]
     e = {f: [] for f in LIST_FIELDS}
     for field, values in facts.lists.items():
         if field == "signers":
@@ -957,11 +1031,13 @@ def finish(tool_id, facts: Facts, stems, refs):
     if not vendor:
         comps = clean_signers(tool_id, facts.pe_companies)
         vendor = comps[0] if comps else (e["signers"][0] if e["signers"] else None)
+    # Every LOLRMM Name stays findable: the verbatim names now, their short forms after all
+    # tools are known (add_short_aliases).
+    e["aliases"] = [n for n in names if n.casefold() not in (name.casefold(), tool_id)]
     entry = {
         "id": tool_id,
         "name": name,
-        "aliases": aliases,
-        "category": categorise(tool_id, name, aliases, lolrmm_cats, e["capabilities"]),
+        "category": categorise(tool_id, name, e["aliases"], lolrmm_cats, e["capabilities"]),
         "builtin": False,
         "vendor": vendor,
         "website": uniq_sorted(facts.websites)[0] if facts.websites else None,
@@ -1083,11 +1159,89 @@ def build(src: Path, extra_path: Path, stats: Counter):
         apply_extra(tools, extra, stats)
     elif extra_path:
         print(f"warning: {extra_path} not found; no ratcatcher additions", file=sys.stderr)
+    add_short_aliases(tools, {tid: groups[tid][0].names for tid in groups}, stats)
+    apply_bundled(tools, stats)
     out = []
     for tid in sorted(tools):
         t = tools[tid]
         out.append({f: t[f] for f in FIELDS})
     return out
+
+
+def compact(s: str) -> str:
+    """Letters and digits only, case-folded: how names are compared for collisions."""
+    return re.sub(r"[^0-9a-z]", "", s.casefold())
+
+
+def short_forms(name: str):
+    """'Pandora RC (eHorus)' -> ['Pandora RC', 'eHorus']; 'NinjaOne (formerly NinjaRMM)' ->
+    ['NinjaOne', 'NinjaRMM']; a name without parentheses gives nothing."""
+    m = re.fullmatch(r"\s*(.+?)\s*\((.+)\)\s*", name)
+    if not m:
+        return []
+    inner = re.sub(r"^(aka|a\.k\.a\.|also known as|now|formerly)\s+", "", m.group(2).strip(),
+                   flags=re.IGNORECASE)
+    return [f for f in (m.group(1).strip(), inner.strip()) if f]
+
+
+def add_short_aliases(tools: dict, lolrmm_names: dict, stats: Counter):
+    """Short forms of every tool's LOLRMM names become aliases when they name no other tool."""
+    taken = defaultdict(set)  # compact name -> tools it already names
+    for tid, t in tools.items():
+        for n in [tid, t["name"], *t["aliases"]]:
+            taken[compact(n)].add(tid)
+    proposed = defaultdict(set)
+    for tid in sorted(lolrmm_names):
+        for n in lolrmm_names[tid]:
+            for f in short_forms(n):
+                if f.casefold() not in ALIAS_QUALIFIERS:
+                    proposed[compact(f)].add((tid, f))
+    for key, claims in sorted(proposed.items()):
+        owners = {tid for tid, _ in claims}
+        if len(owners) > 1 or taken.get(key, owners) - owners:
+            stats["short_aliases_dropped"] += 1
+            DROPPED.append(f"alias {sorted(f for _, f in claims)[0]!r} (also names "
+                           f"{', '.join(sorted((taken.get(key, set()) | owners)))})")
+            continue
+        (tid,) = owners
+        t = tools[tid]
+        have = {x.casefold() for x in [tid, t["name"], *t["aliases"]]}
+        for f in sorted({f for _, f in claims}):
+            if f.casefold() not in have:
+                t["aliases"] = uniq_sorted(t["aliases"] + [f])
+                have.add(f.casefold())
+                stats["short_aliases"] += 1
+
+
+def apply_bundled(tools: dict, stats: Counter):
+    """BUNDLED_EXECUTABLES: under any tool but the owner, the name is ambiguous; the owner lists
+    it as an executable."""
+    for tid, t in tools.items():
+        moved = [x for x in t["executables"]
+                 if x in BUNDLED_EXECUTABLES and BUNDLED_EXECUTABLES[x] != tid]
+        if moved:
+            t["executables"] = [x for x in t["executables"] if x not in moved]
+            t["ambiguous_executables"] = uniq_sorted(t["ambiguous_executables"] + moved)
+            stats["bundled_made_ambiguous"] += len(moved)
+        t["original_file_names"] = [
+            x for x in t["original_file_names"]
+            if not (x in BUNDLED_EXECUTABLES and BUNDLED_EXECUTABLES[x] != tid)]
+        for x in [p for p in t["executable_patterns"]
+                  if p in BUNDLED_PATTERNS and BUNDLED_PATTERNS[p] != tid]:
+            t["executable_patterns"] = [p for p in t["executable_patterns"] if p != x]
+            owner = tools.get(BUNDLED_PATTERNS[x])
+            if owner is not None:
+                owner["executable_patterns"] = uniq_sorted(owner["executable_patterns"] + [x])
+            else:
+                DROPPED.append(f"executable pattern {x!r} of {tid} (generic)")
+            stats["bundled_patterns"] += 1
+        for x in moved:
+            owner = tools.get(BUNDLED_EXECUTABLES[x])
+            if owner is not None and x not in owner["executables"]:
+                owner["executables"] = uniq_sorted(owner["executables"] + [x])
+                owner["ambiguous_executables"] = [a for a in owner["ambiguous_executables"]
+                                                  if a != x]
+                stats["bundled_given_to_owner"] += 1
 
 
 def serialise(tools) -> str:
@@ -1118,6 +1272,11 @@ def report(tools, stats: Counter, stream=sys.stderr):
           f"{sum(1 for t in tools if t['builtin'])}", file=stream)
     print(f"  dropped: domains {stats['dropped_domains']}, ports {stats['dropped_ports']}, "
           f"registry keys {stats['dropped_registry_keys']}", file=stream)
+    print(f"  aliases: {sum(len(t['aliases']) for t in tools)} on {has('aliases')} tools "
+          f"({stats['short_aliases']} short forms added, {stats['short_aliases_dropped']} "
+          f"dropped); bundled names made ambiguous: {stats['bundled_made_ambiguous']}, given "
+          f"to their owner: {stats['bundled_given_to_owner']}, patterns moved or dropped: "
+          f"{stats['bundled_patterns']}", file=stream)
     for d in sorted(set(DROPPED)):
         print(f"    dropped {d}", file=stream)
     cats = Counter(t["category"] for t in tools)
@@ -1231,6 +1390,39 @@ def check(tools):
             problems.append(f"seed domain not covered: {d}")
         if cov and d in SEED_DOMAIN_EXCEPTIONS:
             problems.append(f"seed domain {d} is now covered; drop its exception")
+    # Bundled and generic names: ambiguous everywhere but at their owner, which lists them.
+    for t in tools:
+        for x in t["executables"]:
+            if x in GENERIC_EXECUTABLES:
+                problems.append(f"{t['id']}: generic name {x} must be an ambiguous executable")
+        for f in ("executables", "original_file_names"):
+            for x in t[f]:
+                if x in BUNDLED_EXECUTABLES and BUNDLED_EXECUTABLES[x] != t["id"]:
+                    owner = BUNDLED_EXECUTABLES[x] or "no catalog tool"
+                    problems.append(f"{t['id']}: {x} in {f} belongs to {owner}")
+    for x, owner in sorted(BUNDLED_EXECUTABLES.items()):
+        if owner and (owner not in by_id or x not in by_id[owner]["executables"]):
+            problems.append(f"BUNDLED_EXECUTABLES: owner {owner} does not list {x}")
+    for t in tools:
+        for x in t["executable_patterns"]:
+            if x in BUNDLED_PATTERNS and BUNDLED_PATTERNS[x] != t["id"]:
+                problems.append(f"{t['id']}: pattern {x} belongs to "
+                                f"{BUNDLED_PATTERNS[x] or 'no catalog tool'}")
+    # Misspellings stay out of every field.
+    wrong = re.compile("|".join(r"(?<![a-z0-9_.-])" + re.escape(w) for w in EXECUTABLE_SPELLING))
+    for t in tools:
+        m = wrong.search(json.dumps(t, ensure_ascii=False).casefold())
+        if m:
+            problems.append(f"{t['id']}: misspelt name {m.group(0)} "
+                            f"(is {EXECUTABLE_SPELLING[m.group(0)]})")
+    # A name (id, display name or alias) names one tool only.
+    named = defaultdict(set)
+    for t in tools:
+        for n in [t["id"], t["name"], *t["aliases"]]:
+            named[n.casefold()].add(t["id"])
+    for n, ids in sorted(named.items()):
+        if len(ids) > 1:
+            problems.append(f"name {n!r} names several tools: {sorted(ids)}")
     # Executable names shared by tools of different vendors are worth knowing about.
     owners = defaultdict(set)
     for t in tools:
@@ -1238,6 +1430,27 @@ def check(tools):
             owners[x].add(t["id"])
     shared = {x: sorted(v) for x, v in owners.items() if len(v) > 1}
     return problems, shared
+
+
+def check_names(src: Path, tools):
+    """Every LOLRMM file's Name finds the tool built from that file, the way `ratcatcher catalog
+    TERM` and tuning approvals look tools up: equal (case-insensitively) to the tool's id, name
+    or one of its aliases."""
+    problems = []
+    by_stem = {}
+    for t in tools:
+        for stem in t["lolrmm_ids"]:
+            by_stem[stem] = t
+    docs = read_lolrmm(src, Counter())
+    for path, doc in docs:
+        name = text(doc.get("Name"))
+        t = by_stem.get(path.stem)
+        if t is None:
+            problems.append(f"{path.name}: no tool lists {path.stem!r} in lolrmm_ids")
+            continue
+        if name.casefold() not in {n.casefold() for n in [t["id"], t["name"], *t["aliases"]]}:
+            problems.append(f"{path.name}: Name {name!r} does not name {t['id']}")
+    return problems, len(docs)
 
 
 def main(argv=None):
@@ -1250,7 +1463,19 @@ def main(argv=None):
     ap.add_argument("--compare", metavar="PATH",
                     help="with --check: also fail if PATH differs from the generated output")
     ap.add_argument("--quiet", action="store_true", help="no counts on stderr")
+    ap.add_argument("--check-names", metavar="CATALOG",
+                    help="only check that every LOLRMM file's Name names its tool in CATALOG "
+                         "(id, name or alias); writes nothing")
     args = ap.parse_args(argv)
+
+    if args.check_names:
+        tools = json.loads(Path(args.check_names).read_text(encoding="utf-8"))
+        problems, n = check_names(Path(args.lolrmm), tools)
+        for p in problems:
+            print(f"CHECK FAIL: {p}", file=sys.stderr)
+        print(f"LOLRMM names: {n} files, {n - len(problems)} find their tool, "
+              f"{len(problems)} do not", file=sys.stderr)
+        return 1 if problems else 0
 
     stats = Counter()
     tools = build(Path(args.lolrmm), Path(args.extra) if args.extra else None, stats)
@@ -1263,6 +1488,7 @@ def main(argv=None):
         print(f"wrote {out} ({len(data.encode('utf-8'))} bytes)", file=sys.stderr)
     if args.check:
         problems, shared = check(tools)
+        problems += check_names(Path(args.lolrmm), tools)[0]
         again = serialise(build(Path(args.lolrmm), Path(args.extra) if args.extra else None,
                                 Counter()))
         if again != data:

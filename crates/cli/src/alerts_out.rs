@@ -2,6 +2,9 @@
 //! JSON lines, CSV, and Timesketch JSONL.
 
 use detect::Alert;
+use detect::hunt::{TimeMode, Window};
+use detect::replay::RuleReplay;
+use detect::timeline::TimeProfile;
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -22,21 +25,130 @@ pub struct RunSummary<'a> {
     pub rules_run: usize,
     pub rules_failed: usize,
     pub records: u64,
+    pub time: TimeSummary,
 }
 
-/// The columns tried, in order, for an alert's one-line detail.
-const DETAIL_COLUMNS: &[&str] = &[
-    "ProcessCommandLine",
-    "RemoteUrl",
-    "DnsQuery",
-    "QueryName",
-    "ServiceName",
-    "RegistryKey",
-    "FolderPath",
-    "FileName",
-    "RemoteIP",
-    "Detail",
-];
+/// The time part of the summary: what the rules ran over, the evidence's span per host, and the
+/// outliers (docs/alerts.md, "Time"). The table view prints it in its summary; the machine
+/// formats on stderr (`hunt: ...` lines, outliers as `warning: ...`).
+pub struct TimeSummary {
+    /// What the rules ran over (`all evidence`, ...).
+    pub mode: String,
+    /// `evidence: ...`, then one line per host (sorted ignoring case).
+    pub spans: Vec<String>,
+    /// The outliers: a heading, then one line per kind, table and host (empty without outliers).
+    pub outliers: Vec<String>,
+}
+
+/// An instant to the second, for the summary.
+fn second(nanos: i64) -> String {
+    chrono::DateTime::from_timestamp_nanos(nanos)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn span_text(first: i64, last: i64) -> String {
+    if second(first) == second(last) {
+        second(first)
+    } else {
+        format!("{} .. {}", second(first), second(last))
+    }
+}
+
+fn events(n: u64) -> String {
+    format!("{n} event{}", if n == 1 { "" } else { "s" })
+}
+
+impl TimeSummary {
+    /// The summary of a profile, with what the rules ran over.
+    pub fn new(profile: &TimeProfile, mode: String) -> TimeSummary {
+        let mut spans = Vec::new();
+        if profile.events == 0 {
+            spans.push("evidence: no timed events".to_string());
+        } else {
+            spans.push(format!(
+                "evidence: {} with a time{}; per host:",
+                events(profile.events),
+                profile
+                    .bulk
+                    .map_or_else(String::new, |(f, l)| format!(", bulk {}", span_text(f, l)))
+            ));
+            let width = profile
+                .hosts
+                .iter()
+                .map(|h| h.host.chars().count().max(9))
+                .max()
+                .unwrap_or(9)
+                .min(40);
+            for h in &profile.hosts {
+                let name = if h.host.is_empty() {
+                    "(no host)"
+                } else {
+                    h.host.as_str()
+                };
+                let span = h
+                    .span
+                    .map_or_else(|| "only outliers".to_string(), |(f, l)| span_text(f, l));
+                let outliers = if h.outliers > 0 {
+                    format!(", {} outliers", h.outliers)
+                } else {
+                    String::new()
+                };
+                spans.push(format!("  {name:<width$}  {span}  ({}{outliers})", events(h.events)));
+            }
+        }
+        let mut outliers = Vec::new();
+        if !profile.outliers.is_empty() {
+            outliers.push(format!(
+                "{} far outside the bulk of the evidence (outliers: they do not set the anchor):",
+                events(profile.outlier_events())
+            ));
+            for o in &profile.outliers {
+                let host = if o.host.is_empty() {
+                    "(no host)"
+                } else {
+                    o.host.as_str()
+                };
+                outliers.push(format!(
+                    "  {} {} on {host}, {}: {}",
+                    events(o.count),
+                    o.kind.describe(),
+                    o.table,
+                    span_text(o.first, o.last)
+                ));
+            }
+        }
+        TimeSummary { mode, spans, outliers }
+    }
+}
+
+/// What the rules ran over, for the summary.
+pub fn describe_mode(mode: TimeMode, lookback: Option<&str>, replay: Option<&[RuleReplay]>) -> String {
+    match mode {
+        TimeMode::Window(Window::All) => "all evidence".into(),
+        TimeMode::Window(Window::RulePeriod) => "each rule over its queryPeriod before the anchor".into(),
+        TimeMode::Window(Window::Fixed(_)) => {
+            format!(
+                "every rule over {} before the anchor",
+                lookback.unwrap_or("the lookback")
+            )
+        }
+        TimeMode::Replay => {
+            let r = replay.unwrap_or_default();
+            let scheduled: Vec<&RuleReplay> = r.iter().filter(|x| x.schedule.is_some()).collect();
+            let sum = |f: fn(&RuleReplay) -> usize| scheduled.iter().map(|x| f(x)).sum::<usize>();
+            format!(
+                "replay of {} scheduled rules: {} of {} runs executed ({} with empty and {} with unchanged windows skipped), {} unscheduled rules once over all evidence",
+                scheduled.len(),
+                sum(|x| x.executed),
+                sum(|x| x.scheduled),
+                sum(|x| x.skipped_empty),
+                sum(|x| x.skipped_unchanged),
+                r.len() - scheduled.len()
+            )
+        }
+    }
+}
 
 /// Where and how `hunt` writes its alerts.
 pub struct Destination<'a> {
@@ -92,6 +204,12 @@ pub fn emit(
         for (reason, n) in suppression_reasons(suppressed) {
             eprintln!("hunt: suppressed {n}: {reason}");
         }
+        for line in &summary.time.spans {
+            eprintln!("hunt: {line}");
+        }
+        for line in &summary.time.outliers {
+            eprintln!("warning: {line}");
+        }
     }
     Ok(if summary.rules_failed > 0 {
         ExitCode::from(2)
@@ -111,39 +229,6 @@ fn suppression_reasons(suppressed: &[Alert]) -> BTreeMap<&str, usize> {
     reasons
 }
 
-/// A short human description of what the alert's row shows.
-pub fn detail(a: &Alert) -> String {
-    if let Some(serde_json::Value::Array(events)) = &a.events {
-        let parts: Vec<String> = events
-            .iter()
-            .take(6)
-            .map(|e| {
-                let tool = ["ToolName", "Tool"]
-                    .iter()
-                    .find_map(|k| e.get(k).and_then(|v| v.as_str()))
-                    .unwrap_or("?");
-                let t = e.get("Timestamp").and_then(|v| v.as_str()).unwrap_or("?");
-                format!("{tool} @ {}", t.get(..19).unwrap_or(t))
-            })
-            .collect();
-        return format!("{} events: {}", events.len(), parts.join(", "));
-    }
-    let mut parts = Vec::new();
-    for c in DETAIL_COLUMNS {
-        if let Some(v) = a.row.text(c) {
-            parts.push(v);
-            break;
-        }
-    }
-    if let Some(port) = a.row.text("LocalPort").or_else(|| a.row.text("RemotePort")) {
-        parts.push(format!("port {port}"));
-    }
-    if let Some(parent) = a.row.text("InitiatingProcessFileName") {
-        parts.push(format!("parent {parent}"));
-    }
-    parts.join("  ")
-}
-
 fn clip(s: &str, n: usize) -> String {
     let s = s.replace(['\n', '\r', '\t'], " ");
     if s.chars().count() > n {
@@ -151,6 +236,23 @@ fn clip(s: &str, n: usize) -> String {
     } else {
         s
     }
+}
+
+/// The logs an alert's event was read from, after its detail: `  [Sysmon/1 + Security/4688]`.
+fn sources_note(a: &Alert) -> String {
+    if a.sources.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", a.sources.join(" + "))
+    }
+}
+
+/// `--replay`: the run that raised the alert, as a column after its time (`run 2026-03-02T13:00`).
+fn replay_note(a: &Alert) -> String {
+    a.replay_run.map_or_else(String::new, |r| {
+        let t = second(r);
+        format!("run {}  ", t.get(..16).unwrap_or(&t))
+    })
 }
 
 /// The terminal view: summary, then alerts per host and tool, then suppressions.
@@ -200,6 +302,13 @@ pub fn write_table(
         },
         summary.records
     )?;
+    writeln!(out, "time: {}", summary.time.mode)?;
+    for line in &summary.time.spans {
+        writeln!(out, "{line}")?;
+    }
+    for line in &summary.time.outliers {
+        writeln!(out, "warning: {line}")?;
+    }
     writeln!(out)?;
     writeln!(
         out,
@@ -249,12 +358,14 @@ pub fn write_table(
             for a in list {
                 writeln!(
                     out,
-                    "     {:<19}  {:<13}  {:<30}  {:<11}  {}",
+                    "     {:<19}  {}{:<13}  {:<30}  {:<11}  {}{}",
                     a.time.as_deref().map_or("-", |t| t.get(..19).unwrap_or(t)),
+                    replay_note(a),
                     a.rule.severity,
                     clip(&a.rule.id, 30),
                     a.signal.as_deref().unwrap_or("-"),
-                    clip(&detail(a), 90)
+                    clip(&a.detail(), 90),
+                    sources_note(a)
                 )?;
             }
         }
@@ -307,6 +418,7 @@ const CSV_HEADER: &[&str] = &[
     "detail",
     "suppressed",
     "row",
+    "replay_run",
 ];
 
 /// CSV with a header: the alert fields, a detail, and the row as JSON.
@@ -326,9 +438,10 @@ pub fn write_csv(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()> {
             a.category.as_deref().unwrap_or(""),
             a.signal.as_deref().unwrap_or(""),
             &a.rule.techniques.join(";"),
-            &detail(a),
+            &a.detail(),
             a.suppressed.as_deref().unwrap_or(""),
             &row,
+            &a.replay_run.map(detect::alert::iso).unwrap_or_default(),
         ])
         .map_err(io::Error::other)?;
     }
@@ -344,7 +457,7 @@ pub fn write_timesketch(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()
             a.rule.severity,
             a.rule.name,
             a.device.as_deref().unwrap_or("?"),
-            detail(a)
+            a.detail()
         );
         m.insert("message".into(), message.into());
         m.insert("datetime".into(), a.time.clone().unwrap_or_default().into());
@@ -356,6 +469,9 @@ pub fn write_timesketch(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()
         m.insert("rule_name".into(), a.rule.name.clone().into());
         m.insert("severity".into(), a.rule.severity.into());
         m.insert("techniques".into(), a.rule.techniques.join(",").into());
+        if let Some(r) = a.replay_run {
+            m.insert("replay_run".into(), detect::alert::iso(r).into());
+        }
         for (k, v) in [
             ("device", &a.device),
             ("account", &a.account),

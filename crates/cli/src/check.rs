@@ -1,4 +1,5 @@
-//! `ratcatcher check`: parses queries and prints their diagnostics (text or JSON lines).
+//! `ratcatcher check`: parses queries and prints their diagnostics (text or JSON lines); with
+//! `--sentinel`, validates Sentinel analytic-rule templates (the checks live in `detect::validate`).
 
 use crate::CheckFormat;
 use crate::sources::{self, QuerySource};
@@ -83,6 +84,69 @@ pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
     if !errors.is_empty() {
         ExitCode::from(2)
     } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[derive(Serialize)]
+struct JsonTemplate {
+    path: String,
+    ok: bool,
+    problems: Vec<String>,
+}
+
+/// `check --sentinel`: each YAML rule file judged as the Azure-Sentinel repository judges an
+/// analytic-rule template. Exit code: 0 all valid, 1 a template has problems, 2 unreadable input.
+pub fn run_sentinel(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
+    let (reports, errors) = detect::validate::validate_paths(paths);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for r in &reports {
+        if r.is_ok() {
+            valid += 1;
+        } else {
+            invalid += 1;
+        }
+        let path = r.path.display().to_string();
+        let written = match format {
+            CheckFormat::Jsonl => {
+                let record = JsonTemplate {
+                    path,
+                    ok: r.is_ok(),
+                    problems: r.problems.iter().map(ToString::to_string).collect(),
+                };
+                serde_json::to_writer(&mut out, &record)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| writeln!(out))
+            }
+            CheckFormat::Text if r.is_ok() && quiet => Ok(()),
+            CheckFormat::Text if r.is_ok() => writeln!(out, "{path}: ok"),
+            CheckFormat::Text => r.problems.iter().try_for_each(|p| writeln!(out, "{path}: {p}")),
+        };
+        if written.is_err() {
+            // The reader went away (a closed pipe): stop quietly.
+            return ExitCode::from(2);
+        }
+    }
+    for e in &errors {
+        eprintln!("error: {}: {}", e.path.display(), e.message);
+    }
+    let mut summary = format!("{valid} valid, {invalid} with problems");
+    if !errors.is_empty() {
+        summary += &format!(", {} unreadable", errors.len());
+    }
+    match format {
+        CheckFormat::Text => {
+            let _ = writeln!(out, "{summary}");
+        }
+        CheckFormat::Jsonl => eprintln!("{summary}"),
+    }
+    if !errors.is_empty() {
+        ExitCode::from(2)
+    } else if invalid > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

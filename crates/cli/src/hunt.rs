@@ -3,8 +3,10 @@
 
 use crate::alerts_out::{self, AlertFormat, RunSummary};
 use crate::evidence;
-use crate::query::{engine_options, parse_span};
-use detect::hunt::{self, Window};
+use crate::query::{engine_options, positive_span};
+use detect::hunt::{self, TimeMode, Window};
+use detect::replay::RuleReplay;
+use detect::timeline::TimeProfile;
 use detect::{Alert, Rule, Severity, Tool, Tuning};
 use engine::Engine;
 
@@ -23,15 +25,22 @@ pub struct HuntArgs {
     /// Tuning file (approved tools, hosts, accounts, signers, business hours): see docs/tuning.md.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
-    /// Anchor for rule windows and ago() (RFC 3339); default: the newest event in the evidence.
+    /// Sentinel's window semantics at this instant (RFC 3339): each rule over its own queryPeriod
+    /// before it (rules without one: all evidence); also ago()/now(). Default: every rule over all
+    /// the evidence, ago() at the newest event of the bulk of the evidence.
     #[arg(long)]
     pub now: Option<String>,
-    /// Run every rule over this window before the anchor instead of its own queryPeriod (e.g. 30d).
+    /// Run every rule over this window before the anchor (--now, else the newest event of the
+    /// bulk of the evidence), e.g. 30d.
     #[arg(long)]
     pub lookback: Option<String>,
-    /// Run every rule over all the evidence (no time window).
+    /// Run every rule over all the evidence: the default (with --now: ago() at --now, no windows).
     #[arg(long)]
     pub all_time: bool,
+    /// Backtest: run each rule on its own queryFrequency/queryPeriod schedule across the evidence,
+    /// as Sentinel would have; each alert once, with the run that first raised it (docs/alerts.md).
+    #[arg(long)]
+    pub replay: bool,
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     pub format: Option<AlertFormat>,
@@ -71,16 +80,41 @@ impl HuntArgs {
             .transpose()
     }
 
-    /// The rules' time window from `--lookback` / `--all-time` (each rule's own period by default).
-    pub fn window(&self) -> Result<Window, String> {
-        Ok(match (&self.lookback, self.all_time) {
-            (Some(_), true) => return Err("give --lookback or --all-time, not both".into()),
-            (Some(l), false) => Window::Fixed(parse_span(l).map_err(|e| format!("--lookback: {e}"))?),
-            (None, true) => Window::All,
-            (None, false) => Window::RulePeriod,
-        })
+    /// How the rules treat time, from `--now`, `--lookback`, `--all-time` and `--replay`: all the
+    /// evidence by default; `--now` alone gives each rule its queryPeriod before it.
+    pub fn time_mode(&self) -> Result<TimeMode, String> {
+        let lookback = self
+            .lookback
+            .as_deref()
+            .map(|l| positive_span("--lookback", l))
+            .transpose()?;
+        if self.replay {
+            for (given, flag) in [
+                (self.now.is_some(), "--now"),
+                (lookback.is_some(), "--lookback"),
+                (self.all_time, "--all-time"),
+            ] {
+                if given {
+                    return Err(format!(
+                        "--replay runs each rule on its own schedule across the evidence: give it without {flag}"
+                    ));
+                }
+            }
+            return Ok(TimeMode::Replay);
+        }
+        Ok(TimeMode::Window(match (lookback, self.all_time) {
+            (Some(_), true) => {
+                return Err("give --lookback or --all-time, not both (all the evidence is the default)".into());
+            }
+            (Some(d), false) => Window::Fixed(d),
+            (None, false) if self.now.is_some() => Window::RulePeriod,
+            (None, _) => Window::All,
+        }))
     }
 }
+
+/// The catalog tables the rules query: not evidence (no time profile, no replay bins).
+pub const CATALOG_TABLES: &[&str] = &["RemoteAccessTools", "RemoteAccessToolIndicators"];
 
 /// The rules to run: `--rules` paths, else the built-in pack; errors are fatal (a broken pack
 /// must not silently shrink).
@@ -108,6 +142,24 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, String> {
     Ok(rules)
 }
 
+/// The rules `hunt` runs, and how many rule files failed to load. The built-in pack must load
+/// whole; with `--rules`, each file that fails (or repeats an id) is reported on stderr as
+/// `error: rule FILE: reason` and the others run. No rule at all is fatal.
+pub fn load_hunt_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, usize), String> {
+    if paths.is_empty() {
+        return load_rules(paths).map(|rules| (rules, 0));
+    }
+    let (mut rules, mut errors) = detect::rule::load_paths(paths);
+    errors.extend(detect::rule::drop_duplicate_ids(&mut rules));
+    for e in &errors {
+        eprintln!("error: rule {e}");
+    }
+    if rules.is_empty() {
+        return Err(format!("no rules loaded ({} rule files failed)", errors.len()));
+    }
+    Ok((rules, errors.len()))
+}
+
 /// Reads a tuning file.
 pub fn load_tuning(path: &Path, tools: &[Tool]) -> Result<Tuning, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -116,7 +168,7 @@ pub fn load_tuning(path: &Path, tools: &[Tool]) -> Result<Tuning, String> {
 
 /// Formats nanoseconds since the epoch as ISO 8601 UTC.
 pub fn iso(nanos: i64) -> String {
-    chrono::DateTime::from_timestamp_nanos(nanos).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    detect::alert::iso(nanos)
 }
 
 /// The result of running rules over loaded evidence.
@@ -126,40 +178,39 @@ pub struct Outcome {
     pub runs: Vec<hunt::RuleRun>,
     pub anchor: i64,
     pub anchor_source: &'static str,
+    /// When the evidence's events lie: per host, the bulk, the outliers.
+    pub profile: TimeProfile,
+    /// `--replay`: each rule's runs.
+    pub replay: Option<Vec<RuleReplay>>,
 }
 
-/// Runs rules over an engine holding evidence: anchor, catalog tables, rules, tuning.
+/// Runs rules over an engine holding evidence: catalog tables, time profile and anchor, rules
+/// (as `mode` says), tuning.
 pub async fn run_pack(
     engine: &mut Engine,
     rules: &[Rule],
     tuning: Option<&Tuning>,
     tools: &[Tool],
     now: Option<i64>,
-    window: Window,
+    mode: TimeMode,
 ) -> Result<Outcome, String> {
     detect::catalog::register(engine, tools).map_err(|e| e.to_string())?;
-    let (anchor, anchor_source) = match now {
-        Some(n) => (n, "--now"),
-        None => match hunt::newest_event(engine, &["RemoteAccessTools", "RemoteAccessToolIndicators"])
-            .await
-            .map_err(|e| format!("finding the newest event: {e}"))?
-        {
-            Some(n) => (n, "newest event in the evidence"),
-            None => (engine.now(), "wall clock: the evidence has no timed events"),
-        },
-    };
     let disabled = tuning.map_or(&[][..], |t| t.disabled_rules());
     let active: Vec<Rule> = rules.iter().filter(|r| !disabled.contains(&r.id)).cloned().collect();
-    let (alerts, runs) = hunt::run_rules(engine, &active, anchor, window).await;
-    let (mut alerts, mut suppressed) = hunt::apply_tuning(alerts, tuning, tools);
+    let run = hunt::hunt(engine, &active, now, mode, CATALOG_TABLES)
+        .await
+        .map_err(|e| format!("reading the evidence's times: {e}"))?;
+    let (mut alerts, mut suppressed) = hunt::apply_tuning(run.alerts, tuning, tools);
     hunt::sort_alerts(&mut alerts);
     hunt::sort_alerts(&mut suppressed);
     Ok(Outcome {
         alerts,
         suppressed,
-        runs,
-        anchor,
-        anchor_source,
+        runs: run.runs,
+        anchor: run.anchor,
+        anchor_source: run.anchor_source.describe(),
+        profile: run.profile,
+        replay: run.replay,
     })
 }
 
@@ -180,16 +231,16 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
     if args.inputs.is_empty() {
         return Err("no evidence given: name files, folders, globs or an ingested dataset".into());
     }
-    let rules = load_rules(&args.rules)?;
+    let (rules, rules_not_loaded) = load_hunt_rules(&args.rules)?;
     let tools = detect::catalog::builtin();
     let tuning = args.config.as_deref().map(|p| load_tuning(p, &tools)).transpose()?;
     let min_severity = args.min_severity()?;
-    let window = args.window()?;
+    let mode = args.time_mode()?;
     let options = engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
     let now = options.now;
     let mut engine = Engine::new(options).map_err(|e| e.to_string())?;
     let loaded = evidence::load_evidence(&mut engine, &args.inputs).await?;
-    let outcome = run_pack(&mut engine, &rules, tuning.as_ref(), &tools, now, window).await?;
+    let outcome = run_pack(&mut engine, &rules, tuning.as_ref(), &tools, now, mode).await?;
     let failed: Vec<&hunt::RuleRun> = outcome.runs.iter().filter(|r| r.error.is_some()).collect();
     for r in &failed {
         let rule = rules.iter().find(|x| x.id == r.rule_id);
@@ -212,9 +263,14 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
         show_suppressed: args.show_suppressed,
     };
     let anchor = iso(outcome.anchor);
+    let time = alerts_out::TimeSummary::new(
+        &outcome.profile,
+        alerts_out::describe_mode(mode, args.lookback.as_deref(), outcome.replay.as_deref()),
+    );
     eprintln!(
-        "hunt: anchor {anchor} ({}); {} rules, {} alerts, {} suppressed",
+        "hunt: anchor {anchor} ({}); {}; {} rules, {} alerts, {} suppressed",
         outcome.anchor_source,
+        time.mode,
         outcome.runs.len(),
         alerts.len(),
         suppressed.len()
@@ -227,8 +283,9 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
             anchor,
             anchor_source: outcome.anchor_source,
             rules_run: outcome.runs.len(),
-            rules_failed: failed.len(),
+            rules_failed: failed.len() + rules_not_loaded,
             records: loaded.records,
+            time,
         },
     )
 }

@@ -43,6 +43,10 @@ enum Command {
         /// Only print the failures and the summary line (text format).
         #[arg(long, short)]
         quiet: bool,
+        /// Validate Sentinel analytic-rule templates (YAML files, folders) as the Azure-Sentinel
+        /// repository does: required fields, tactics and techniques, periods, entity mappings, ...
+        #[arg(long)]
+        sentinel: bool,
     },
     /// Run a KQL query over evidence (EVTX, Defender/Sentinel exports, ingested datasets) or tables.
     ///
@@ -62,10 +66,12 @@ enum Command {
         /// Output format (default: table on a terminal, jsonl otherwise).
         #[arg(long, value_enum)]
         format: Option<query::OutputFormat>,
-        /// The query's now (RFC 3339), for ago() and now(); the wall clock by default.
+        /// The query's now (RFC 3339), for ago() and now(); default: the newest event of the bulk
+        /// of the evidence (outliers aside), the wall clock without timed rows.
         #[arg(long)]
         now: Option<String>,
-        /// Only rows newer than now minus this (e.g. 7d), by each table's Timestamp/TimeGenerated.
+        /// Only rows in (now - this, now] (e.g. 7d), by each table's Timestamp/TimeGenerated;
+        /// default: all rows.
         #[arg(long)]
         lookback: Option<String>,
         /// Memory limit for running the query (e.g. 2G); operators spill to disk where they can.
@@ -162,7 +168,18 @@ pub enum CheckFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { paths, format, quiet } => check::run(&paths, format, quiet),
+        Command::Check {
+            paths,
+            format,
+            quiet,
+            sentinel,
+        } => {
+            if sentinel {
+                check::run_sentinel(&paths, format, quiet)
+            } else {
+                check::run(&paths, format, quiet)
+            }
+        }
         Command::Query {
             query,
             file,

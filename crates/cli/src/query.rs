@@ -34,6 +34,15 @@ pub fn parse_span(text: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("`{text}` is not a timespan (examples: 7d, 24h, 30m)"))
 }
 
+/// A duration flag (`--lookback`) that must be longer than zero, as nanoseconds.
+pub fn positive_span(flag: &str, text: &str) -> Result<i64, String> {
+    match parse_span(text) {
+        Ok(n) if n > 0 => Ok(n),
+        Ok(_) => Err(format!("{flag}: `{text}` is not longer than zero")),
+        Err(e) => Err(format!("{flag}: {e}")),
+    }
+}
+
 /// `512M`, `2G`, `1500000` as bytes.
 pub fn parse_bytes(text: &str) -> Result<usize, String> {
     let t = text.trim();
@@ -92,11 +101,12 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
         (Some(_), Some(_)) => return Err("give the query as an argument or with -f, not both".into()),
         (None, None) => return Err("no query: give it as an argument or with -f FILE".into()),
     };
-    let options = engine_options(
-        args.now.as_deref(),
-        args.lookback.as_deref(),
-        args.memory_limit.as_deref(),
-    )?;
+    let options = engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
+    let lookback = args
+        .lookback
+        .as_deref()
+        .map(|l| positive_span("--lookback", l))
+        .transpose()?;
     let mut engine = Engine::new(options).map_err(|e| e.to_string())?;
     // Held until the query has run: large evidence is read from a temporary dataset it owns.
     let _loaded = if args.inputs.is_empty() {
@@ -106,6 +116,21 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
     };
     detect::catalog::register(&mut engine, &detect::catalog::builtin()).map_err(|e| e.to_string())?;
     evidence::load_named_tables(&mut engine, &args.tables).await?;
+    // Like `hunt`: without --now, ago()/now() and --lookback are anchored at the newest event of the
+    // bulk of the evidence (outliers reported, never the anchor); the wall clock without timed rows.
+    if args.now.is_none() && (lookback.is_some() || detect::replay::uses_now(&text)) {
+        let wall = detect::timeline::wall_clock();
+        let profile = detect::timeline::profile_tables(&mut engine, crate::hunt::CATALOG_TABLES, wall)
+            .await
+            .map_err(|e| format!("reading the evidence's times: {e}"))?;
+        let (anchor, source) = detect::hunt::anchor(None, &profile, wall);
+        engine.set_now(anchor);
+        eprintln!("query: now() = {} ({})", detect::alert::iso(anchor), source.describe());
+        for line in crate::alerts_out::TimeSummary::new(&profile, String::new()).outliers {
+            eprintln!("warning: {line}");
+        }
+    }
+    engine.set_lookback(lookback.map(detect::hunt::half_open));
     let plan = match engine.plan(&text) {
         Ok(p) => p,
         Err(e) => {

@@ -3,7 +3,7 @@
 
 use crate::evidence;
 use crate::hunt::{load_rules, load_tuning, run_pack};
-use detect::hunt::Window;
+use detect::hunt::{TimeMode, Window};
 use detect::testcase::{self, TestCase};
 use engine::{Engine, EngineOptions};
 use std::path::{Path, PathBuf};
@@ -136,7 +136,10 @@ async fn run_case(case: &TestCase, rules: &[detect::Rule], tools: &[detect::Tool
             loaded.skipped, loaded.unknown_files
         ));
     }
-    let outcome = run_pack(&mut engine, rules, tuning.as_ref(), tools, now, Window::RulePeriod).await?;
+    // A case with `now` runs like Sentinel (each rule over its queryPeriod before it); without, like
+    // `hunt`'s default (all the evidence, ago() at the newest event of its bulk).
+    let mode = TimeMode::Window(if now.is_some() { Window::RulePeriod } else { Window::All });
+    let outcome = run_pack(&mut engine, rules, tuning.as_ref(), tools, now, mode).await?;
     let mut problems: Vec<String> = outcome
         .runs
         .iter()

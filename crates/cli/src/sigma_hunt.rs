@@ -5,6 +5,7 @@
 use crate::alerts_out::{self, RunSummary};
 use crate::hunt::{self as pack, HuntArgs};
 use detect::alert::{Entity, Row, RuleRef};
+use detect::timeline::Tally;
 use detect::{Alert, Severity, Tool};
 use evtx::{EvtxParser, ParserSettings};
 use serde_json::{Map, Value};
@@ -221,6 +222,8 @@ pub struct ScanReport {
     pub records: u64,
     pub skipped: u64,
     pub warnings: Vec<String>,
+    /// Every scanned event's time per channel (or table) and host: the time profile.
+    pub tally: Tally,
 }
 
 /// Scanners shared by the EVTX worker threads.
@@ -315,6 +318,8 @@ pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>
             hits: Vec::new(),
             records: 0,
             table_rows: 0,
+            raw_tally: Tally::default(),
+            table_tally: Tally::default(),
         };
         let options = ReadOptions::default();
         match telemetry::read_files(group, &options, &mut sink) {
@@ -331,6 +336,11 @@ pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>
         }
         // Raw events, else export rows (a raw file's derived Device rows are not records).
         report.records += if sink.raw_seen { sink.records } else { sink.table_rows };
+        report.tally.merge(if sink.raw_seen {
+            sink.raw_tally
+        } else {
+            sink.table_tally
+        });
         // Raw event logs also fill the Device tables: keep only the raw events' matches then.
         let raw = sink.raw_seen;
         hits.extend(sink.hits.into_iter().filter(|(t, _)| !raw || *t).map(|(_, h)| h));
@@ -397,17 +407,18 @@ fn scan_evtx_files(
         }
     });
     let mut hits = Vec::new();
-    for (h, records, skipped, warnings) in results.into_inner().unwrap_or_default() {
+    for (h, records, skipped, warnings, tally) in results.into_inner().unwrap_or_default() {
         hits.extend(h);
         report.records += records;
         report.skipped += skipped;
         report.warnings.extend(warnings);
+        report.tally.merge(tally);
     }
     hits
 }
 
-/// What scanning one EVTX file gave: hits, records, skipped, warnings.
-type FileScan = (Vec<Hit>, u64, u64, Vec<String>);
+/// What scanning one EVTX file gave: hits, records, skipped, warnings, event times.
+type FileScan = (Vec<Hit>, u64, u64, Vec<String>, Tally);
 
 /// Scans one EVTX file.
 fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, threads: usize) -> FileScan {
@@ -420,7 +431,7 @@ fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, thread
         Ok(p) => p.with_configuration(settings),
         Err(e) => {
             warnings.push(format!("{}: unreadable EVTX file: {e}", path.display()));
-            return (Vec::new(), 0, 1, warnings);
+            return (Vec::new(), 0, 1, warnings, Tally::default());
         }
     };
     let mut scan = Pooled {
@@ -438,19 +449,27 @@ fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, thread
             Ok(event) => event,
             Err(e) => return Ok(Err(format!("record {id}: {e}"))),
         };
+        let when = event.timestamp.map(|t| {
+            let channel = event.channel.as_deref().unwrap_or("EVTX").to_string();
+            (t, channel, event.computer.as_deref().unwrap_or("").to_string())
+        });
         let rules = scan.scan(&event);
         let mut hits = Vec::new();
         if !rules.is_empty() {
             maker.hits(rules, event, (idx, id), &mut hits);
         }
-        Ok(Ok(hits))
+        Ok(Ok((hits, when)))
     });
     let (mut hits, mut n, mut skipped) = (Vec::new(), 0u64, 0u64);
+    let mut tally = Tally::default();
     for item in records {
         match item {
-            Ok(Ok(found)) => {
+            Ok(Ok((found, when))) => {
                 n += 1;
                 hits.extend(found);
+                if let Some((t, channel, computer)) = when {
+                    tally.add(&channel, &computer, t);
+                }
             }
             Ok(Err(why)) => {
                 skipped += 1;
@@ -466,7 +485,7 @@ fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, thread
             }
         }
     }
-    (hits, n, skipped, warnings)
+    (hits, n, skipped, warnings, tally)
 }
 
 /// Telemetry sink: table rows become Sigma events (raw `WindowsEvent` rows as their channel and
@@ -483,6 +502,9 @@ struct RowSink<'s, 'r> {
     records: u64,
     /// Rows of other tables.
     table_rows: u64,
+    /// Event times of the raw events and of the other tables' rows.
+    raw_tally: Tally,
+    table_tally: Tally,
 }
 
 impl BatchSink for RowSink<'_, '_> {
@@ -525,6 +547,15 @@ impl BatchSink for RowSink<'_, '_> {
             };
             let row = Value::Object(row);
             let event = row_event(table, &row, &data);
+            if let Some(t) = event.timestamp {
+                let tally = if raw {
+                    &mut self.raw_tally
+                } else {
+                    &mut self.table_tally
+                };
+                let host = event.computer.as_deref().unwrap_or("");
+                tally.add(event.channel.as_deref().unwrap_or(table), host, t);
+            }
             self.scanner.scan(&event, &mut out);
             if out.is_empty() {
                 continue;
@@ -811,22 +842,41 @@ fn detection_alert(rule: &SigmaRule, event: &Event<'_>, tools: &ToolIndex) -> Al
         tool: tool.map(|t| t.name.clone()),
         category: tool.map(|t| t.category.clone()),
         signal: signal_for(rule).map(str::to_string),
+        sources: Vec::new(),
         events: None,
         suppressed: None,
+        replay_run: None,
         row,
+        detail_column: None,
     }
 }
 
+/// `--lookback` for Sigma rules: only events in `(anchor − span, anchor]`, the anchor being `now`,
+/// else the newest event of the bulk of the scanned evidence (docs/alerts.md, "Time").
+#[derive(Debug, Clone, Copy)]
+pub struct SigmaWindow {
+    pub now: Option<i64>,
+    pub span: i64,
+}
+
 /// Runs the rules over the inputs and builds the alerts: standalone detection matches and fired
-/// correlations (matches fed in time order). Returns the alerts and what was read.
+/// correlations (matches fed in time order), all of the evidence or only `window`'s events.
+/// Returns the alerts and what was read.
 pub fn hunt_alerts(
     set: &'static CompiledRuleSet,
     inputs: &[String],
     tools: &[Tool],
     filter: &RuleFilter,
+    window: Option<SigmaWindow>,
 ) -> Result<(Vec<Alert>, ScanReport), String> {
     let maker = Arc::new(HitMaker::new(set, filter, tools));
     let (mut hits, report) = scan_inputs(&maker, inputs)?;
+    if let Some(w) = window {
+        let wall = detect::timeline::wall_clock();
+        let (anchor, _) = detect::hunt::anchor(w.now, &report.tally.profile(wall), wall);
+        let from = anchor.saturating_sub(w.span);
+        hits.retain(|h| h.time.is_some_and(|t| t > from && t <= anchor));
+    }
     let index = &maker.tools;
     let mut alerts = Vec::new();
     hits.sort_by_key(|h| (h.time.unwrap_or(i64::MIN), h.order));
@@ -922,9 +972,12 @@ pub fn hunt_alerts(
             tool: None,
             category: None,
             signal: Some("correlation".into()),
+            sources: Vec::new(),
             events: Some(Value::Array(events)),
             suppressed: None,
+            replay_run: None,
             row,
+            detail_column: None,
         });
     }
     Ok((alerts, report))
@@ -949,24 +1002,40 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
         .map(|p| pack::load_tuning(p, &tools))
         .transpose()?;
     let min_severity = args.min_severity()?;
-    let (mut alerts, report) = hunt_alerts(set, &args.inputs, &tools, &filter)?;
+    // Sigma rules have no queryPeriod: like hunting queries they see all the evidence, unless
+    // --lookback gives every rule the same window (docs/alerts.md, "Time").
+    let mode = args.time_mode()?;
+    let options = crate::query::engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
+    let now = options.now;
+    let window = match mode {
+        detect::hunt::TimeMode::Window(detect::hunt::Window::Fixed(span)) => Some(SigmaWindow { now, span }),
+        _ => None,
+    };
+    let (mut alerts, report) = hunt_alerts(set, &args.inputs, &tools, &filter, window)?;
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
+    let sigma_mode = match window {
+        Some(_) => format!(
+            "Sigma rules over {} before the anchor",
+            args.lookback.as_deref().unwrap_or("the lookback")
+        ),
+        None => "Sigma rules over all evidence".to_string(),
+    };
+    let wall = detect::timeline::wall_clock();
+    let mut profile = report.tally.profile(wall);
+    let (anchor, source) = detect::hunt::anchor(now, &profile, wall);
+    let (mut anchor, mut anchor_source) = (anchor, source.describe());
+    let mut mode_text = sigma_mode.clone();
     let mut rules_run = set.rules().len() + set.correlations().len();
     let mut rules_failed = 0;
-    let mut anchor = alerts.iter().filter_map(|a| a.time_nanos).max();
-    let mut anchor_source = "newest Sigma match";
     let mut records = report.records;
     if !args.rules.is_empty() {
         let pack_rules = pack::load_rules(&args.rules)?;
-        let options = crate::query::engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
-        let now = options.now;
-        let window = args.window()?;
         let mut engine = engine::Engine::new(options).map_err(|e| e.to_string())?;
         let loaded = crate::evidence::load_evidence(&mut engine, &args.inputs).await?;
         records = records.max(loaded.records);
-        let outcome = pack::run_pack(&mut engine, &pack_rules, None, &tools, now, window).await?;
+        let outcome = pack::run_pack(&mut engine, &pack_rules, None, &tools, now, mode).await?;
         for r in outcome.runs.iter().filter(|r| r.error.is_some()) {
             rules_failed += 1;
             if let Some(err) = &r.error {
@@ -974,8 +1043,13 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
             }
         }
         rules_run += outcome.runs.len();
-        anchor = Some(outcome.anchor);
+        anchor = outcome.anchor;
         anchor_source = outcome.anchor_source;
+        mode_text = format!(
+            "{}; {sigma_mode}",
+            alerts_out::describe_mode(mode, args.lookback.as_deref(), outcome.replay.as_deref())
+        );
+        profile = outcome.profile;
         alerts.extend(outcome.alerts);
     }
     let (mut alerts, mut suppressed) = detect::hunt::apply_tuning(alerts, tuning.as_ref(), &tools);
@@ -985,9 +1059,9 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
     }
     detect::hunt::sort_alerts(&mut alerts);
     detect::hunt::sort_alerts(&mut suppressed);
-    let anchor = anchor.map_or_else(|| "-".to_string(), pack::iso);
+    let anchor = pack::iso(anchor);
     eprintln!(
-        "hunt: {} Sigma rules, {} correlations; {} files, {} records ({} skipped); {} alerts, {} suppressed",
+        "hunt: anchor {anchor} ({anchor_source}); {mode_text}; {} Sigma rules, {} correlations; {} files, {} records ({} skipped); {} alerts, {} suppressed",
         set.rules().len(),
         set.correlations().len(),
         report.files,
@@ -1011,6 +1085,7 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
             rules_run,
             rules_failed,
             records,
+            time: alerts_out::TimeSummary::new(&profile, mode_text),
         },
     )
 }

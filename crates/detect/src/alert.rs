@@ -1,5 +1,7 @@
 //! Alerts: one rule hit on one result row, with the fields analysts pivot on (time, device,
-//! account, tool, signal, entities) and the row itself; serialised as documented in docs/alerts.md.
+//! account, tool, signal, sources, entities) and the row itself; serialised as documented in
+//! docs/alerts.md. One process creation logged twice (Sysmon 1 and Security 4688) gives a rule two
+//! rows; [`alerts_from_batches`] merges their alerts into one that names both sources.
 
 use crate::rule::{Rule, Severity};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -90,6 +92,10 @@ pub struct Alert {
     pub tool: Option<String>,
     pub category: Option<String>,
     pub signal: Option<String>,
+    /// The logs the alert's event was read from (`Sysmon/1`, `Security/4688`): the row's
+    /// `EventSource`; two when one process creation was seen by both and the alerts were merged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
     pub entities: Vec<Entity>,
     /// Correlation alerts: the events joined, each with its own time.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,13 +103,44 @@ pub struct Alert {
     /// Why tuning suppressed the alert (only on suppressed alerts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
+    /// `hunt --replay`: the scheduled run that first raised the alert (nanoseconds; ISO 8601 in
+    /// JSON), `None` outside a replay and for rules without a schedule.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "serialize_replay_run")]
+    pub replay_run: Option<i64>,
     pub row: Row,
+    /// The row column the rule names for the one-line detail (customDetails key `Detail`).
+    #[serde(skip)]
+    pub detail_column: Option<String>,
 }
+
+/// The columns tried, in order, for an alert's one-line detail when its rule names none.
+pub const DETAIL_COLUMNS: &[&str] = &[
+    "ProcessCommandLine",
+    "RemoteUrl",
+    "DnsQuery",
+    "QueryName",
+    "ServiceName",
+    "RegistryKey",
+    "FolderPath",
+    "FileName",
+    "RemoteIP",
+    "Detail",
+];
 
 /// The columns an event time is read from, in order.
 pub const TIME_COLUMNS: &[&str] = &["Timestamp", "TimeGenerated"];
 
-/// Builds the alerts of one rule from its result batches.
+/// The row column naming the log an event came from (`Sysmon/1`, `Security/4688`): rules project
+/// `EventSource = tostring(AdditionalFields.EventSource)` (docs/telemetry.md).
+pub const SOURCE_COLUMN: &str = "EventSource";
+
+/// How far apart two logs' times of one process creation may be: Sysmon's `UtcTime`-stamped event
+/// and the Security 4688 are written moments apart, never seconds.
+pub const SAME_PROCESS_TOLERANCE_NANOS: i64 = 2_000_000_000;
+
+/// Builds the alerts of one rule from its result batches: one per row, except that rows of the
+/// same process creation (see [`merge_same_process`]) give one alert; in an order that depends on
+/// the rows only, not on how the engine partitioned them.
 pub fn alerts_from_batches(rule: &Rule, batches: &[RecordBatch]) -> Vec<Alert> {
     let mut out = Vec::new();
     for batch in batches {
@@ -131,7 +168,96 @@ pub fn alerts_from_batches(rule: &Rule, batches: &[RecordBatch]) -> Vec<Alert> {
             out.push(alert_from_row(rule, row, time_nanos));
         }
     }
-    out
+    merge_same_process(out)
+}
+
+/// The process an alert is about: (device, `ProcessId`, image), when the row has all three; the
+/// image is `FolderPath` (else `ProcessFolderPath`, else `FileName`), compared without case.
+fn process_identity(a: &Alert) -> Option<(String, i64, String)> {
+    let device = a.device.as_deref()?.to_lowercase();
+    let pid = match a.row.get("ProcessId")? {
+        Value::Number(n) => n.as_i64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    let image = first_text(&a.row, &["FolderPath", "ProcessFolderPath", "FileName"])?.to_lowercase();
+    Some((device, pid, image))
+}
+
+/// How many of the row's cells hold a value (null and `""` do not count).
+fn filled(row: &Row) -> usize {
+    row.0
+        .iter()
+        .filter(|(_, v)| !matches!(v, Value::Null) && v.as_str() != Some(""))
+        .count()
+}
+
+/// Merges a rule's alerts on the same process creation: same device, `ProcessId` and image, times at
+/// most [`SAME_PROCESS_TOLERANCE_NANOS`] after the first of them. That is one process seen by two
+/// logs (Sysmon 1 and Security 4688 both become `DeviceProcessEvents` rows), so it is one finding.
+/// The merged alert keeps the fullest row (Sysmon's, with hashes and version info; ties: the
+/// earlier, then the smaller row) and lists every source, the kept row's first. Alerts without a
+/// process identity or time are kept as they are. The result is sorted by time, then row, so it
+/// does not depend on the order the rows arrived in.
+pub fn merge_same_process(alerts: Vec<Alert>) -> Vec<Alert> {
+    let mut keyed: Vec<(String, Alert)> = alerts
+        .into_iter()
+        .map(|a| (serde_json::to_string(&a.row).unwrap_or_default(), a))
+        .collect();
+    keyed.sort_by(|(ra, a), (rb, b)| a.time_nanos.cmp(&b.time_nanos).then_with(|| ra.cmp(rb)));
+    let mut out: Vec<(String, Alert)> = Vec::with_capacity(keyed.len());
+    // Per process identity, the index in `out` of its latest merged alert and that group's first time.
+    let mut open: std::collections::HashMap<(String, i64, String), (usize, i64)> = Default::default();
+    for (text, a) in keyed {
+        let (Some(id), Some(t)) = (process_identity(&a), a.time_nanos) else {
+            out.push((text, a));
+            continue;
+        };
+        match open.get(&id) {
+            Some(&(i, first)) if t - first <= SAME_PROCESS_TOLERANCE_NANOS => {
+                let (kept_text, kept) = &mut out[i];
+                let mut sources: Vec<String> = kept.sources.drain(..).chain(a.sources.iter().cloned()).collect();
+                if filled(&a.row) > filled(&kept.row) {
+                    sources = a.sources.iter().cloned().chain(sources).collect();
+                    *kept = a;
+                    *kept_text = text;
+                }
+                kept.sources = ordered_sources(sources);
+            }
+            _ => {
+                open.insert(id, (out.len(), t));
+                out.push((text, a));
+            }
+        }
+    }
+    out.sort_by(|(ra, a), (rb, b)| a.time_nanos.cmp(&b.time_nanos).then_with(|| ra.cmp(rb)));
+    out.into_iter().map(|(_, a)| a).collect()
+}
+
+/// The first source (the kept row's), then the others sorted, each once.
+fn ordered_sources(sources: Vec<String>) -> Vec<String> {
+    let mut it = sources.into_iter();
+    let Some(first) = it.next() else { return Vec::new() };
+    let mut rest: Vec<String> = it.filter(|s| *s != first).collect();
+    rest.sort();
+    rest.dedup();
+    std::iter::once(first).chain(rest).collect()
+}
+
+/// The log a row's event came from: its `EventSource` column, else `EventSource` inside a projected
+/// `AdditionalFields`.
+fn row_source(row: &Row) -> Option<String> {
+    row.text(SOURCE_COLUMN).or_else(|| {
+        let fields = match row.get("AdditionalFields")? {
+            Value::String(s) => serde_json::from_str::<Value>(s).ok()?,
+            v => v.clone(),
+        };
+        fields
+            .get(SOURCE_COLUMN)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    })
 }
 
 fn first_text(row: &Row, columns: &[&str]) -> Option<String> {
@@ -176,12 +302,20 @@ pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
     let signal = detail("Signal", &["Signal"]);
     let time = TIME_COLUMNS.iter().find_map(|c| row.text(c));
     let events = row.get("Events").filter(|v| v.is_array()).cloned();
+    let sources = row_source(&row).into_iter().collect();
+    // Sentinel's alertDetailsOverride.alertSeverityColumnName: a valid value in that column wins.
+    let severity = rule
+        .severity_column
+        .as_deref()
+        .and_then(|c| row.text(c))
+        .and_then(|v| Severity::parse(&v))
+        .unwrap_or(rule.severity);
     Alert {
         rule: RuleRef {
             id: rule.id.clone(),
             guid: rule.guid.clone(),
             name: rule.name.clone(),
-            severity: rule.severity.name(),
+            severity: severity.name(),
             tactics: rule.tactics.clone(),
             techniques: rule.techniques.clone(),
             level: None,
@@ -189,20 +323,70 @@ pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
         },
         time,
         time_nanos,
-        severity: rule.severity,
+        severity,
         device,
         account,
         tool,
         category,
         signal,
+        sources,
         entities,
         events,
         suppressed: None,
+        replay_run: None,
         row,
+        detail_column: rule.detail_column("Detail").map(str::to_string),
+    }
+}
+
+/// An instant in nanoseconds as ISO 8601 UTC with only the digits needed (`2026-03-02T13:00:00Z`).
+pub fn iso(nanos: i64) -> String {
+    chrono::DateTime::from_timestamp_nanos(nanos).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+fn serialize_replay_run<S: Serializer>(run: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match run {
+        Some(n) => s.serialize_str(&iso(*n)),
+        None => s.serialize_none(),
     }
 }
 
 impl Alert {
+    /// A short description of what the alert's row shows (table, CSV and Timesketch views): a
+    /// correlation's first events; else the column the rule names with customDetails `Detail`;
+    /// else the first of [`DETAIL_COLUMNS`] the row has, then its port and parent process.
+    pub fn detail(&self) -> String {
+        if let Some(Value::Array(events)) = &self.events {
+            let parts: Vec<String> = events
+                .iter()
+                .take(6)
+                .map(|e| {
+                    let tool = ["ToolName", "Tool"]
+                        .iter()
+                        .find_map(|k| e.get(k).and_then(Value::as_str))
+                        .unwrap_or("?");
+                    let t = e.get("Timestamp").and_then(Value::as_str).unwrap_or("?");
+                    format!("{tool} @ {}", t.get(..19).unwrap_or(t))
+                })
+                .collect();
+            return format!("{} events: {}", events.len(), parts.join(", "));
+        }
+        if let Some(text) = self.detail_column.as_deref().and_then(|c| self.row.text(c)) {
+            return text;
+        }
+        let mut parts = Vec::new();
+        if let Some(v) = first_text(&self.row, DETAIL_COLUMNS) {
+            parts.push(v);
+        }
+        if let Some(port) = self.row.text("LocalPort").or_else(|| self.row.text("RemotePort")) {
+            parts.push(format!("port {port}"));
+        }
+        if let Some(parent) = self.row.text("InitiatingProcessFileName") {
+            parts.push(format!("parent {parent}"));
+        }
+        parts.join("  ")
+    }
+
     /// The tools a correlation alert joins (from its events), else the alert's own tool.
     pub fn tools(&self) -> Vec<String> {
         if let Some(Value::Array(events)) = &self.events {
@@ -270,6 +454,23 @@ mod tests {
     }
 
     #[test]
+    fn severity_column_overrides_the_rule_severity_when_valid() {
+        let rule = parse_rule(
+            Path::new("rat-x.yaml"),
+            "name: X\nseverity: Medium\nquery: T\nalertDetailsOverride:\n  alertSeverityColumnName: Sev\n",
+        )
+        .unwrap();
+        let with = |v: &str| Row(vec![("Sev".into(), Value::String(v.into()))]);
+        let high = alert_from_row(&rule, with("High"), None);
+        assert_eq!(high.severity, Severity::High);
+        assert_eq!(high.rule.severity, "High");
+        assert_eq!(alert_from_row(&rule, with("low"), None).severity, Severity::Low);
+        // a value that is no severity, or no column: the rule's own
+        assert_eq!(alert_from_row(&rule, with("urgent"), None).severity, Severity::Medium);
+        assert_eq!(alert_from_row(&rule, Row::default(), None).severity, Severity::Medium);
+    }
+
+    #[test]
     fn account_gets_its_domain_and_empty_values_are_absent() {
         let r = parse_rule(Path::new("r.yaml"), "query: T\n").unwrap();
         let row = Row(vec![
@@ -281,6 +482,77 @@ mod tests {
         assert_eq!(a.account.as_deref(), Some("CONTOSO\\bob"));
         assert_eq!(a.device, None);
         assert_eq!(a.time, None);
+    }
+
+    fn process_alert(source: &str, pid: i64, image: &str, nanos: i64, sha256: Option<&str>) -> Alert {
+        let r = parse_rule(Path::new("r.yaml"), "query: T\n").unwrap();
+        let row = Row(vec![
+            ("Timestamp".into(), Value::String(format!("t{nanos}"))),
+            ("DeviceName".into(), Value::String("WS1".into())),
+            ("FolderPath".into(), Value::String(image.into())),
+            ("ProcessId".into(), serde_json::json!(pid)),
+            ("SHA256".into(), sha256.map_or(Value::Null, |h| Value::String(h.into()))),
+            ("EventSource".into(), Value::String(source.into())),
+        ]);
+        alert_from_row(&r, row, Some(nanos))
+    }
+
+    #[test]
+    fn one_process_seen_by_sysmon_and_security_is_one_alert_naming_both() {
+        let sec = process_alert("Security/4688", 42, r"C:\Temp\AnyDesk.exe", 1_000_000_000, None);
+        let sysmon = process_alert("Sysmon/1", 42, r"c:\temp\anydesk.exe", 1_400_000_000, Some("ab"));
+        assert_eq!(sec.sources, vec!["Security/4688"]);
+        let merged = merge_same_process(vec![sec.clone(), sysmon.clone()]);
+        assert_eq!(merged.len(), 1);
+        // Sysmon's row is the fuller one (hashes): it is kept, and its source comes first.
+        assert_eq!(merged[0].sources, vec!["Sysmon/1", "Security/4688"]);
+        assert_eq!(merged[0].row.text("SHA256").as_deref(), Some("ab"));
+        assert_eq!(merged[0].time_nanos, Some(1_400_000_000));
+        let json = serde_json::to_string(&merged[0]).unwrap();
+        assert!(
+            json.contains(r#""signal":null,"sources":["Sysmon/1","Security/4688"],"entities""#),
+            "{json}"
+        );
+        // The order the rows arrive in does not matter.
+        let again = merge_same_process(vec![sysmon, sec]);
+        assert_eq!(
+            serde_json::to_string(&again).unwrap(),
+            serde_json::to_string(&merged).unwrap()
+        );
+    }
+
+    #[test]
+    fn other_processes_times_and_rows_without_a_process_stay_apart() {
+        let a = process_alert("Sysmon/1", 42, r"C:\a.exe", 0, None);
+        let other_pid = process_alert("Security/4688", 43, r"C:\a.exe", 0, None);
+        let other_image = process_alert("Security/4688", 42, r"C:\b.exe", 0, None);
+        let later = process_alert("Security/4688", 42, r"C:\a.exe", SAME_PROCESS_TOLERANCE_NANOS + 1, None);
+        let r = parse_rule(Path::new("r.yaml"), "query: T\n").unwrap();
+        let no_pid = alert_from_row(
+            &r,
+            Row(vec![("FolderPath".into(), Value::String(r"C:\a.exe".into()))]),
+            Some(0),
+        );
+        let merged = merge_same_process(vec![later, other_image, no_pid, other_pid, a]);
+        assert_eq!(merged.len(), 5);
+        assert!(merged.iter().all(|m| m.sources.len() <= 1));
+        // Sorted by time, then row.
+        assert_eq!(
+            merged.last().unwrap().time_nanos,
+            Some(SAME_PROCESS_TOLERANCE_NANOS + 1)
+        );
+        // Without a known source an alert has no `sources` key.
+        assert!(!serde_json::to_string(&merged[0]).unwrap().contains("\"sources\""));
+    }
+
+    #[test]
+    fn source_from_projected_additional_fields() {
+        let r = parse_rule(Path::new("r.yaml"), "query: T\n").unwrap();
+        let row = Row(vec![(
+            "AdditionalFields".into(),
+            Value::String(r#"{"ProcessGuid":"{x}","EventSource":"Sysmon/1"}"#.into()),
+        )]);
+        assert_eq!(alert_from_row(&r, row, None).sources, vec!["Sysmon/1"]);
     }
 
     #[test]

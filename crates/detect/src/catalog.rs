@@ -429,6 +429,79 @@ mod tests {
     }
 
     #[test]
+    fn merged_lolrmm_names_find_their_tool() {
+        let tools = builtin();
+        let named = |term: &str| -> Vec<&str> {
+            tools
+                .iter()
+                .filter(|t| t.is_named(term))
+                .map(|t| t.id.as_str())
+                .collect()
+        };
+        // Names of LOLRMM files merged into another entry, and their short forms.
+        assert_eq!(named("Pandora RC"), ["ehorus"]);
+        assert_eq!(named("pandora rc (ehorus)"), ["ehorus"]);
+        assert_eq!(named("LabTech"), ["connectwise-automate"]);
+        assert_eq!(
+            named("LabTech RMM (Now ConnectWise Automate)"),
+            ["connectwise-automate"]
+        );
+        assert_eq!(named("NinjaRMM"), ["ninjaone"]);
+        assert_eq!(named("ConnectWise Control"), ["screenconnect"]);
+        // A short form that is another tool's name stays that tool's.
+        assert_eq!(named("PSEXEC"), ["psexec"]);
+        // `ratcatcher catalog TERM` searches aliases too.
+        let found: Vec<&str> = search(&tools, "Pandora RC").iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(found, ["ehorus"]);
+    }
+
+    #[test]
+    fn bundled_and_generic_binaries_do_not_name_the_bundling_tool() {
+        let tools = builtin();
+        let tool = |id: &str| tools.iter().find(|t| t.id == id).unwrap();
+        let owners = |exe: &str| -> Vec<&str> {
+            tools
+                .iter()
+                .filter(|t| t.executables.iter().any(|e| e == exe))
+                .map(|t| t.id.as_str())
+                .collect()
+        };
+        // Freshservice's discovery probe ships PuTTY's plink.exe: the name is PuTTY's.
+        assert_eq!(owners("plink.exe"), ["putty"]);
+        assert!(
+            tool("freshservice")
+                .ambiguous_executables
+                .iter()
+                .any(|e| e == "plink.exe")
+        );
+        assert!(
+            !tool("freshservice")
+                .original_file_names
+                .iter()
+                .any(|e| e == "plink.exe")
+        );
+        assert_eq!(owners("paexec.exe"), ["psexec-clone"]);
+        assert_eq!(owners("tvnserver.exe"), ["tightvnc"]);
+        for generic in [
+            "vhost.exe",
+            "rdp.exe",
+            "supporttool.exe",
+            "remote access.exe",
+            "setup.exe",
+        ] {
+            assert!(
+                owners(generic).is_empty(),
+                "{generic} is an executable of {:?}",
+                owners(generic)
+            );
+        }
+        // PsExec's service binary, spelt as the binary is.
+        assert_eq!(owners("psexesvc.exe"), ["psexec"]);
+        assert!(owners("psexecsvc.exe").is_empty());
+        assert!(tool("psexec").services.iter().any(|s| s == "PSEXESVC"));
+    }
+
+    #[test]
     fn batches_have_one_row_per_tool_and_indicator() {
         let tools = builtin();
         assert_eq!(tools_batch(&tools).num_rows(), tools.len());

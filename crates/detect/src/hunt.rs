@@ -1,24 +1,115 @@
-//! Running rules over an engine's tables: the anchor (newest event), each rule over its query
-//! period, alerts from the result rows, and tuning applied with a reason per suppressed alert.
+//! Running rules over an engine's tables: the evidence's time profile and the anchor (its bulk's
+//! newest event unless `--now` is given), each rule over its window (all the evidence, its query
+//! period, a fixed lookback) or replayed on its schedule, alerts from the result rows, and tuning
+//! applied with a reason per suppressed alert.
 
-use crate::alert::{Alert, TIME_COLUMNS, alerts_from_batches};
+use crate::alert::{Alert, alerts_from_batches};
 use crate::catalog::Tool;
+use crate::replay::{self, RuleReplay};
 use crate::rule::Rule;
+use crate::timeline::{self, TimeProfile};
 use crate::tuning::Tuning;
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampNanosecondType};
 use engine::{Engine, QueryError};
 use std::time::{Duration, Instant};
 
-/// Which time range each rule runs over, before the anchor.
+/// Which time range each rule runs over, before the anchor. A range of D is `(anchor − D, anchor]`
+/// on each table's `Timestamp` / `TimeGenerated`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
     /// The rule's own `queryPeriod` (Sentinel's behaviour); no range for rules without one.
     RulePeriod,
     /// The same range for every rule (nanoseconds).
     Fixed(i64),
-    /// All the evidence.
+    /// All the evidence (the default).
     All,
+}
+
+/// How a hunt treats time (docs/alerts.md, "Time").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeMode {
+    /// One run of each rule over a window before the anchor.
+    Window(Window),
+    /// Each scheduled rule on its own schedule across the evidence (`--replay`, [`replay`]).
+    Replay,
+}
+
+/// The engine's implicit range for a window of `d` nanoseconds: the engine keeps
+/// `[now − lookback, now]`, so `d − 1` gives `(now − d, now]`.
+pub fn half_open(d: i64) -> i64 {
+    d.saturating_sub(1).max(0)
+}
+
+/// Where the anchor (`now()` of the rules, the end of their windows) comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnchorSource {
+    /// Given (`--now`, a test case's `now`).
+    Given,
+    /// The newest event of the bulk of the evidence.
+    Evidence,
+    /// The wall clock: no timed event outside the outliers.
+    WallClock,
+}
+
+impl AnchorSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            AnchorSource::Given => "--now",
+            AnchorSource::Evidence => "newest event in the evidence",
+            AnchorSource::WallClock => "wall clock: the evidence has no timed events",
+        }
+    }
+}
+
+/// The anchor: `now` when given, else the bulk's newest event, else the wall clock.
+pub fn anchor(now: Option<i64>, profile: &TimeProfile, wall_clock: i64) -> (i64, AnchorSource) {
+    match (now, profile.newest()) {
+        (Some(n), _) => (n, AnchorSource::Given),
+        (None, Some(t)) => (t, AnchorSource::Evidence),
+        (None, None) => (wall_clock, AnchorSource::WallClock),
+    }
+}
+
+/// What a hunt did: alerts (before tuning), each rule's run, the anchor and the time profile.
+#[derive(Debug, Clone)]
+pub struct HuntRun {
+    pub alerts: Vec<Alert>,
+    pub runs: Vec<RuleRun>,
+    pub anchor: i64,
+    pub anchor_source: AnchorSource,
+    pub profile: TimeProfile,
+    /// `--replay`: what each rule's schedule ran and skipped.
+    pub replay: Option<Vec<RuleReplay>>,
+}
+
+/// Profiles the evidence (tables in `skip`, the catalog, are not evidence), sets the anchor and
+/// runs the rules as `mode` says.
+pub async fn hunt(
+    engine: &mut Engine,
+    rules: &[Rule],
+    now: Option<i64>,
+    mode: TimeMode,
+    skip: &[&str],
+) -> Result<HuntRun, QueryError> {
+    let profile = timeline::profile_tables(engine, skip, timeline::wall_clock()).await?;
+    let (anchor, anchor_source) = anchor(now, &profile, timeline::wall_clock());
+    let (alerts, runs, replayed) = match mode {
+        TimeMode::Window(w) => {
+            let (alerts, runs) = run_rules(engine, rules, anchor, w).await;
+            (alerts, runs, None)
+        }
+        TimeMode::Replay => {
+            let r = replay::replay(engine, rules, profile.bulk, anchor, skip).await?;
+            (r.alerts, r.runs, Some(r.rules))
+        }
+    };
+    Ok(HuntRun {
+        alerts,
+        runs,
+        anchor,
+        anchor_source,
+        profile,
+        replay: replayed,
+    })
 }
 
 /// What happened when a rule ran.
@@ -40,7 +131,7 @@ pub struct RuleFailure {
 }
 
 impl RuleFailure {
-    fn from_query_error(e: &QueryError) -> RuleFailure {
+    pub(crate) fn from_query_error(e: &QueryError) -> RuleFailure {
         match e {
             QueryError::Syntax(ds) => RuleFailure {
                 message: format!("syntax error: {}", ds.first().map_or("", |d| d.message.as_str())),
@@ -74,47 +165,6 @@ impl RuleFailure {
     }
 }
 
-/// The newest event time over the engine's tables (their `Timestamp` / `TimeGenerated`), in
-/// nanoseconds; `None` when the evidence has no timed rows. Tables in `skip` are ignored.
-pub async fn newest_event(engine: &mut Engine, skip: &[&str]) -> Result<Option<i64>, QueryError> {
-    let saved = engine.lookback();
-    engine.set_lookback(None);
-    let mut newest: Option<i64> = None;
-    for name in engine.table_names() {
-        if skip.contains(&name.as_str()) {
-            continue;
-        }
-        let Some(table) = engine.table(&name) else { continue };
-        let schema = table.schema();
-        let Some(col) = TIME_COLUMNS.iter().find(|c| {
-            schema
-                .field_with_name(c)
-                .is_ok_and(|f| matches!(f.data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _)))
-        }) else {
-            continue;
-        };
-        let q = format!("['{name}'] | summarize Newest = max({col})");
-        let result = engine.query(&q).await;
-        let (_, batches) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                engine.set_lookback(saved);
-                return Err(e);
-            }
-        };
-        for b in batches {
-            let a = b.column(0).as_primitive::<TimestampNanosecondType>();
-            for i in 0..a.len() {
-                if a.is_valid(i) {
-                    newest = Some(newest.map_or(a.value(i), |n: i64| n.max(a.value(i))));
-                }
-            }
-        }
-    }
-    engine.set_lookback(saved);
-    Ok(newest)
-}
-
 /// Runs each rule with `now = anchor` over its window; returns every alert and each rule's run.
 pub async fn run_rules(engine: &mut Engine, rules: &[Rule], anchor: i64, window: Window) -> (Vec<Alert>, Vec<RuleRun>) {
     let mut alerts = Vec::new();
@@ -123,8 +173,8 @@ pub async fn run_rules(engine: &mut Engine, rules: &[Rule], anchor: i64, window:
     for rule in rules {
         let started = Instant::now();
         engine.set_lookback(match window {
-            Window::RulePeriod => rule.query_period,
-            Window::Fixed(n) => Some(n),
+            Window::RulePeriod => rule.query_period.map(half_open),
+            Window::Fixed(n) => Some(half_open(n)),
             Window::All => None,
         });
         let result = engine.query(&rule.query).await;

@@ -4,9 +4,12 @@
 pub mod alert;
 pub mod catalog;
 pub mod hunt;
+pub mod replay;
 pub mod rule;
 pub mod testcase;
+pub mod timeline;
 pub mod tuning;
+pub mod validate;
 
 pub use alert::Alert;
 pub use catalog::Tool;

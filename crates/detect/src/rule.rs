@@ -1,7 +1,7 @@
 //! Rules: Sentinel analytic-rule YAML (and plain `.kql` files) read into [`Rule`]s, the pack
 //! compiled into the binary, and rule folders given with `--rules`.
 
-use serde::Deserialize;
+use serde_norway::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -69,6 +69,9 @@ pub struct Rule {
     pub file_text: String,
     /// The investigation guide and response playbook (Markdown), when the rule has one.
     pub guide: Option<String>,
+    /// `alertDetailsOverride.alertSeverityColumnName`: the column whose value (`Informational`,
+    /// `Low`, `Medium`, `High`) overrides `severity` for the alert of each row.
+    pub severity_column: Option<String>,
 }
 
 impl Rule {
@@ -79,45 +82,6 @@ impl Rule {
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, c)| c.as_str())
     }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RuleYaml {
-    id: Option<serde_norway::Value>,
-    name: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    severity: Option<String>,
-    #[serde(default)]
-    tactics: Vec<String>,
-    #[serde(default)]
-    relevant_techniques: Vec<String>,
-    #[serde(default)]
-    query_frequency: Option<String>,
-    #[serde(default)]
-    query_period: Option<String>,
-    query: Option<String>,
-    #[serde(default)]
-    entity_mappings: Vec<EntityMappingYaml>,
-    #[serde(default)]
-    custom_details: Option<serde_norway::Mapping>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EntityMappingYaml {
-    entity_type: String,
-    #[serde(default)]
-    field_mappings: Vec<FieldMappingYaml>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FieldMappingYaml {
-    identifier: String,
-    column_name: String,
 }
 
 /// A Sentinel period (`1h`, `14d`, `PT1H`, `P14D`) in nanoseconds.
@@ -188,73 +152,208 @@ pub fn parse_rule(path: &Path, text: &str) -> Result<Rule, String> {
             origin: path.to_path_buf(),
             file_text: text.to_string(),
             guide: None,
+            severity_column: None,
         });
     }
-    let y: RuleYaml = serde_norway::from_str(text).map_err(|e| {
+    let doc = read_document(text)?;
+    let query = match field(&doc, "query") {
+        None => return Err("no `query` field (not a Sentinel analytic or hunting rule, or a stub)".into()),
+        Some(v @ (Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_))) => {
+            return Err(format!("`query`: expected the query text, found {}", kind_of(v)));
+        }
+        Some(v) => match text_value(v) {
+            Some(q) if !q.trim().is_empty() => q,
+            _ => return Err("the `query` field is empty (a stub)".into()),
+        },
+    };
+    let severity = match opt_text(&doc, "severity")? {
+        None => Severity::Medium,
+        Some(s) => Severity::parse(&s)
+            .ok_or_else(|| format!("severity `{s}` is not one of Informational, Low, Medium, High"))?,
+    };
+    let query_period_text = opt_text(&doc, "queryPeriod")?;
+    let query_period = match &query_period_text {
+        None => None,
+        Some(p) => Some(parse_period(p).ok_or_else(|| format!("queryPeriod `{p}` is not a period (e.g. 14d)"))?),
+    };
+    let query_frequency_text = opt_text(&doc, "queryFrequency")?;
+    if let Some(f) = &query_frequency_text {
+        parse_period(f).ok_or_else(|| format!("queryFrequency `{f}` is not a period (e.g. 1h)"))?;
+    }
+    let mut custom_details = Vec::new();
+    match field(&doc, "customDetails") {
+        None | Some(Value::Null) => {}
+        Some(Value::Mapping(map)) => {
+            for (k, v) in map {
+                match (text_value(k), text_value(v)) {
+                    (Some(k), Some(v)) => custom_details.push((k, v)),
+                    _ => return Err(format!("customDetails entry {k:?}: keys and values must be strings")),
+                }
+            }
+        }
+        Some(other) => return Err(format!("`customDetails`: expected a mapping, found {}", kind_of(other))),
+    }
+    let guid = field(&doc, "id").and_then(text_value);
+    Ok(Rule {
+        name: opt_text(&doc, "name")?.unwrap_or_else(|| id.clone()),
+        id,
+        guid,
+        description: opt_text(&doc, "description")?.unwrap_or_default().trim().to_string(),
+        severity,
+        tactics: text_list(&doc, "tactics")?,
+        techniques: text_list(&doc, "relevantTechniques")?,
+        query_period,
+        query_period_text,
+        query_frequency_text,
+        query,
+        entity_mappings: entity_mappings(&doc)?,
+        custom_details,
+        origin: path.to_path_buf(),
+        file_text: text.to_string(),
+        guide: None,
+        severity_column: severity_column(&doc),
+    })
+}
+
+/// `alertDetailsOverride.alertSeverityColumnName`, when the rule sets it.
+fn severity_column(doc: &Mapping) -> Option<String> {
+    match field(doc, "alertDetailsOverride")? {
+        Value::Mapping(m) => field(m, "alertSeverityColumnName")
+            .and_then(text_value)
+            .filter(|c| !c.trim().is_empty()),
+        _ => None,
+    }
+}
+
+/// Parses a rule file's YAML into its top-level mapping (invalid YAML and files that are not a
+/// mapping of fields are errors with the place and the reason).
+pub(crate) fn read_document(text: &str) -> Result<Mapping, String> {
+    let doc: Value = serde_norway::from_str(text).map_err(|e| {
         let at = e
             .location()
             .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
             .unwrap_or_default();
         format!("{at}invalid rule YAML: {e}")
     })?;
-    let query = y
-        .query
-        .ok_or("no `query` field (not a Sentinel analytic or hunting rule)")?;
-    let severity = match &y.severity {
-        None => Severity::Medium,
-        Some(s) => Severity::parse(s)
-            .ok_or_else(|| format!("severity `{s}` is not one of Informational, Low, Medium, High"))?,
-    };
-    let query_period = match &y.query_period {
-        None => None,
-        Some(p) => Some(parse_period(p).ok_or_else(|| format!("queryPeriod `{p}` is not a period (e.g. 14d)"))?),
-    };
-    if let Some(f) = &y.query_frequency {
-        parse_period(f).ok_or_else(|| format!("queryFrequency `{f}` is not a period (e.g. 1h)"))?;
+    match doc {
+        Value::Mapping(m) => Ok(m),
+        Value::Null => Err("empty file (no rule fields)".into()),
+        other => Err(format!("expected a mapping of rule fields, found {}", kind_of(&other))),
     }
-    let mut custom_details = Vec::new();
-    if let Some(map) = y.custom_details {
-        for (k, v) in map {
-            match (k, v) {
-                (serde_norway::Value::String(k), serde_norway::Value::String(v)) => custom_details.push((k, v)),
-                (k, _) => return Err(format!("customDetails entry {k:?}: keys and values must be strings")),
-            }
-        }
-    }
-    let guid = y.id.and_then(|v| match v {
-        serde_norway::Value::String(s) => Some(s),
-        serde_norway::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    });
-    Ok(Rule {
-        name: y.name.unwrap_or_else(|| id.clone()),
-        id,
-        guid,
-        description: y.description.unwrap_or_default().trim().to_string(),
-        severity,
-        tactics: y.tactics,
-        techniques: y.relevant_techniques,
-        query_period,
-        query_period_text: y.query_period,
-        query_frequency_text: y.query_frequency,
-        query,
-        entity_mappings: y
-            .entity_mappings
-            .into_iter()
-            .map(|m| EntityMapping {
-                entity_type: m.entity_type,
-                fields: m
-                    .field_mappings
-                    .into_iter()
-                    .map(|f| (f.identifier, f.column_name))
-                    .collect(),
-            })
-            .collect(),
-        custom_details,
-        origin: path.to_path_buf(),
-        file_text: text.to_string(),
-        guide: None,
+}
+
+/// A top-level field: by its exact name, else ignoring ASCII case (`Tactics`, `ID`).
+pub(crate) fn field<'a>(doc: &'a Mapping, name: &str) -> Option<&'a Value> {
+    doc.get(name).or_else(|| {
+        doc.iter()
+            .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))
+            .map(|(_, v)| v)
     })
+}
+
+/// What a YAML value is, for messages.
+pub(crate) fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing (null)",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// A scalar as text (strings as they are, numbers and booleans as written); `None` otherwise.
+pub(crate) fn text_value(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// An optional text field (missing or null: `None`).
+fn opt_text(doc: &Mapping, name: &str) -> Result<Option<String>, String> {
+    match field(doc, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => text_value(v)
+            .map(Some)
+            .ok_or_else(|| format!("`{name}`: expected text, found {}", kind_of(v))),
+    }
+}
+
+/// A list of names as the Azure-Sentinel repository writes them: a list, one string (also
+/// comma-separated), or nothing (missing, null, a bare `-`).
+fn text_list(doc: &Mapping, name: &str) -> Result<Vec<String>, String> {
+    let split = |s: &str| -> Vec<String> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    match field(doc, name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Sequence(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match item {
+                    Value::Null => {}
+                    v => match text_value(v) {
+                        Some(s) => out.extend(split(&s)),
+                        None => return Err(format!("`{name}`: expected names, found {} in the list", kind_of(v))),
+                    },
+                }
+            }
+            Ok(out)
+        }
+        Some(v) => text_value(v)
+            .map(|s| split(&s))
+            .ok_or_else(|| format!("`{name}`: expected a name or a list of names, found {}", kind_of(v))),
+    }
+}
+
+fn entity_mappings(doc: &Mapping) -> Result<Vec<EntityMapping>, String> {
+    let items = match field(doc, "entityMappings") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Sequence(items)) => items,
+        Some(v) => return Err(format!("`entityMappings`: expected a list, found {}", kind_of(v))),
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("`entityMappings` entry {}", i + 1);
+        let Value::Mapping(m) = item else {
+            return Err(format!("{at}: expected a mapping, found {}", kind_of(item)));
+        };
+        // An entry without a type, or a field mapping without an identifier or a column (the
+        // repository has `identifies:` typos), gives the alert nothing: it is left out, and
+        // `check --sentinel` reports it.
+        let Some(entity_type) = m.get("entityType").and_then(text_value) else {
+            continue;
+        };
+        let fields = match m.get("fieldMappings") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Sequence(fms)) => fms
+                .iter()
+                .filter_map(|fm| {
+                    let f = fm.as_mapping()?;
+                    f.get("identifier")
+                        .and_then(text_value)
+                        .zip(f.get("columnName").and_then(text_value))
+                })
+                .collect(),
+            Some(v) => {
+                return Err(format!(
+                    "{at} ({entity_type}): `fieldMappings`: expected a list, found {}",
+                    kind_of(v)
+                ));
+            }
+        };
+        out.push(EntityMapping { entity_type, fields });
+    }
+    Ok(out)
 }
 
 /// A rule file that could not be read.
@@ -298,58 +397,94 @@ pub fn builtin_pack() -> (Vec<Rule>, Vec<RuleError>) {
 
 const RULE_EXTENSIONS: &[&str] = &["yaml", "yml", "kql", "csl", "kusto"];
 
-/// Reads rules from files and folders (folders: their rule files, not recursing into `tests/`).
-pub fn load_paths(paths: &[PathBuf]) -> (Vec<Rule>, Vec<RuleError>) {
-    let mut rules = Vec::new();
+/// The rule files under the given paths: files as named, folders walked for rule files (sorted,
+/// not descending into `tests/`). `extensions` are lower case, without the dot.
+pub fn rule_files(paths: &[PathBuf], extensions: &[&str]) -> (Vec<PathBuf>, Vec<RuleError>) {
+    let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
-        let mut files = Vec::new();
-        if path.is_dir() {
-            for entry in walkdir::WalkDir::new(path)
-                .follow_links(true)
-                .into_iter()
-                .filter_entry(|e| e.depth() == 0 || e.file_name() != "tests")
-            {
-                match entry {
-                    Ok(e) if e.file_type().is_file() => {
-                        let p = e.into_path();
-                        let ext = p
-                            .extension()
-                            .and_then(|e| e.to_str())
-                            .unwrap_or("")
-                            .to_ascii_lowercase();
-                        if RULE_EXTENSIONS.contains(&ext.as_str()) {
-                            files.push(p);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => errors.push(RuleError {
-                        path: e.path().map_or_else(|| path.clone(), Path::to_path_buf),
-                        message: e.to_string(),
-                    }),
-                }
-            }
-            files.sort();
-        } else {
+        if !path.is_dir() {
             files.push(path.clone());
+            continue;
         }
-        for file in files {
-            match std::fs::read_to_string(&file) {
-                Ok(text) => match parse_rule(&file, &text) {
-                    Ok(mut r) => {
-                        r.guide = std::fs::read_to_string(file.with_extension("md")).ok();
-                        rules.push(r);
+        let mut found = Vec::new();
+        for entry in walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || e.file_name() != "tests")
+        {
+            match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    let p = e.into_path();
+                    let ext = p
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .unwrap_or("")
+                        .to_ascii_lowercase();
+                    if extensions.contains(&ext.as_str()) {
+                        found.push(p);
                     }
-                    Err(message) => errors.push(RuleError { path: file, message }),
-                },
+                }
+                Ok(_) => {}
                 Err(e) => errors.push(RuleError {
-                    path: file,
+                    path: e.path().map_or_else(|| path.clone(), Path::to_path_buf),
                     message: e.to_string(),
                 }),
             }
         }
+        found.sort();
+        files.extend(found);
+    }
+    (files, errors)
+}
+
+/// Reads rules from files and folders (folders: their rule files, not recursing into `tests/`).
+/// A file that cannot be read or parsed is an error naming the file and the reason; the others
+/// still load.
+pub fn load_paths(paths: &[PathBuf]) -> (Vec<Rule>, Vec<RuleError>) {
+    let (files, mut errors) = rule_files(paths, RULE_EXTENSIONS);
+    let mut rules = Vec::new();
+    for file in files {
+        match read_text(&file).and_then(|text| parse_rule(&file, &text)) {
+            Ok(mut r) => {
+                r.guide = std::fs::read_to_string(file.with_extension("md")).ok();
+                rules.push(r);
+            }
+            Err(message) => errors.push(RuleError { path: file, message }),
+        }
     }
     (rules, errors)
+}
+
+/// A rule file's text (UTF-8; a file that is not is an error with the byte where it stops).
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+}
+
+/// Keeps the first rule of each id and returns an error for every later file with the same id
+/// (ids are file stems: two folders may both hold `Rule.yaml`).
+pub fn drop_duplicate_ids(rules: &mut Vec<Rule>) -> Vec<RuleError> {
+    let mut first: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut errors = Vec::new();
+    rules.retain(|r| match first.get(&r.id) {
+        Some(other) => {
+            errors.push(RuleError {
+                path: r.origin.clone(),
+                message: format!(
+                    "rule id `{}` is already the id of {} (ids are file stems and must be unique)",
+                    r.id,
+                    other.display()
+                ),
+            });
+            false
+        }
+        None => {
+            first.insert(r.id.clone(), r.origin.clone());
+            true
+        }
+    });
+    errors
 }
 
 /// Rules whose ids repeat (each id must name one rule).
@@ -428,6 +563,110 @@ customDetails:
         );
         let err = parse_rule(Path::new("r.yaml"), "name: [unclosed").unwrap_err();
         assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn reads_yaml_as_the_sentinel_repository_holds_it() {
+        // One string instead of a list, also comma-separated.
+        let r = parse_rule(
+            Path::new("r.yaml"),
+            &YAML
+                .replace("tactics: [CommandAndControl]", "tactics: CommandAndControl")
+                .replace("relevantTechniques: [T1219]", "relevantTechniques: T1219, T1105"),
+        )
+        .unwrap();
+        assert_eq!(r.tactics, vec!["CommandAndControl"]);
+        assert_eq!(r.techniques, vec!["T1219", "T1105"]);
+        // Null tactics and a bare `-` in relevantTechniques.
+        let r = parse_rule(
+            Path::new("r.yaml"),
+            &YAML
+                .replace("tactics: [CommandAndControl]", "tactics:")
+                .replace("relevantTechniques: [T1219]", "relevantTechniques:\n  -"),
+        )
+        .unwrap();
+        assert!(r.tactics.is_empty() && r.techniques.is_empty());
+        // A hunting query: no period, so it runs over all the evidence.
+        let r = parse_rule(
+            Path::new("r.yaml"),
+            &YAML
+                .replace("queryFrequency: 1h\n", "")
+                .replace("queryPeriod: 14d\n", ""),
+        )
+        .unwrap();
+        assert_eq!(r.query_period, None);
+        // Keys hunt does not use are accepted.
+        let extra = "kind: Scheduled\nversion: 1.0.0\nmetadata:\n  source: {kind: Community}\ntags: [a]\n\
+            alertDetailsOverride: {alertDisplayNameFormat: x}\neventGroupingSettings: {aggregationKind: SingleAlert}\n\
+            incidentConfiguration: {createIncident: true}\nsuppressionDuration: 5h\nsuppressionEnabled: false\n";
+        assert!(parse_rule(Path::new("r.yaml"), &format!("{YAML}{extra}")).is_ok());
+        // A field mapping with a typo (`identifies:`) is left out; the rule still loads.
+        let r = parse_rule(
+            Path::new("r.yaml"),
+            &YAML.replace(
+                "      - identifier: HostName",
+                "      - identifies: FullName\n        columnName: DeviceName\n      - identifier: HostName",
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            r.entity_mappings[0].fields,
+            vec![("HostName".into(), "DeviceName".into())]
+        );
+        // Wrong shapes are named.
+        let err = parse_rule(Path::new("r.yaml"), &YAML.replace("[CommandAndControl]", "{a: b}")).unwrap_err();
+        assert!(err.contains("`tactics`"), "{err}");
+        let err = parse_rule(Path::new("r.yaml"), "- a\n- b\n").unwrap_err();
+        assert!(err.contains("expected a mapping"), "{err}");
+        let err = parse_rule(Path::new("r.yaml"), "").unwrap_err();
+        assert!(err.contains("empty file"), "{err}");
+        let err = parse_rule(Path::new("r.yaml"), "id: x\nname: moved\nquery: ''\n").unwrap_err();
+        assert!(err.contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn a_folder_of_repository_shapes_loads_and_reports_the_bad_files() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sentinel-shapes");
+        let (rules, errors) = load_paths(&[dir]);
+        let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["hunting-no-period", "string-tactics", "unknown-keys"]);
+        let by_id = |id: &str| rules.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(by_id("string-tactics").tactics, vec!["CommandAndControl"]);
+        assert_eq!(by_id("string-tactics").techniques, vec!["T1219"]);
+        assert_eq!(by_id("string-tactics").query_period, Some(14 * 86_400_000_000_000));
+        assert_eq!(by_id("hunting-no-period").query_period, None);
+        assert_eq!(by_id("unknown-keys").severity, Severity::Low);
+        assert_eq!(by_id("unknown-keys").detail_column("Tool"), Some("Tool"));
+        let reported: Vec<(String, &str)> = errors
+            .iter()
+            .map(|e| {
+                (
+                    e.path.file_name().unwrap().to_string_lossy().into_owned(),
+                    e.message.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(reported.len(), 2, "{reported:?}");
+        assert_eq!(reported[0].0, "malformed.yaml");
+        assert!(
+            reported[0].1.contains("line 3") && reported[0].1.contains("invalid rule YAML"),
+            "{reported:?}"
+        );
+        assert_eq!(reported[1].0, "stub.yaml");
+        assert!(reported[1].1.contains("no `query`"), "{reported:?}");
+    }
+
+    #[test]
+    fn later_files_with_a_used_id_are_reported() {
+        let a = parse_rule(Path::new("x/rule.yaml"), YAML).unwrap();
+        let b = parse_rule(Path::new("y/rule.yaml"), YAML).unwrap();
+        let c = parse_rule(Path::new("y/other.kql"), "T").unwrap();
+        let mut rules = vec![a, b, c];
+        let errors = drop_duplicate_ids(&mut rules);
+        assert_eq!(rules.len(), 2);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].path, Path::new("y/rule.yaml"));
+        assert!(errors[0].message.contains("x/rule.yaml"), "{}", errors[0]);
     }
 
     #[test]

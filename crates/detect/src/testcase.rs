@@ -115,6 +115,7 @@ fn meets(alert: &Alert, cond: &BTreeMap<String, Value>) -> bool {
             "category" => alert.category.clone().map(Value::String),
             "signal" => alert.signal.clone().map(Value::String),
             "time" => alert.time.clone().map(Value::String),
+            "sources" => Some(Value::Array(alert.sources.iter().cloned().map(Value::String).collect())),
             _ => alert.row.get(k).cloned(),
         };
         value_matches(actual.as_ref(), v)

@@ -83,8 +83,18 @@ pub(crate) enum CTemplatePart {
 pub(crate) enum FieldRef {
     Id(FieldId),
     Template(Vec<CTemplatePart>),
-    /// The field's value translated by a table: (Sigma value, event values folded to lower case).
-    Lookup(FieldId, Vec<(String, Vec<String>)>),
+    /// The field's value translated by a table.
+    Lookup(Box<CLookup>),
+}
+
+/// A compiled lookup (see [`FieldSpec::Lookup`]).
+#[derive(Debug, Clone)]
+pub(crate) struct CLookup {
+    pub field: FieldId,
+    /// (Sigma value, event values folded to lower case).
+    pub values: Vec<(String, Vec<String>)>,
+    /// The event value is a value of the Sigma field too.
+    pub keep: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -146,13 +156,14 @@ fn field_ref(spec: FieldSpec, fields: &mut FieldTable) -> FieldRef {
                 })
                 .collect(),
         ),
-        FieldSpec::Lookup { field, values } => FieldRef::Lookup(
-            fields.intern(&field),
-            values
+        FieldSpec::Lookup { field, values, keep } => FieldRef::Lookup(Box::new(CLookup {
+            field: fields.intern(&field),
+            values: values
                 .into_iter()
                 .map(|(to, from)| (to, from.iter().map(|v| v.to_lowercase()).collect()))
                 .collect(),
-        ),
+            keep,
+        })),
     }
 }
 
@@ -391,14 +402,27 @@ impl Ctx<'_, '_, '_> {
                 }
                 any.then_some(out)
             }
-            FieldRef::Lookup(fid, table) => {
-                let v = self.text_of(*fid)?.to_lowercase();
-                table
-                    .iter()
-                    .find(|(_, from)| from.contains(&v))
-                    .map(|(to, _)| to.clone())
-            }
+            FieldRef::Lookup(l) => self.lookup_values(l).into_iter().next(),
         }
+    }
+
+    /// The values a lookup gives for this event: translations in table order, then the event
+    /// value itself when kept; empty when the event field is absent or null or nothing matched.
+    fn lookup_values(&mut self, l: &CLookup) -> Vec<String> {
+        let Some(v) = self.text_of(l.field) else {
+            return Vec::new();
+        };
+        let lower = v.to_lowercase();
+        let mut out: Vec<String> = l
+            .values
+            .iter()
+            .filter(|(_, from)| from.contains(&lower))
+            .map(|(to, _)| to.clone())
+            .collect();
+        if l.keep {
+            out.push(v);
+        }
+        out
     }
 
     pub(crate) fn detection(&mut self, d: &CDetection) -> bool {
@@ -499,6 +523,18 @@ impl Ctx<'_, '_, '_> {
                     }
                 }
             },
+            Some(FieldRef::Lookup(l)) => {
+                let refs = self.fieldrefs(f);
+                let values = self.lookup_values(l);
+                if values.is_empty() {
+                    values_on_absent(f)
+                } else {
+                    values.iter().any(|t| {
+                        let lower = fold_case(t);
+                        values_on_present(f, Some(Val { orig: t, lower: &lower }), &refs)
+                    })
+                }
+            }
             Some(r) => {
                 let refs = self.fieldrefs(f);
                 match self.ref_text(r) {
@@ -559,7 +595,7 @@ impl Ctx<'_, '_, '_> {
     }
 }
 
-fn values_on_absent(f: &CField) -> bool {
+pub(crate) fn values_on_absent(f: &CField) -> bool {
     let one = |v: &CValue| match v {
         CValue::Null => true,
         CValue::Exists(b) => !*b,
@@ -573,7 +609,7 @@ fn values_on_absent(f: &CField) -> bool {
 }
 
 /// `val` is `None` for a present field whose value is null.
-fn values_on_present(f: &CField, val: Option<Val<'_>>, refs: &[Option<(String, String)>]) -> bool {
+pub(crate) fn values_on_present(f: &CField, val: Option<Val<'_>>, refs: &[Option<(String, String)>]) -> bool {
     let mut ref_iter = refs.iter();
     let mut results = f.values.iter().map(|v| {
         let other = if matches!(v, CValue::FieldRef(..)) {

@@ -6,9 +6,10 @@
 use std::fmt::Write as _;
 
 use crate::condition::{Condition, Quantifier, resolve_target};
+use crate::eval::{FieldTable, Val, compile_field, values_on_absent, values_on_present};
 use crate::logsource::{FieldSpec, LogsourceMap, Source, SourceKind, TemplatePart};
 use crate::modifier::{Cidr, CmpOp, FieldMatch, Value};
-use crate::pattern::{DASHES, Pattern, Token};
+use crate::pattern::{DASHES, Pattern, Token, fold_case};
 use crate::rule::{Search, SigmaRule};
 
 /// Which tables the query reads.
@@ -208,14 +209,16 @@ impl Ctx<'_> {
                 }
                 Ok(format!("strcat({})", args.join(", ")))
             }
-            FieldSpec::Lookup { field, values } => {
+            // As one value (a `fieldref` to a lookup field): the first translation, else the
+            // kept event value or nothing.
+            FieldSpec::Lookup { field, values, keep } => {
                 let e = self.column(&field)?;
                 let mut args = Vec::new();
                 for (to, from) in &values {
                     args.push(in_list(&e, from, true));
                     args.push(quote(to));
                 }
-                args.push(quote(""));
+                args.push(if keep { e } else { quote("") });
                 Ok(format!("case({})", args.join(", ")))
             }
         }
@@ -344,12 +347,90 @@ fn field_match(m: &FieldMatch, ctx: &Ctx<'_>) -> Result<String, ConvertError> {
     if m.time_part.is_some() {
         return Err(ConvertError::Unsupported(format!("the time modifier on `{field}`")));
     }
+    if let FieldSpec::Lookup {
+        field: from,
+        values,
+        keep,
+    } = ctx.source.field(field)
+    {
+        return lookup_match(m, field, &from, &values, keep, ctx);
+    }
     let e = ctx.field(field)?;
     let mut parts = Vec::new();
     for v in &m.values {
         parts.push(value(&e, v, m.cased, ctx)?);
     }
     let joined = join_op(parts, if m.all { "and" } else { "or" });
+    Ok(if m.neq { format!("not({joined})") } else { joined })
+}
+
+/// A test on a lookup field. Its translations are a finite set of constants, so the test is
+/// decided here for each of them (by the matcher the engine uses) and becomes a test of which
+/// values the event field has; a kept event value is tested as it is. Same semantics as the
+/// engine: the test holds when it holds for any value, an event value without translation (and
+/// not kept) makes the field absent.
+fn lookup_match(
+    m: &FieldMatch,
+    name: &str,
+    from: &str,
+    values: &[(String, Vec<String>)],
+    keep: bool,
+    ctx: &Ctx<'_>,
+) -> Result<String, ConvertError> {
+    if m.values.iter().any(|v| matches!(v, Value::FieldRef(_))) {
+        return Err(ConvertError::Unsupported(format!(
+            "`fieldref` on the translated field `{name}`"
+        )));
+    }
+    let e = ctx.column(from).map_err(|err| match err {
+        ConvertError::NoColumn { table, .. } => ConvertError::NoColumn {
+            field: name.to_string(),
+            table,
+        },
+        other => other,
+    })?;
+    let plain = Source {
+        kind: SourceKind::EventLog,
+        channels: Vec::new(),
+        event_ids: Vec::new(),
+        fields: Default::default(),
+        conditions: Default::default(),
+    };
+    let test = compile_field(m, &plain, &mut FieldTable::default())
+        .map_err(|err| ConvertError::Unsupported(format!("`{name}`: {err}")))?;
+    let mut hits: Vec<String> = Vec::new();
+    for (to, event_values) in values {
+        let lower = fold_case(to);
+        if values_on_present(
+            &test,
+            Some(Val {
+                orig: to,
+                lower: &lower,
+            }),
+            &[],
+        ) {
+            for v in event_values {
+                if !hits.iter().any(|h| h.eq_ignore_ascii_case(v)) {
+                    hits.push(v.clone());
+                }
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    if !hits.is_empty() {
+        parts.push(in_list(&e, &hits, true));
+    }
+    if keep {
+        let mut own = Vec::new();
+        for v in &m.values {
+            own.push(value(&e, v, m.cased, ctx)?);
+        }
+        parts.push(join_op(own, if m.all { "and" } else { "or" }));
+    } else if values_on_absent(&test) {
+        let every: Vec<String> = values.iter().flat_map(|(_, v)| v.iter().cloned()).collect();
+        parts.push(format!("not({})", in_list(&e, &every, true)));
+    }
+    let joined = join_op(parts, "or");
     Ok(if m.neq { format!("not({joined})") } else { joined })
 }
 
@@ -473,12 +554,22 @@ mod tests {
         assert!(q.contains("\nDeviceNetworkEvents\n| where "), "{q}");
         assert!(
             q.contains(
-                r#"case(ActionType =~ @"InboundConnectionAccepted", @"false", ActionType in~ (@"ConnectionSuccess""#
+                r#"ActionType in~ (@"ConnectionSuccess", @"ConnectionFailed", @"ConnectionAttempt", @"ConnectionRequest", @"ConnectionFound")"#
             ),
             "{q}"
         );
-        assert!(q.contains(r#"@"ConnectionFound"), @"true", @"") =~ @"true""#), "{q}");
+        assert!(!q.contains("InboundConnectionAccepted"), "{q}");
         assert!(q.contains(r#"RemoteUrl endswith @".devtunnels.ms""#), "{q}");
+        // `null`: no translation, i.e. none of the listed ActionTypes.
+        let q = convert(
+            &format!("{net}detection:\n  sel:\n    Initiated: null\n  condition: sel\n"),
+            TableSet::Defender,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            q.contains(r#"not(ActionType in~ (@"InboundConnectionAccepted", @"ConnectionSuccess""#),
+            "{q}"
+        );
         // Run directly, the same lookup reads ActionType of Defender rows.
         let incoming = format!(
             "{net}detection:\n  sel:\n    Image|endswith: '\\AnyDesk.exe'\n    Initiated: 'false'\n  condition: sel\n"
@@ -496,6 +587,32 @@ mod tests {
         assert_eq!(compiled.matches(&row("inboundconnectionaccepted")).count(), 1);
         assert_eq!(compiled.matches(&row("ConnectionSuccess")).count(), 0);
         assert_eq!(compiled.matches(&row("ListeningConnectionCreated")).count(), 0);
+    }
+
+    #[test]
+    fn integrity_level_reads_the_4688_mandatory_label() {
+        let rule = format!(
+            "{PROC}detection:\n  sel:\n    Image|endswith: '\\x.exe'\n    IntegrityLevel: ['High', 'S-1-16-16384']\n  \
+             low:\n    IntegrityLevel|neq: 'Low'\n  condition: sel and low\n"
+        );
+        let q = convert(&rule, TableSet::SecurityEvent).unwrap_or_else(|e| panic!("{e}"));
+        // `High` holds for the High label; the SID is compared with the label as it is.
+        assert!(
+            q.contains(
+                r#"(MandatoryLabel =~ @"S-1-16-12288" or (MandatoryLabel =~ @"High" or MandatoryLabel =~ @"S-1-16-16384"))"#
+            ),
+            "{q}"
+        );
+        assert!(
+            q.contains(r#"not((MandatoryLabel =~ @"S-1-16-4096" or MandatoryLabel =~ @"Low"))"#),
+            "{q}"
+        );
+        // Defender rows have the level's name.
+        let q = convert(&rule, TableSet::Defender).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            q.contains(r#"(ProcessIntegrityLevel =~ @"High" or ProcessIntegrityLevel =~ @"S-1-16-16384")"#),
+            "{q}"
+        );
     }
 
     #[test]

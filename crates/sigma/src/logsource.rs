@@ -34,14 +34,19 @@ pub enum FieldSpec {
     Field(String),
     /// A value assembled from several event fields.
     Template(Vec<TemplatePart>),
-    /// A value translated from another field: the first entry whose list holds the event field's
-    /// value (ASCII case-insensitive) gives the Sigma value; no entry means the field is absent.
-    /// Sysmon's `Initiated` is `true` for Defender's outbound `ActionType`s, for example.
+    /// Values translated from another field: every entry whose list holds the event field's value
+    /// (case-insensitive) gives a Sigma value, and with `keep` the event value itself is one too.
+    /// A test on the Sigma field holds when it holds for any of these values, as for a repeated
+    /// field; none means the field is absent. Sysmon's `Initiated` is `true` for Defender's
+    /// outbound `ActionType`s; Sysmon's `IntegrityLevel` is `High` or `S-1-16-12288` for a 4688
+    /// `MandatoryLabel` of `S-1-16-12288`.
     Lookup {
         /// The event field read.
         field: String,
         /// (Sigma value, event values that give it).
         values: Vec<(String, Vec<String>)>,
+        /// Whether the event value is also a value of the Sigma field.
+        keep: bool,
     },
 }
 
@@ -127,7 +132,7 @@ struct SourceDef {
     conditions: BTreeMap<String, Vec<String>>,
 }
 
-/// A field's mapping as written: a name or template, or a lookup `{from, values}`.
+/// A field's mapping as written: a name or template, or a lookup `{from, values, keep}`.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum FieldDef {
@@ -135,6 +140,8 @@ enum FieldDef {
     Lookup {
         from: String,
         values: BTreeMap<String, Vec<String>>,
+        #[serde(default)]
+        keep: bool,
     },
 }
 
@@ -196,9 +203,10 @@ impl LogsourceMap {
                             Some(parts) => FieldSpec::Template(parts),
                             None => FieldSpec::Field(spec),
                         },
-                        FieldDef::Lookup { from, values } => FieldSpec::Lookup {
+                        FieldDef::Lookup { from, values, keep } => FieldSpec::Lookup {
                             field: from,
                             values: values.into_iter().collect(),
+                            keep,
                         },
                     };
                     fields.insert(sigma, f);

@@ -417,6 +417,72 @@ fn process_creation_maps_sysmon_and_security_4688() {
 }
 
 #[test]
+fn security_4688_integrity_level_from_the_mandatory_label() {
+    let ls = "{category: process_creation, product: windows}";
+    // The SigmaHQ form: names and label SIDs in one list.
+    let both = sel(
+        "    Image|endswith: '\\wsreset.exe'\n    IntegrityLevel:\n      - 'High'\n      - 'System'\n      \
+         - 'S-1-16-16384'\n      - 'S-1-16-12288'\n",
+    );
+    let names = sel("    Image|endswith: '\\wsreset.exe'\n    IntegrityLevel: ['High', 'System']\n");
+    let sids = sel("    Image|endswith: '\\wsreset.exe'\n    IntegrityLevel: 'S-1-16-12288'\n");
+    let proc_4688 = |label: &'static str| {
+        Event::new()
+            .with_channel("Security")
+            .with_event_id(4688)
+            .with_str("NewProcessName", "C:\\Windows\\System32\\WSReset.exe")
+            .with_str("MandatoryLabel", label)
+    };
+    // The event has no IntegrityLevel field: it matches only through MandatoryLabel.
+    let high = proc_4688("S-1-16-12288");
+    assert_eq!(high.field("IntegrityLevel"), None);
+    assert!(matches_ls(ls, &both, &high));
+    assert!(matches_ls(ls, &names, &high));
+    assert!(matches_ls(ls, &sids, &high));
+    assert!(matches_ls(ls, &both, &proc_4688("s-1-16-16384")));
+    assert!(!matches_ls(ls, &both, &proc_4688("S-1-16-8192")));
+    assert!(!matches_ls(ls, &sids, &proc_4688("S-1-16-16384")));
+    // Every level, by name and by SID; Medium Plus under both spellings.
+    for (sid, name) in [
+        ("S-1-16-0", "Untrusted"),
+        ("S-1-16-4096", "Low"),
+        ("S-1-16-8192", "Medium"),
+        ("S-1-16-8448", "Medium Plus"),
+        ("S-1-16-8448", "MediumPlus"),
+        ("S-1-16-12288", "High"),
+        ("S-1-16-16384", "System"),
+        ("S-1-16-20480", "Protected Process"),
+    ] {
+        let d =
+            format!("  s:\n    IntegrityLevel: '{name}'\n  t:\n    IntegrityLevel: '{sid}'\n  condition: s and t\n");
+        assert!(matches_ls(ls, &d, &proc_4688(sid)), "{sid} {name}");
+    }
+    let medium = sel("    IntegrityLevel: 'Medium'\n");
+    assert!(!matches_ls(ls, &medium, &proc_4688("S-1-16-8448")));
+    // An unknown label is still its SID; no label at all is an absent field.
+    let odd = sel("    IntegrityLevel: 'S-1-16-28672'\n");
+    assert!(matches_ls(ls, &odd, &proc_4688("S-1-16-28672")));
+    let absent = sel("    IntegrityLevel: null\n");
+    assert!(matches_ls(
+        ls,
+        &absent,
+        &Event::new().with_channel("Security").with_event_id(4688)
+    ));
+    assert!(!matches_ls(ls, &absent, &high));
+    // `neq`: differs from every value the label gives.
+    let not_high = sel("    IntegrityLevel|neq: 'High'\n");
+    assert!(!matches_ls(ls, &not_high, &high));
+    assert!(matches_ls(ls, &not_high, &proc_4688("S-1-16-8192")));
+    // Sysmon keeps its own field.
+    let sysmon = Event::new()
+        .with_channel("Microsoft-Windows-Sysmon/Operational")
+        .with_event_id(1)
+        .with_str("Image", "C:\\Windows\\System32\\WSReset.exe")
+        .with_str("IntegrityLevel", "High");
+    assert!(matches_ls(ls, &both, &sysmon));
+}
+
+#[test]
 fn service_and_table_conditions() {
     let d = sel("    EventID: 7045\n    ServiceName|contains: 'mesh'\n");
     let e = Event::new()

@@ -6,26 +6,25 @@
 //! Event Hub messages (`records[]` with `category: AdvancedHunting-<Table>`) and their
 //! storage-account form (one record per line), Log Analytics query responses
 //! (`tables[].columns/rows`) and plain rows of table columns. Large arrays inside a document are
-//! streamed element by element.
+//! streamed element by element. CSV: a header row of column names as the Defender portal,
+//! Sentinel and PowerShell `Export-Csv` write it (a `#TYPE` line, quotes, `[UTC]` suffixes,
+//! `,` `;` or tab between fields).
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt;
-use std::fs::File;
 use std::io::{BufRead, Read};
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, new_null_array};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::event::WinEvent;
 use crate::row::{Cell, Row};
-use crate::schema::{self, TABLE_NAME_KEY, TableDef};
+use crate::schema::{self, TableDef};
 use crate::source::{Ingestor, Location};
 
 /// Columns Sentinel adds to every table; never reported as unknown.
@@ -73,7 +72,7 @@ fn table_of_action(action: &str) -> Option<&'static str> {
 
 /// Picks the table for export rows: by the file or folder name, then by an `ActionType` that
 /// belongs to one table, else by the best column overlap (a tie names no table).
-fn infer_table(keys: &[&str], path: &Path, action: Option<&str>) -> Option<&'static TableDef> {
+pub(crate) fn infer_table(keys: &[&str], path: &Path, action: Option<&str>) -> Option<&'static TableDef> {
     let stem = path
         .file_name()
         .map(|s| s.to_string_lossy().to_ascii_lowercase())
@@ -163,11 +162,11 @@ impl Ingestor<'_> {
                             row.set(&name, c);
                         }
                         None => {
-                            *self
-                                .file
+                            self.file
                                 .bad_values
                                 .entry((table.name(), name.into_owned()))
-                                .or_default() += 1;
+                                .or_insert((0, loc))
+                                .0 += 1;
                         }
                     }
                 }
@@ -176,7 +175,8 @@ impl Ingestor<'_> {
                     self.file
                         .unknown_columns
                         .entry(table.name())
-                        .or_default()
+                        .or_insert_with(|| (BTreeSet::new(), loc))
+                        .0
                         .insert(name.into_owned());
                 }
             }
@@ -326,9 +326,46 @@ fn is_record_line(line: &[u8]) -> bool {
         .is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
 }
 
-/// Reads JSON input: JSON lines when the first line is a complete value, else a stream of
-/// (possibly pretty-printed, possibly concatenated) documents.
-pub(crate) fn read_json(ing: &mut Ingestor<'_>, reader: Box<dyn BufRead + Send>, head: &[u8]) -> Result<(), Error> {
+/// Lines of the sniffed head looked at to tell JSON lines from pretty-printed documents.
+const JSON_SNIFF_LINES: usize = 32;
+
+/// Whether `text` (the first bytes of a file; `whole`: all of it) reads as JSON lines: among its
+/// first complete lines (blank and `Record N` lines aside) at least one is a whole JSON object
+/// or array, and those are not fewer than the lines that are not. Pretty-printed documents
+/// have more structure lines (`[`, `"key": value,`, `},`) than lines holding a whole object, so
+/// a broken first line (a file cut at the front, a torn write) no longer decides the format.
+pub(crate) fn looks_like_json_lines(text: &[u8], whole: bool) -> bool {
+    let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    if !whole {
+        // The last line may be cut by the sniff limit.
+        lines.pop();
+    }
+    let (mut ok, mut bad) = (0usize, 0usize);
+    for line in lines
+        .into_iter()
+        .map(<[u8]>::trim_ascii)
+        .filter(|l| !l.is_empty() && !is_record_line(l))
+        .take(JSON_SNIFF_LINES)
+    {
+        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        if matches!(line.first(), Some(b'{' | b'[')) && serde_json::from_slice::<IgnoredAny>(line).is_ok() {
+            ok += 1;
+        } else {
+            bad += 1;
+        }
+    }
+    ok >= 1 && ok >= bad
+}
+
+/// Reads JSON input: JSON lines when the first line is a complete value or most of the first
+/// lines are ([`looks_like_json_lines`]), else a stream of (possibly pretty-printed, possibly
+/// concatenated) documents. `whole`: `head` holds the whole input.
+pub(crate) fn read_json(
+    ing: &mut Ingestor<'_>,
+    reader: Box<dyn BufRead + Send>,
+    head: &[u8],
+    whole: bool,
+) -> Result<(), Error> {
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let first_line = body
         .split(|&b| b == b'\n')
@@ -336,10 +373,11 @@ pub(crate) fn read_json(ing: &mut Ingestor<'_>, reader: Box<dyn BufRead + Send>,
         .find(|l| !l.is_empty() && !is_record_line(l));
     let whole_line_in_head = |l: &[u8]| {
         let end = l.as_ptr() as usize - body.as_ptr() as usize + l.len();
-        end < body.len() || head.len() < crate::source::SNIFF_LIMIT
+        end < body.len() || whole
     };
-    let lines_mode =
-        first_line.is_some_and(|l| whole_line_in_head(l) && serde_json::from_slice::<IgnoredAny>(l).is_ok());
+    let lines_mode = first_line
+        .is_some_and(|l| whole_line_in_head(l) && serde_json::from_slice::<IgnoredAny>(l).is_ok())
+        || looks_like_json_lines(body, whole);
     if lines_mode {
         read_json_lines(ing, reader)
     } else {
@@ -412,15 +450,37 @@ enum Item {
     TableRow(Arc<Vec<String>>, Vec<Value>),
 }
 
+/// Counts the line feeds read through it (the JSON parser reads byte by byte, so the count is
+/// the line the parser is on).
+struct LineCount<R: Read> {
+    inner: R,
+    newlines: Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for LineCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let feeds = buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.newlines.set(self.newlines.get() + feeds);
+        Ok(n)
+    }
+}
+
 struct DocCtx<'i, 's> {
     ing: &'i mut Ingestor<'s>,
     failure: Option<Error>,
-    line: u64,
+    /// Line feeds the parser has read.
+    newlines: Rc<std::cell::Cell<u64>>,
 }
 
 impl DocCtx<'_, '_> {
+    /// The line the parser is on: where the record just read ends.
+    fn line(&self) -> u64 {
+        self.newlines.get() + 1
+    }
+
     fn item<E: de::Error>(&mut self, item: Item) -> Result<(), E> {
-        let loc = Location::Line(self.line);
+        let loc = Location::Line(self.line());
         let r = match item {
             Item::Value(v) => self.ing.json_value(v, loc),
             Item::TableRow(cols, row) => self.ing.la_row(&cols, row, loc),
@@ -599,17 +659,23 @@ fn read_json_documents(ing: &mut Ingestor<'_>, reader: Box<dyn BufRead + Send>) 
         line: Vec::new(),
         pos: 0,
     };
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(filtered));
+    let newlines = Rc::new(std::cell::Cell::new(0));
+    let counted = LineCount {
+        inner: std::io::BufReader::new(filtered),
+        newlines: Rc::clone(&newlines),
+    };
+    let mut de = serde_json::Deserializer::from_reader(counted);
     let mut ctx = DocCtx {
         ing,
         failure: None,
-        line: 1,
+        newlines,
     };
     loop {
         match de.end() {
             Ok(()) => break,
             Err(e) if e.is_io() => {
-                ctx.ing.skip(Location::Line(ctx.line), format!("read error: {e}"));
+                let line = ctx.line();
+                ctx.ing.skip(Location::Line(line), format!("read error: {e}"));
                 break;
             }
             Err(_) => {}
@@ -630,16 +696,93 @@ fn read_json_documents(ing: &mut Ingestor<'_>, reader: Box<dyn BufRead + Send>) 
     Ok(())
 }
 
-/// Reads a CSV export with a header row of column names.
-pub(crate) fn read_csv(ing: &mut Ingestor<'_>, reader: Box<dyn BufRead + Send>) -> Result<(), Error> {
+/// Where a CSV file's header is and how its fields are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CsvLayout {
+    /// `,`, `;` (PowerShell `Export-Csv -UseCulture` in many locales) or tab.
+    pub(crate) delimiter: u8,
+    /// Lines before the header: blank lines and a PowerShell `#TYPE` line.
+    pub(crate) skip_lines: u64,
+}
+
+/// Recognises a CSV header in the first bytes of a file: the first line, after blank lines and
+/// the `#TYPE ...` line Windows PowerShell's `Export-Csv` writes, names at least two columns of
+/// one table (quotes, a BOM and the portal's ` [UTC]` suffix aside), with the separator that
+/// names the most.
+pub(crate) fn csv_layout(text: &[u8]) -> Option<CsvLayout> {
+    let mut rest = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let mut skip_lines = 0u64;
+    let mut type_line_seen = false;
+    let header = loop {
+        let end = rest.iter().position(|&b| b == b'\n');
+        let line = &rest[..end.unwrap_or(rest.len())];
+        let t = line.trim_ascii();
+        let skip = t.is_empty() || (!type_line_seen && t.starts_with(b"#TYPE"));
+        if !skip {
+            break line;
+        }
+        type_line_seen |= !t.is_empty();
+        rest = &rest[end? + 1..];
+        skip_lines += 1;
+    };
+    let mut best: Option<(usize, u8)> = None;
+    for delimiter in [b',', b';', b'\t'] {
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(header);
+        let mut record = csv::ByteRecord::new();
+        if !matches!(rdr.read_byte_record(&mut record), Ok(true)) || record.len() < 2 {
+            continue;
+        }
+        let names: Vec<String> = record
+            .iter()
+            .map(|f| column_name(&String::from_utf8_lossy(f)).into_owned())
+            .collect();
+        let known = schema::tables()
+            .iter()
+            .map(|t| names.iter().filter(|n| t.column_index(n).is_some()).count())
+            .max()
+            .unwrap_or(0);
+        if known >= 2 && best.is_none_or(|(k, _)| known > k) {
+            best = Some((known, delimiter));
+        }
+    }
+    best.map(|(_, delimiter)| CsvLayout { delimiter, skip_lines })
+}
+
+/// Reads a CSV export with a header row of column names ([`csv_layout`] of `head`, the first
+/// bytes of the stream). Line numbers are those of the file.
+pub(crate) fn read_csv(ing: &mut Ingestor<'_>, mut reader: Box<dyn BufRead + Send>, head: &[u8]) -> Result<(), Error> {
+    let layout = csv_layout(head).unwrap_or(CsvLayout {
+        delimiter: b',',
+        skip_lines: 0,
+    });
+    let mut skipped = Vec::new();
+    for n in 0..layout.skip_lines {
+        skipped.clear();
+        if let Err(e) = reader.read_until(b'\n', &mut skipped) {
+            ing.skip(Location::Line(n + 1), format!("read error: {e}"));
+            return Ok(());
+        }
+    }
+    let offset = layout.skip_lines;
+    // Records end at `\n` only: with CRLF as a terminator the csv crate counts a record's line
+    // before the `\n` that ends the previous one, one too few; the `\r` is dropped below.
     let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(layout.delimiter)
+        .terminator(csv::Terminator::Any(b'\n'))
         .has_headers(true)
-        .flexible(false)
+        .flexible(true)
         .from_reader(reader);
     let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|c| column_name(c).into_owned()).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|c| column_name(c.strip_suffix('\r').unwrap_or(c)).into_owned())
+            .collect(),
         Err(e) => {
-            ing.skip(Location::Line(1), format!("unreadable CSV header: {e}"));
+            ing.skip(Location::Line(offset + 1), format!("unreadable CSV header: {e}"));
             return Ok(());
         }
     };
@@ -648,77 +791,41 @@ pub(crate) fn read_csv(ing: &mut Ingestor<'_>, reader: Box<dyn BufRead + Send>) 
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let line = record.position().map(|p| p.line()).unwrap_or(0) + offset;
+                let last = record.len().saturating_sub(1);
+                let field = |(i, f): (usize, &str)| {
+                    let f = if i == last {
+                        f.strip_suffix('\r').unwrap_or(f)
+                    } else {
+                        f
+                    };
+                    Value::String(f.to_string())
+                };
+                if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
+                    // A blank line (`\r\n`).
+                    continue;
+                }
+                if record.len() != headers.len() {
+                    ing.skip(
+                        Location::Line(line),
+                        format!("bad CSV row: {} fields, the header has {}", record.len(), headers.len()),
+                    );
+                    continue;
+                }
                 let pairs = headers
                     .iter()
                     .cloned()
-                    .zip(record.iter().map(|f| Value::String(f.to_string())))
+                    .zip(record.iter().enumerate().map(field))
                     .collect();
                 ing.flat_row(pairs, Location::Line(line), None)?;
             }
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| p.line()).unwrap_or(0) + offset;
                 let io = matches!(e.kind(), csv::ErrorKind::Io(_));
                 ing.skip(Location::Line(line), format!("bad CSV row: {e}"));
                 if io {
                     break;
                 }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Casts a batch to a table's schema by column name (missing columns become null).
-pub fn align_batch(batch: &RecordBatch, table: &TableDef) -> Result<RecordBatch, Error> {
-    let schema = table.schema();
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for field in schema.fields() {
-        let arr = match batch.column_by_name(field.name()) {
-            Some(a) if a.data_type() == field.data_type() => Arc::clone(a),
-            Some(a) => cast(a, field.data_type())?,
-            None => new_null_array(field.data_type(), batch.num_rows()),
-        };
-        arrays.push(arr);
-    }
-    Ok(RecordBatch::try_new(schema, arrays)?)
-}
-
-/// Reads a Parquet file; its table comes from the schema metadata, the folder or the columns.
-pub(crate) fn read_parquet(ing: &mut Ingestor<'_>, file: File) -> Result<(), Error> {
-    let builder = match ParquetRecordBatchReaderBuilder::try_new(file) {
-        Ok(b) => b,
-        Err(e) => {
-            ing.skip(Location::File, format!("unreadable Parquet file: {e}"));
-            return Ok(());
-        }
-    };
-    let arrow_schema = Arc::clone(builder.schema());
-    let by_meta = arrow_schema
-        .metadata()
-        .get(TABLE_NAME_KEY)
-        .and_then(|n| schema::table(n));
-    let names: Vec<&str> = arrow_schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let Some(table) = by_meta.or_else(|| infer_table(&names, &ing.file.path, None)) else {
-        ing.skip(Location::File, "Parquet file of an unknown table");
-        return Ok(());
-    };
-    let reader = match builder.with_batch_size(ing.options.batch_rows).build() {
-        Ok(r) => r,
-        Err(e) => {
-            ing.skip(Location::File, format!("unreadable Parquet file: {e}"));
-            return Ok(());
-        }
-    };
-    for batch in reader {
-        match batch {
-            Ok(b) => {
-                let aligned = align_batch(&b, table)?;
-                ing.batch(table, aligned)?;
-            }
-            Err(e) => {
-                ing.skip(Location::File, format!("unreadable Parquet data: {e}"));
-                break;
             }
         }
     }

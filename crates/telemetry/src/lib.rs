@@ -8,15 +8,17 @@ pub mod event;
 mod export;
 pub mod ingest;
 pub mod map;
+mod parquet;
 pub mod row;
 pub mod schema;
 pub mod source;
+pub mod text;
 pub mod time;
 
-pub use export::align_batch;
 pub use ingest::{
     IngestOptions, IngestSummary, TableInfo, ingest, is_dataset, list_tables, register_dataset, register_tables,
 };
+pub use parquet::align_batch;
 pub use row::{BatchSink, MemorySink};
 pub use source::{
     FileReport, Format, Location, Progress, ProgressFn, ReadOptions, Report, Skipped, discover, read_buffer,

@@ -364,10 +364,28 @@ fn extra(ev: &WinEvent, fields: &[&str]) -> Map<String, Value> {
     m
 }
 
-fn set_extra(row: &mut Row, m: Map<String, Value>) {
-    if !m.is_empty() {
-        row.set("AdditionalFields", Cell::Str(Value::Object(m).to_string()));
-    }
+/// Writes a Device row's `AdditionalFields`: the event's own fields, then `EventSource`, the log
+/// and event id the row was mapped from (`Sysmon/1`, `Security/4688`, `System/7045`), so that one
+/// process creation seen by two logs can be recognised as one.
+fn set_extra(row: &mut Row, ev: &WinEvent, mut m: Map<String, Value>) {
+    m.insert("EventSource".into(), Value::String(event_source(ev)));
+    row.set("AdditionalFields", Cell::Str(Value::Object(m).to_string()));
+}
+
+/// `Log/EventID` for the providers the mapping knows: `Sysmon/1`, `Security/4688`, `System/7045`
+/// (other providers: their name).
+fn event_source(ev: &WinEvent) -> String {
+    let p = ev.provider.as_str();
+    let log = if p.eq_ignore_ascii_case(SYSMON) {
+        "Sysmon"
+    } else if p.eq_ignore_ascii_case(SECURITY_AUDITING) {
+        "Security"
+    } else if p.eq_ignore_ascii_case(SCM) {
+        "System"
+    } else {
+        p
+    };
+    format!("{log}/{}", ev.event_id)
 }
 
 fn key(computer: &str, id: &str) -> (String, String) {
@@ -603,7 +621,7 @@ impl Mapper {
         if let Some(imp) = hash_of(hashes, "IMPHASH") {
             m.insert("Imphash".into(), Value::String(imp));
         }
-        set_extra(&mut r, m);
+        set_extra(&mut r, ev, m);
         if let Some(guid) = ev.get("ProcessGuid") {
             let k = key(&ev.computer, guid);
             self.remember(k, info);
@@ -640,6 +658,7 @@ impl Mapper {
         self.sysmon_actor(&mut r, ev);
         set_extra(
             &mut r,
+            ev,
             extra(
                 ev,
                 &[
@@ -669,6 +688,7 @@ impl Mapper {
         self.sysmon_actor(&mut r, ev);
         set_extra(
             &mut r,
+            ev,
             extra(
                 ev,
                 &[
@@ -706,6 +726,7 @@ impl Mapper {
         self.sysmon_actor(&mut r, ev);
         set_extra(
             &mut r,
+            ev,
             extra(
                 ev,
                 &["ProcessGuid", "CreationUtcTime", "IsExecutable", "Archived", "RuleName"],
@@ -759,7 +780,7 @@ impl Mapper {
             _ => r.text("RegistryKey", target.as_deref()),
         }
         self.sysmon_actor(&mut r, ev);
-        set_extra(&mut r, extra(ev, &["ProcessGuid", "EventType", "RuleName"]));
+        set_extra(&mut r, ev, extra(ev, &["ProcessGuid", "EventType", "RuleName"]));
         Some(r)
     }
 
@@ -778,7 +799,7 @@ impl Mapper {
                 m.insert(f.into(), Value::String(v.to_string()));
             }
         }
-        set_extra(&mut r, m);
+        set_extra(&mut r, ev, m);
         r
     }
 
@@ -790,7 +811,7 @@ impl Mapper {
         }
         r.long("ProcessId", ev.get("ProcessId").and_then(hex_i64));
         self.sysmon_actor(&mut r, ev);
-        set_extra(&mut r, extra(ev, &["Type", "ProcessGuid", "RuleName"]));
+        set_extra(&mut r, ev, extra(ev, &["Type", "ProcessGuid", "RuleName"]));
         r
     }
 
@@ -855,6 +876,7 @@ impl Mapper {
         }
         set_extra(
             &mut r,
+            ev,
             extra(ev, &["TargetLogonId", "TargetUserSid", "TokenElevationType"]),
         );
         if let Some(p) = pid {
@@ -935,6 +957,7 @@ impl Mapper {
         r.text("InitiatingProcessAccountDomain", ev.get("SubjectDomainName"));
         set_extra(
             &mut r,
+            ev,
             extra(
                 ev,
                 &[
@@ -975,6 +998,7 @@ impl Mapper {
         }
         set_extra(
             r,
+            ev,
             extra(
                 ev,
                 &[
@@ -1107,7 +1131,7 @@ fn service_installed(ev: &WinEvent) -> Row {
     );
     put("ServiceType", ev.get("ServiceType"));
     put("ImagePath", image);
-    set_extra(&mut r, m);
+    set_extra(&mut r, ev, m);
     if is_7045 {
         r.text("InitiatingProcessAccountSid", ev.user_id.as_deref());
     } else {

@@ -20,6 +20,7 @@ use crate::event::{WinEvent, XmlEvents};
 use crate::map::Mapper;
 use crate::row::{BatchSink, Batcher, MemorySink, Row};
 use crate::schema::TableDef;
+use crate::text::{TextEncoding, Utf16Decoder};
 
 /// Bytes read ahead to recognise a file's format.
 pub(crate) const SNIFF_LIMIT: usize = 64 * 1024;
@@ -65,6 +66,8 @@ pub enum Location {
     Line(u64),
     /// EVTX record number.
     Record(u64),
+    /// 1-based row number in a table file (Parquet).
+    Row(u64),
     /// Nowhere more precise than the file.
     File,
 }
@@ -75,6 +78,7 @@ impl fmt::Display for Location {
             Location::Offset(o) => write!(f, "offset {o}"),
             Location::Line(l) => write!(f, "line {l}"),
             Location::Record(r) => write!(f, "record {r}"),
+            Location::Row(r) => write!(f, "row {r}"),
             Location::File => f.write_str("file"),
         }
     }
@@ -283,23 +287,13 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if text.starts_with(b"Record ") && text.get(7).is_some_and(u8::is_ascii_digit) {
         return Some(Format::Json);
     }
-    // CSV: a header line naming at least two columns of a known table.
-    let line_end = text.iter().position(|&b| b == b'\n').unwrap_or(text.len());
-    let line = String::from_utf8_lossy(&text[..line_end]);
-    let fields: Vec<String> = line
-        .trim_end_matches('\r')
-        .split(',')
-        .map(|f| f.trim().trim_matches('"').to_string())
-        .collect();
-    if fields.len() >= 2 {
-        let known = crate::schema::tables()
-            .iter()
-            .any(|t| fields.iter().filter(|f| t.column_index(f).is_some()).count() >= 2);
-        if known {
-            return Some(Format::Csv);
-        }
+    // JSON lines whose first line is broken (a file cut at the front, a torn write).
+    let whole = head.len() < SNIFF_LIMIT;
+    if crate::export::looks_like_json_lines(text, whole) {
+        return Some(Format::Json);
     }
-    None
+    // CSV: a header line naming at least two columns of a known table.
+    crate::export::csv_layout(text).map(|_| Format::Csv)
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> Error {
@@ -309,11 +303,62 @@ fn io_err(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
-/// An opened input: a buffered (decompressed) stream and its first bytes.
+/// An opened input: a buffered (decompressed, decoded) stream and its first bytes.
 struct Opened {
     reader: Box<dyn BufRead + Send>,
     head: Vec<u8>,
+    /// `head` holds the whole (decoded) input.
+    whole: bool,
     gzip: bool,
+    /// The text encoding decoded to UTF-8, if it was not plain UTF-8.
+    text: Option<TextEncoding>,
+}
+
+/// Wraps a stream whose first bytes (`head`, at most [`SNIFF_LIMIT`]) were read already: text
+/// in UTF-16 is decoded to UTF-8 and a UTF-8 byte order mark is dropped, so every reader sees
+/// UTF-8 without a BOM. Offsets reported for such files count bytes of the decoded text.
+fn decoded(head: Vec<u8>, stream: Box<dyn Read + Send>, gzip: bool, capacity: usize) -> std::io::Result<Opened> {
+    let whole = head.len() < SNIFF_LIMIT;
+    match TextEncoding::detect(&head) {
+        None => Ok(Opened {
+            reader: Box::new(BufReader::with_capacity(
+                capacity,
+                Cursor::new(head.clone()).chain(stream),
+            )),
+            head,
+            whole,
+            gzip,
+            text: None,
+        }),
+        Some((enc @ TextEncoding::Utf8Bom, bom)) => {
+            let body = head.get(bom..).unwrap_or_default().to_vec();
+            Ok(Opened {
+                reader: Box::new(BufReader::with_capacity(
+                    capacity,
+                    Cursor::new(body.clone()).chain(stream),
+                )),
+                head: body,
+                whole,
+                gzip,
+                text: Some(enc),
+            })
+        }
+        Some((enc, bom)) => {
+            let body = head.get(bom..).unwrap_or_default().to_vec();
+            let mut decoder = Utf16Decoder::new(Cursor::new(body).chain(stream), enc == TextEncoding::Utf16Be);
+            let head = read_head(&mut decoder, SNIFF_LIMIT)?;
+            Ok(Opened {
+                reader: Box::new(BufReader::with_capacity(
+                    capacity,
+                    Cursor::new(head.clone()).chain(decoder),
+                )),
+                whole: head.len() < SNIFF_LIMIT,
+                head,
+                gzip,
+                text: Some(enc),
+            })
+        }
+    }
 }
 
 fn read_head(r: &mut dyn Read, n: usize) -> std::io::Result<Vec<u8>> {
@@ -333,11 +378,7 @@ fn open(path: &Path) -> Result<Opened, Error> {
         rest
     };
     let head = read_head(&mut stream, SNIFF_LIMIT).map_err(|e| io_err(path, e))?;
-    let reader = Box::new(BufReader::with_capacity(
-        256 * 1024,
-        Cursor::new(head.clone()).chain(stream),
-    ));
-    Ok(Opened { reader, head, gzip })
+    decoded(head, stream, gzip, 256 * 1024).map_err(|e| io_err(path, e))
 }
 
 /// Per-file reading state shared by the readers.
@@ -345,10 +386,11 @@ pub(crate) struct FileState {
     pub(crate) path: PathBuf,
     pub(crate) records: u64,
     pub(crate) skipped: u64,
-    /// Export columns no table column matched, per table.
-    pub(crate) unknown_columns: BTreeMap<&'static str, BTreeSet<String>>,
-    /// Values that did not convert to their column's type, per table and column.
-    pub(crate) bad_values: BTreeMap<(&'static str, String), u64>,
+    /// Export columns no table column matched, per table, and where the first was seen.
+    pub(crate) unknown_columns: BTreeMap<&'static str, (BTreeSet<String>, Location)>,
+    /// Values that did not convert to their column's type, per table and column: how many,
+    /// and where the first was.
+    pub(crate) bad_values: BTreeMap<(&'static str, String), (u64, Location)>,
     /// The table export rows of this file belong to, once known.
     pub(crate) table: Option<&'static TableDef>,
 }
@@ -478,8 +520,7 @@ impl<'s> Ingestor<'s> {
             Box::new(cursor)
         };
         let head = read_head(&mut stream, SNIFF_LIMIT).map_err(|e| io_err(label, e))?;
-        let reader = Box::new(BufReader::new(Cursor::new(head.clone()).chain(stream)));
-        let opened = Opened { reader, head, gzip };
+        let opened = decoded(head, stream, gzip, 8 * 1024).map_err(|e| io_err(label, e))?;
         self.read_opened(label, opened, Some(shared), bytes)
     }
 
@@ -504,11 +545,13 @@ impl<'s> Ingestor<'s> {
         let gzip = opened.gzip;
         match format {
             Format::EventXml => self.read_xml(opened.reader)?,
-            Format::Json => crate::export::read_json(self, opened.reader, &opened.head)?,
-            Format::Csv => crate::export::read_csv(self, opened.reader)?,
+            Format::Json => crate::export::read_json(self, opened.reader, &opened.head, opened.whole)?,
+            Format::Csv => crate::export::read_csv(self, opened.reader, &opened.head)?,
             Format::Evtx | Format::Parquet => {
-                // Both need to seek: read plain files in place, spool decompressed streams.
-                let seekable = match (buffer, gzip) {
+                // Both need to seek: read plain files in place, spool decompressed or decoded
+                // streams.
+                let transformed = gzip || opened.text.is_some();
+                let seekable = match (buffer, transformed) {
                     (Some(b), false) => Seekable::Memory(Cursor::new(SharedBytes(b))),
                     (None, false) => {
                         drop(opened);
@@ -523,7 +566,7 @@ impl<'s> Ingestor<'s> {
                         Seekable::File(f) => f,
                         Seekable::Memory(m) => spool(path, Box::new(BufReader::new(m)))?,
                     };
-                    crate::export::read_parquet(self, file)?;
+                    crate::parquet::read_parquet(self, file)?;
                 }
             }
         }
@@ -533,19 +576,19 @@ impl<'s> Ingestor<'s> {
 
     fn finish_file(&mut self, format: Format, gzip: bool, bytes: u64) {
         let path = self.file.path.clone();
-        for (table, cols) in std::mem::take(&mut self.file.unknown_columns) {
+        for (table, (cols, first)) in std::mem::take(&mut self.file.unknown_columns) {
             let list: Vec<&str> = cols.iter().map(String::as_str).collect();
             let msg = format!(
-                "{}: columns not in {table} were dropped: {}",
+                "{}: columns not in {table} were dropped (first at {first}): {}",
                 path.display(),
                 list.join(", ")
             );
             tracing::warn!("{msg}");
             self.report.warnings.push(msg);
         }
-        for ((table, col), n) in std::mem::take(&mut self.file.bad_values) {
+        for ((table, col), (n, first)) in std::mem::take(&mut self.file.bad_values) {
             let msg = format!(
-                "{}: {n} value(s) of {table}.{col} did not convert to the column type and were set to null",
+                "{}: {n} value(s) of {table}.{col} did not convert to the column type and were set to null (first at {first})",
                 path.display()
             );
             tracing::warn!("{msg}");
@@ -1000,5 +1043,17 @@ mod tests {
         assert_eq!(sniff(b"hello,world\n"), None);
         assert_eq!(sniff(b""), None);
         assert_eq!(sniff(b"   "), None);
+        // Portal suffix on one of the two known columns; PowerShell `#TYPE` line; `;` and tab.
+        assert_eq!(sniff(b"Timestamp [UTC],RemoteUrl,Count\n"), Some(Format::Csv));
+        assert_eq!(
+            sniff(b"#TYPE System.Management.Automation.PSCustomObject\r\n\"Timestamp\",\"DeviceName\"\r\n"),
+            Some(Format::Csv)
+        );
+        assert_eq!(sniff(b"\"Timestamp\";\"DeviceName\";\"x\"\n"), Some(Format::Csv));
+        assert_eq!(sniff(b"Timestamp\tDeviceName\n"), Some(Format::Csv));
+        assert_eq!(sniff(b"#TYPE x\n#TYPE y\nTimestamp,DeviceName\n"), None);
+        // JSON lines whose first line is cut.
+        assert_eq!(sniff(b"ame\": \"x\"}\n{\"a\": 1}\n{\"b\": 2}\n"), Some(Format::Json));
+        assert_eq!(sniff(b"ame\": \"x\"}\nnot json\n{\"b\": 2}\nnor this\n"), None);
     }
 }

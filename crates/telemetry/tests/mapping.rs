@@ -120,6 +120,8 @@ fn sysmon_1_process_create_with_parent_enrichment() {
     assert_eq!(af["ProcessGuid"], json!("{1a2b3c4d-1111-6633-0a02-000000001f00}"));
     assert_eq!(af["Imphash"], json!("fedcba9876543210fedcba9876543210"));
     assert!(af.get("RuleName").is_none(), "'-' reads as empty");
+    // Which log the row comes from: the same process creation can also be a Security 4688.
+    assert_eq!(af["EventSource"], json!("Sysmon/1"));
     // The parent itself has no parent event in the evidence: only its own fields.
     let p = row_where(&t, "DeviceProcessEvents", "ReportId", "100");
     assert_cols(&p, &[("InitiatingProcessFileName", "userinit.exe")]);
@@ -376,6 +378,8 @@ fn security_4688_v2_and_v1_with_pid_enrichment() {
         ],
     );
     assert_null(&v1, &["ProcessIntegrityLevel"]);
+    assert_eq!(additional(&v2)["EventSource"], json!("Security/4688"));
+    assert_eq!(additional(&v1)["EventSource"], json!("Security/4688"));
 }
 
 #[test]
@@ -465,6 +469,7 @@ fn system_7045_service_installed() {
     assert_eq!(af["ServiceAccount"], json!("LocalSystem"));
     assert_eq!(af["ServiceStartType"], json!("auto start"));
     assert_eq!(af["ServiceType"], json!("user mode service"));
+    assert_eq!(af["EventSource"], json!("System/7045"));
 }
 
 #[test]

@@ -556,17 +556,36 @@ impl Planner<'_> {
                 ),
             ),
             "substring" => {
+                // Kusto: a negative start counts from the end of the string (documented:
+                // substring("123456", -2, 2) is "56"), clamped at the first character; a negative
+                // length takes nothing. DataFusion's substr is 1-based and fails on a negative length,
+                // which a filter evaluated over a whole batch would reach on rows it discards.
+                use datafusion::logical_expr::Operator::Plus;
                 Self::arity(name, &a, 2, 3)?;
                 let mut it = a.into_iter();
                 let s = self.text(it.next().expect("arity"));
-                let start = binary(
-                    cast(it.next().expect("arity").e, DataType::Int64),
-                    datafusion::logical_expr::Operator::Plus,
-                    lit(1i64),
+                let start = cast(it.next().expect("arity").e, DataType::Int64);
+                let from_end = binary(
+                    cast(f::character_length(s.clone()), DataType::Int64),
+                    Plus,
+                    start.clone(),
                 );
+                let clamped_end = when(from_end.clone().lt(lit(0i64)), lit(0i64))
+                    .otherwise(from_end)
+                    .map_err(|x| df_err(span, x))?;
+                let zero_based = when(start.clone().lt(lit(0i64)), clamped_end)
+                    .otherwise(start)
+                    .map_err(|x| df_err(span, x))?;
+                let one_based = binary(zero_based, Plus, lit(1i64));
                 match it.next() {
-                    Some(len) => f::substring(s, start, cast(len.e, DataType::Int64)),
-                    None => f::substr(s, start),
+                    Some(len) => {
+                        let len = cast(len.e, DataType::Int64);
+                        let len = when(len.clone().lt(lit(0i64)), lit(0i64))
+                            .otherwise(len)
+                            .map_err(|x| df_err(span, x))?;
+                        f::substring(s, one_based, len)
+                    }
+                    None => f::substr(s, one_based),
                 }
             }
             "indexof" => {
