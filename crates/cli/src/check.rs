@@ -75,19 +75,7 @@ pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
     if other_yaml > 0 {
         summary += &format!(", {other_yaml} YAML files without a `query` skipped");
     }
-    match format {
-        CheckFormat::Text => {
-            let _ = writeln!(out, "{summary}");
-        }
-        CheckFormat::Jsonl => eprintln!("{summary}"),
-    }
-    if !errors.is_empty() {
-        ExitCode::from(2)
-    } else if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    finish(&mut out, format, &summary, !errors.is_empty(), failed > 0)
 }
 
 #[derive(Serialize)]
@@ -138,15 +126,21 @@ pub fn run_sentinel(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> Exit
     if !errors.is_empty() {
         summary += &format!(", {} unreadable", errors.len());
     }
+    finish(&mut out, format, &summary, !errors.is_empty(), invalid > 0)
+}
+
+/// Prints the summary line (stdout for text, stderr beside JSON lines) and gives the exit code:
+/// 2 something unreadable, 1 problems found, 0 all clean.
+fn finish(out: &mut impl Write, format: CheckFormat, summary: &str, unreadable: bool, problems: bool) -> ExitCode {
     match format {
         CheckFormat::Text => {
             let _ = writeln!(out, "{summary}");
         }
         CheckFormat::Jsonl => eprintln!("{summary}"),
     }
-    if !errors.is_empty() {
+    if unreadable {
         ExitCode::from(2)
-    } else if invalid > 0 {
+    } else if problems {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -166,11 +166,6 @@ pub fn load_tuning(path: &Path, tools: &[Tool]) -> Result<Tuning, String> {
     Tuning::parse(&text, tools).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Formats nanoseconds since the epoch as ISO 8601 UTC.
-pub fn iso(nanos: i64) -> String {
-    detect::alert::iso(nanos)
-}
-
 /// The result of running rules over loaded evidence.
 pub struct Outcome {
     pub alerts: Vec<Alert>,
@@ -262,7 +257,7 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
         output: args.output.as_ref(),
         show_suppressed: args.show_suppressed,
     };
-    let anchor = iso(outcome.anchor);
+    let anchor = detect::alert::iso(outcome.anchor);
     let time = alerts_out::TimeSummary::new(
         &outcome.profile,
         alerts_out::describe_mode(mode, args.lookback.as_deref(), outcome.replay.as_deref()),

@@ -692,7 +692,7 @@ fn json_of(v: &FieldValue<'_>) -> Value {
 fn event_row(ev: &Event<'_>) -> Row {
     let mut cols: Vec<(String, Value)> = Vec::new();
     if let Some(t) = ev.timestamp {
-        cols.push(("Timestamp".into(), Value::String(pack::iso(t))));
+        cols.push(("Timestamp".into(), Value::String(detect::alert::iso(t))));
     }
     for (k, v) in [("Computer", &ev.computer), ("Channel", &ev.channel)] {
         if let Some(v) = v {
@@ -833,7 +833,7 @@ fn detection_alert(rule: &SigmaRule, event: &Event<'_>, tools: &ToolIndex) -> Al
     let tool = tools.find(&row);
     Alert {
         rule: rule_ref,
-        time: event.timestamp.map(pack::iso),
+        time: event.timestamp.map(detect::alert::iso),
         time_nanos: event.timestamp,
         severity,
         entities: entities(&device, &account),
@@ -925,7 +925,9 @@ pub fn hunt_alerts(
             let mut o = Map::new();
             o.insert(
                 "Timestamp".into(),
-                event.timestamp.map_or(Value::Null, |t| Value::String(pack::iso(t))),
+                event
+                    .timestamp
+                    .map_or(Value::Null, |t| Value::String(detect::alert::iso(t))),
             );
             if let Some(r) = set.rule(*rule) {
                 o.insert("Rule".into(), Value::String(r.reference().to_string()));
@@ -944,8 +946,8 @@ pub fn hunt_alerts(
             events.push(Value::Object(o));
         }
         let mut cols: Vec<(String, Value)> = vec![
-            ("Timestamp".into(), Value::String(pack::iso(f.first))),
-            ("LastTimestamp".into(), Value::String(pack::iso(f.last))),
+            ("Timestamp".into(), Value::String(detect::alert::iso(f.first))),
+            ("LastTimestamp".into(), Value::String(detect::alert::iso(f.last))),
             ("Correlation".into(), Value::String(format!("{:?}", c.rule.kind))),
             (
                 "Value".into(),
@@ -963,7 +965,7 @@ pub fn hunt_alerts(
         let account = account_of(&row);
         alerts.push(Alert {
             rule: rule_ref,
-            time: Some(pack::iso(f.first)),
+            time: Some(detect::alert::iso(f.first)),
             time_nanos: Some(f.first),
             severity,
             entities: entities(&device, &account),
@@ -1059,7 +1061,7 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
     }
     detect::hunt::sort_alerts(&mut alerts);
     detect::hunt::sort_alerts(&mut suppressed);
-    let anchor = pack::iso(anchor);
+    let anchor = detect::alert::iso(anchor);
     eprintln!(
         "hunt: anchor {anchor} ({anchor_source}); {mode_text}; {} Sigma rules, {} correlations; {} files, {} records ({} skipped); {} alerts, {} suppressed",
         set.rules().len(),

@@ -223,7 +223,13 @@ fn glob_match(glob: &str, text: &str) -> bool {
     true
 }
 
-/// Splits a Windows path into (folder path as Defender writes `FolderPath` for files, file name).
+/// A `ProcessCreated` row's own columns: the image, its path and command line, alice's account.
+fn process_created(exe: &str, path: &str, command_line: &str, n: usize) -> Value {
+    json!({"ActionType": "ProcessCreated", "FileName": exe, "FolderPath": path, "ProcessCommandLine": command_line,
+        "ProcessId": 4000 + n, "AccountDomain": "contoso", "AccountName": "alice"})
+}
+
+/// The file name of a Windows path.
 fn file_name(path: &str) -> String {
     path.rsplit('\\').next().unwrap_or(path).to_string()
 }
@@ -264,11 +270,7 @@ fn event(kind: &Kind, value: &str, tool: &Value, device: &str, n: usize) -> (Str
             // a version where the pattern has its wildcard, as vendors name their builds (rustdesk-1.2.exe)
             let exe = value.replace('*', "1.2").replace('?', "1");
             let path = format!(r"C:\ProgramData\Vendor\{exe}");
-            set(
-                &mut row,
-                json!({"ActionType": "ProcessCreated", "FileName": exe, "FolderPath": path,
-                "ProcessCommandLine": format!("\"{path}\""), "ProcessId": 4000 + n, "AccountDomain": "contoso", "AccountName": "alice"}),
-            );
+            set(&mut row, process_created(&exe, &path, &format!("\"{path}\""), n));
             set(&mut row, initiating);
             "DeviceProcessEvents"
         }
@@ -288,12 +290,8 @@ fn event(kind: &Kind, value: &str, tool: &Value, device: &str, n: usize) -> (Str
         }
         ("original_file_names", _) => {
             let path = r"C:\ProgramData\Vendor\winhelper.exe";
-            set(
-                &mut row,
-                json!({"ActionType": "ProcessCreated", "FileName": "winhelper.exe", "FolderPath": path,
-                "ProcessVersionInfoOriginalFileName": value, "ProcessCommandLine": "winhelper.exe",
-                "ProcessId": 4000 + n, "AccountDomain": "contoso", "AccountName": "alice"}),
-            );
+            set(&mut row, process_created("winhelper.exe", path, "winhelper.exe", n));
+            set(&mut row, json!({"ProcessVersionInfoOriginalFileName": value}));
             set(&mut row, initiating);
             "DeviceProcessEvents"
         }
@@ -303,11 +301,7 @@ fn event(kind: &Kind, value: &str, tool: &Value, device: &str, n: usize) -> (Str
                 path = format!("{}\\helper.exe", path.trim_end_matches('\\'));
             }
             let exe = file_name(&path);
-            set(
-                &mut row,
-                json!({"ActionType": "ProcessCreated", "FileName": exe, "FolderPath": path,
-                "ProcessCommandLine": format!("\"{path}\""), "ProcessId": 4000 + n, "AccountDomain": "contoso", "AccountName": "alice"}),
-            );
+            set(&mut row, process_created(&exe, &path, &format!("\"{path}\""), n));
             set(&mut row, initiating);
             "DeviceProcessEvents"
         }
