@@ -1,6 +1,7 @@
 //! Alert output for `hunt`: the terminal view (summary, then alerts grouped per host and tool),
 //! JSON lines, CSV, and Timesketch JSONL.
 
+use crate::output::OutFile;
 use detect::Alert;
 use detect::hunt::{TimeMode, Window};
 use detect::replay::RuleReplay;
@@ -23,9 +24,55 @@ pub struct RunSummary<'a> {
     pub anchor: String,
     pub anchor_source: &'a str,
     pub rules_run: usize,
-    pub rules_failed: usize,
-    pub records: u64,
+    /// Rules (or rule files) that failed to load, plan, run or stay within their limits: id and
+    /// why.
+    pub failures: crate::hunt::Failures,
+    /// The evidence accounting.
+    pub evidence: &'a telemetry::Report,
+    /// `--allow-partial`.
+    pub allow_partial: bool,
     pub time: TimeSummary,
+}
+
+impl RunSummary<'_> {
+    /// The run's status, for its exit code.
+    pub fn status(&self, alerts: &[Alert]) -> crate::exit::Status {
+        crate::exit::Status {
+            found: !alerts.is_empty(),
+            failed: !self.failures.is_empty(),
+            incomplete: !self.evidence.is_complete(),
+            allow_partial: self.allow_partial,
+        }
+    }
+
+    /// The summary object: `{"summary": {...}}` (the last line on stderr of the machine formats,
+    /// and the `--report` file).
+    pub fn json(&self, alerts: &[Alert], suppressed: &[Alert]) -> serde_json::Value {
+        let status = self.status(alerts);
+        let failures: Vec<serde_json::Value> = self
+            .failures
+            .iter()
+            .map(|(id, why)| serde_json::json!({"rule": id, "error": why}))
+            .collect();
+        let dominant: Vec<serde_json::Value> = detect::hunt::dominant_suppressions(alerts.len(), suppressed)
+            .into_iter()
+            .map(|(reason, n)| serde_json::json!({"reason": reason, "suppressed": n}))
+            .collect();
+        serde_json::json!({"summary": {
+            "status": status.word(),
+            "exit_code": status.code(),
+            "anchor": self.anchor,
+            "anchor_source": self.anchor_source,
+            "time": self.time.mode,
+            "rules_run": self.rules_run,
+            "rules_failed": failures,
+            "alerts": alerts.len(),
+            "suppressed": suppressed.len(),
+            "suppressed_by": suppression_reasons(suppressed),
+            "suppressions_over_90_percent": dominant,
+            "evidence": crate::evidence::report_json(self.evidence),
+        }})
+    }
 }
 
 /// The time part of the summary: what the rules ran over, the evidence's span per host, and the
@@ -150,14 +197,31 @@ pub fn describe_mode(mode: TimeMode, lookback: Option<&str>, replay: Option<&[Ru
     }
 }
 
-/// Where and how `hunt` writes its alerts.
-pub struct Destination<'a> {
+/// Where and how `hunt` writes its alerts; the files are opened before the evidence is read.
+pub struct Destination {
     pub format: Option<AlertFormat>,
-    pub output: Option<&'a PathBuf>,
+    pub output: Option<OutFile>,
+    /// `--report FILE`: the summary object.
+    pub report: Option<OutFile>,
     pub show_suppressed: bool,
 }
 
-impl Destination<'_> {
+impl Destination {
+    /// Opens `-o` and `--report` (temporary files beside them, renamed at the end).
+    pub fn open(
+        format: Option<AlertFormat>,
+        output: Option<&PathBuf>,
+        report: Option<&PathBuf>,
+        show_suppressed: bool,
+    ) -> Result<Destination, String> {
+        Ok(Destination {
+            format,
+            output: output.map(|p| OutFile::create(p, "-o")).transpose()?,
+            report: report.map(|p| OutFile::create(p, "--report")).transpose()?,
+            show_suppressed,
+        })
+    }
+
     /// The format asked for, else table on a terminal and JSON lines otherwise (and with `-o`).
     pub fn format(&self) -> AlertFormat {
         self.format
@@ -170,36 +234,35 @@ impl Destination<'_> {
 }
 
 /// Writes the alerts (machine formats add the suppressed ones with `--show-suppressed` and count
-/// suppressions per reason on stderr) and returns `hunt`'s exit code: 2 when a rule failed, else 1
-/// when there are alerts, else 0.
+/// suppressions per reason on stderr), then the summary, and returns `hunt`'s exit code
+/// ([`crate::exit`]). A closed stdout (`| head`) ends quietly with 0.
 pub fn emit(
-    dest: &Destination<'_>,
+    mut dest: Destination,
     alerts: &[Alert],
     suppressed: &[Alert],
     summary: &RunSummary<'_>,
 ) -> Result<ExitCode, String> {
     let format = dest.format();
-    let mut sink: Box<dyn Write> = match dest.output {
-        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?),
-        None => Box::new(io::stdout().lock()),
+    let show = dest.show_suppressed;
+    let written = match dest.output.as_mut() {
+        Some(f) => write_alerts(f.file(), format, show, alerts, suppressed, summary),
+        None => write_alerts(&mut io::stdout().lock(), format, show, alerts, suppressed, summary),
     };
-    let mut out = io::BufWriter::new(&mut sink);
-    let io = |e: io::Error| format!("writing alerts: {e}");
-    let listed: Vec<Alert>;
-    let to_write: &[Alert] = if dest.show_suppressed && format != AlertFormat::Table {
-        listed = alerts.iter().chain(suppressed).cloned().collect();
-        &listed
-    } else {
-        alerts
-    };
-    match format {
-        AlertFormat::Table => write_table(&mut out, alerts, suppressed, dest.show_suppressed, summary),
-        AlertFormat::Jsonl => write_jsonl(&mut out, to_write),
-        AlertFormat::Csv => write_csv(&mut out, to_write),
-        AlertFormat::Timesketch => write_timesketch(&mut out, to_write),
+    match written {
+        Ok(()) => {}
+        Err(e) if dest.output.is_none() && crate::exit::is_closed_pipe(&e) => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(format!("writing alerts: {e}")),
     }
-    .map_err(io)?;
-    out.flush().map_err(io)?;
+    if let Some(f) = dest.output.take() {
+        f.commit()?;
+    }
+    let status = summary.status(alerts);
+    let json = summary.json(alerts, suppressed);
+    if let Some(mut f) = dest.report.take() {
+        serde_json::to_writer_pretty(&mut *f.file(), &json).map_err(|e| format!("--report: {e}"))?;
+        f.file().write_all(b"\n").map_err(|e| format!("--report: {e}"))?;
+        f.commit()?;
+    }
     if format != AlertFormat::Table {
         for (reason, n) in suppression_reasons(suppressed) {
             eprintln!("hunt: suppressed {n}: {reason}");
@@ -211,13 +274,64 @@ pub fn emit(
             eprintln!("warning: {line}");
         }
     }
-    Ok(if summary.rules_failed > 0 {
-        ExitCode::from(2)
-    } else if alerts.is_empty() {
-        ExitCode::SUCCESS
+    for line in summary_warnings(alerts, suppressed, summary) {
+        eprintln!("warning: {line}");
+    }
+    if format != AlertFormat::Table {
+        eprintln!("{json}");
+    }
+    Ok(status.exit_code())
+}
+
+/// What the end of a run must say loudly: evidence not read, rules that failed, approvals that
+/// hide nearly everything.
+fn summary_warnings(alerts: &[Alert], suppressed: &[Alert], summary: &RunSummary<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    let ev = summary.evidence;
+    if !ev.is_complete() {
+        out.push(format!(
+            "evidence incomplete: {} ({})",
+            crate::evidence::totals_line(ev),
+            if summary.allow_partial {
+                "--allow-partial: exit status as if complete"
+            } else {
+                "exit status 3; --allow-partial accepts it"
+            }
+        ));
+    }
+    for (reason, n) in detect::hunt::dominant_suppressions(alerts.len(), suppressed) {
+        out.push(format!(
+            "tuning `{reason}` suppressed {n} of {} alerts: check it is not wider than meant",
+            alerts.len() + suppressed.len()
+        ));
+    }
+    out
+}
+
+/// The alerts in `format` (the terminal view includes the summary).
+fn write_alerts(
+    sink: &mut dyn Write,
+    format: AlertFormat,
+    show_suppressed: bool,
+    alerts: &[Alert],
+    suppressed: &[Alert],
+    summary: &RunSummary<'_>,
+) -> io::Result<()> {
+    let mut out = io::BufWriter::new(sink);
+    let listed: Vec<Alert>;
+    let to_write: &[Alert] = if show_suppressed && format != AlertFormat::Table {
+        listed = alerts.iter().chain(suppressed).cloned().collect();
+        &listed
     } else {
-        ExitCode::from(1)
-    })
+        alerts
+    };
+    match format {
+        AlertFormat::Table => write_table(&mut out, alerts, suppressed, show_suppressed, summary),
+        AlertFormat::Jsonl => write_jsonl(&mut out, to_write),
+        AlertFormat::Csv => write_csv(&mut out, to_write),
+        AlertFormat::Timesketch => write_timesketch(&mut out, to_write),
+    }?;
+    out.flush()
 }
 
 /// Suppressed alerts counted per reason.
@@ -291,17 +405,35 @@ pub fn write_table(
     writeln!(out, "ratcatcher hunt — T1219 remote access tools")?;
     writeln!(
         out,
-        "anchor {} ({}), {} rules{}, {} records",
+        "anchor {} ({}), {} rules{}",
         summary.anchor,
         summary.anchor_source,
         summary.rules_run,
-        if summary.rules_failed > 0 {
-            format!(" ({} FAILED, see stderr)", summary.rules_failed)
-        } else {
+        if summary.failures.is_empty() {
             String::new()
+        } else {
+            format!(" ({} FAILED, see stderr)", summary.failures.len())
         },
-        summary.records
     )?;
+    writeln!(out, "{}", crate::evidence::totals_line(summary.evidence))?;
+    for u in summary.evidence.unread_evidence().take(10) {
+        writeln!(
+            out,
+            "warning: {}: not read ({}): {}",
+            u.path.display(),
+            u.kind.name(),
+            u.reason
+        )?;
+    }
+    for f in summary.evidence.partial_files().take(10) {
+        writeln!(
+            out,
+            "warning: {} of {}: {} records skipped",
+            f.format,
+            f.path.display(),
+            f.skipped
+        )?;
+    }
     writeln!(out, "time: {}", summary.time.mode)?;
     for line in &summary.time.spans {
         writeln!(out, "{line}")?;

@@ -11,9 +11,8 @@ use telemetry::source::{Progress, ReadOptions};
 /// What loading read and what it had to leave out.
 #[derive(Default)]
 pub struct LoadReport {
-    pub records: u64,
-    pub skipped: u64,
-    pub unknown_files: usize,
+    /// The evidence accounting: every file read, every record skipped, every input not read.
+    pub report: telemetry::Report,
     /// The temporary dataset large evidence was ingested into; the engine's tables read it, so
     /// it must live as long as the engine is queried (deleted when dropped).
     #[allow(dead_code, reason = "held for its Drop, which deletes the folder")]
@@ -64,38 +63,150 @@ pub fn progress_options() -> (ReadOptions, Option<ProgressBar>) {
     (opts, Some(bar))
 }
 
-/// Prints the reader's summary of skipped records and unknown files to stderr.
-pub fn print_report(report: &telemetry::source::Report) {
-    for (path, why) in &report.unknown_files {
-        eprintln!("warning: {}: skipped: {why}", path.display());
+/// Skipped-record details printed on stderr (all are in `--report`).
+const SHOWN_SKIP_DETAILS: usize = 20;
+
+/// Prints the evidence accounting to stderr: each input not read, the first skipped records,
+/// the readers' notes, then one line of totals (and what makes the evidence incomplete).
+pub fn print_report(report: &telemetry::Report) {
+    for u in report.unread_evidence() {
+        eprintln!(
+            "warning: {}: not read ({}): {}",
+            u.path.display(),
+            u.kind.name(),
+            u.reason
+        );
     }
-    for s in &report.skipped {
+    for s in report.skipped.iter().take(SHOWN_SKIP_DETAILS) {
         eprintln!("warning: {s}");
     }
-    if report.skipped_total > report.skipped.len() as u64 {
+    let shown = report.skipped.len().min(SHOWN_SKIP_DETAILS) as u64;
+    if report.skipped_total > shown {
         eprintln!(
-            "warning: ... and {} more skipped records",
-            report.skipped_total - report.skipped.len() as u64
+            "warning: ... and {} more skipped records (all files are listed with --report)",
+            report.skipped_total - shown
         );
     }
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
-    eprintln!(
-        "read {} records from {} files{}{}",
+    let incomplete = if report.is_complete() {
+        ""
+    } else {
+        " — evidence incomplete"
+    };
+    eprintln!("{}{incomplete}", totals_line(report));
+}
+
+/// `read 1160 records from 3 files (2 MiB); skipped 107 records in 1 file; 2 inputs not read`.
+pub fn totals_line(report: &telemetry::Report) -> String {
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "read {} records from {} ({})",
         report.records(),
-        report.files.len(),
-        if report.skipped_total > 0 {
-            format!(", skipped {} unreadable records", report.skipped_total)
-        } else {
-            String::new()
-        },
-        if report.unknown_files.is_empty() {
-            String::new()
-        } else {
-            format!(", {} files not recognised", report.unknown_files.len())
-        },
+        plural(report.files.len(), "file"),
+        human_bytes(report.bytes())
     );
+    if report.skipped_total > 0 {
+        line.push_str(&format!(
+            "; skipped {} unreadable records in {}",
+            report.skipped_total,
+            plural(report.partial_files().count().max(1), "file")
+        ));
+    }
+    let unread = report.unread_evidence().count();
+    if unread > 0 {
+        line.push_str(&format!("; {} not read", plural(unread, "input")));
+    }
+    line
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 10 << 30 => format!("{} GiB", n >> 30),
+        n if n >= 10 << 20 => format!("{} MiB", n >> 20),
+        n if n >= 10 << 10 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// The evidence accounting as JSON (the `evidence` part of a run's summary): totals, each file
+/// read, each input not read, and the skipped records kept in detail.
+pub fn report_json(report: &telemetry::Report) -> serde_json::Value {
+    let path = |p: &Path| serde_json::Value::String(p.to_string_lossy().into_owned());
+    let files: Vec<serde_json::Value> = report
+        .files
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "path": path(&f.path),
+                "format": f.format.to_string(),
+                "gzip": f.gzip,
+                "bytes": f.bytes,
+                "records": f.records,
+                "skipped": f.skipped,
+            })
+        })
+        .collect();
+    let unread: Vec<serde_json::Value> = report
+        .unread
+        .iter()
+        .map(|u| {
+            serde_json::json!({
+                "path": path(&u.path),
+                "kind": u.kind.name(),
+                "reason": u.reason,
+                "counts": u.kind != telemetry::UnreadKind::NotEvidence,
+            })
+        })
+        .collect();
+    let skipped: Vec<serde_json::Value> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "path": path(&s.file),
+                "location": s.location.to_string(),
+                "reason": s.reason,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "complete": report.is_complete(),
+        "files_read": report.files.len(),
+        "bytes": report.bytes(),
+        "records": report.records(),
+        "skipped_records": report.skipped_total,
+        "inputs_not_read": report.unread_evidence().count(),
+        "rows": report.rows,
+        "files": files,
+        "unread": unread,
+        "skipped": skipped,
+        "warnings": report.warnings,
+    })
+}
+
+/// No evidence was read at all, though some was named: an error naming what failed, not an
+/// empty (clean-looking) run.
+pub fn nothing_read(report: &telemetry::Report) -> Option<String> {
+    if !report.files.is_empty() || report.unread_evidence().next().is_none() {
+        return None;
+    }
+    let names: Vec<String> = report
+        .unread_evidence()
+        .take(5)
+        .map(|u| format!("{} ({}: {})", u.path.display(), u.kind.name(), u.reason))
+        .collect();
+    let more = report.unread_evidence().count().saturating_sub(5);
+    Some(format!(
+        "no evidence could be read: {}{}",
+        names.join("; "),
+        if more > 0 {
+            format!("; and {more} more")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 /// Loads evidence (files, folders, globs, ingested datasets) into the engine's tables.
@@ -120,10 +231,19 @@ async fn load(engine: &mut Engine, inputs: &[String], verbose: bool) -> Result<L
             .await
             .map_err(|e| format!("{ds}: {e}"))?;
         engine.import_session_tables(&names).await.map_err(|e| e.to_string())?;
-        return Ok(LoadReport {
+        let mut report = telemetry::Report::default();
+        for i in &infos {
+            report.rows.insert(i.name.clone(), i.rows);
+        }
+        report.files.push(telemetry::FileReport {
+            path: Path::new(ds.as_str()).to_path_buf(),
+            format: telemetry::Format::Parquet,
+            gzip: false,
             records: infos.iter().map(|i| i.rows).sum(),
-            ..LoadReport::default()
+            skipped: 0,
+            bytes: dataset_bytes(Path::new(ds.as_str())),
         });
+        return Ok(LoadReport { report, spilled: None });
     }
     let (opts, bar) = if verbose {
         progress_options()
@@ -131,7 +251,7 @@ async fn load(engine: &mut Engine, inputs: &[String], verbose: bool) -> Result<L
         (ReadOptions::default(), None)
     };
     let inputs: Vec<String> = files.into_iter().cloned().collect();
-    let found = telemetry::discover(&inputs).map_err(|e| e.to_string())?;
+    let (found, _) = telemetry::discover(&inputs);
     let bytes: u64 = found
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -170,13 +290,22 @@ async fn load(engine: &mut Engine, inputs: &[String], verbose: bool) -> Result<L
     if verbose {
         print_report(&rep);
     }
+    if let Some(msg) = nothing_read(&rep) {
+        return Err(msg);
+    }
     engine.import_session_tables(&names).await.map_err(|e| e.to_string())?;
-    Ok(LoadReport {
-        records: rep.records(),
-        skipped: rep.skipped_total,
-        unknown_files: rep.unknown_files.len(),
-        spilled,
-    })
+    Ok(LoadReport { report: rep, spilled })
+}
+
+/// Bytes of the Parquet files of a dataset folder.
+fn dataset_bytes(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.metadata().ok())
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len())
+        .sum()
 }
 
 /// Runs a blocking read on tokio's blocking pool.

@@ -44,16 +44,32 @@ pub struct HuntArgs {
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     pub format: Option<AlertFormat>,
-    /// Write alerts to this file instead of stdout.
+    /// Write alerts to this file instead of stdout (opened before the evidence is read; written
+    /// to a temporary file beside it and renamed at the end).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Also write the run's summary (evidence accounting, rules, alerts) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Exit as if the evidence were complete when some input or record could not be read
+    /// (it is still reported); without it such a run ends with exit status 3.
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Folders rules may read files from (`externaldata`), besides the evidence (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub allow_read: Vec<PathBuf>,
+    /// Time limit for each rule (e.g. 10m); a rule that exceeds it is reported as failed and
+    /// the others finish.
+    #[arg(long, default_value = "10m")]
+    pub rule_timeout: String,
     /// Also list the alerts tuning suppressed (with their reason).
     #[arg(long)]
     pub show_suppressed: bool,
     /// Only alerts of at least this severity (informational, low, medium, high).
     #[arg(long)]
     pub min_severity: Option<String>,
-    /// Memory limit for running the rules (e.g. 2G).
+    /// Memory limit for running each rule (e.g. 2G; default: half the machine's memory):
+    /// operators spill to disk where they can, a rule that still exceeds it fails alone.
     #[arg(long)]
     pub memory_limit: Option<String>,
     /// Sigma rules (files or folders) to run; without --rules only Sigma runs (see docs/sigma.md).
@@ -69,6 +85,16 @@ pub struct HuntArgs {
 }
 
 impl HuntArgs {
+    /// Opens `-o` and `--report` (before any evidence is read).
+    pub fn destination(&self) -> Result<alerts_out::Destination, String> {
+        alerts_out::Destination::open(
+            self.format,
+            self.output.as_ref(),
+            self.report.as_ref(),
+            self.show_suppressed,
+        )
+    }
+
     /// `--min-severity`, parsed.
     pub fn min_severity(&self) -> Result<Option<Severity>, String> {
         self.min_severity
@@ -142,12 +168,15 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, String> {
     Ok(rules)
 }
 
-/// The rules `hunt` runs, and how many rule files failed to load. The built-in pack must load
-/// whole; with `--rules`, each file that fails (or repeats an id) is reported on stderr as
-/// `error: rule FILE: reason` and the others run. No rule at all is fatal.
-pub fn load_hunt_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, usize), String> {
+/// Rules or rule files that failed (id or file, why), for the summary.
+pub type Failures = Vec<(String, String)>;
+
+/// The rules `hunt` runs, and the rule files that failed to load (file, why). The built-in pack
+/// must load whole; with `--rules`, each file that fails (or repeats an id) is reported on
+/// stderr as `error: rule FILE: reason` and the others run. No rule at all is fatal.
+pub fn load_hunt_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, Failures), String> {
     if paths.is_empty() {
-        return load_rules(paths).map(|rules| (rules, 0));
+        return load_rules(paths).map(|rules| (rules, Vec::new()));
     }
     let (mut rules, mut errors) = detect::rule::load_paths(paths);
     errors.extend(detect::rule::drop_duplicate_ids(&mut rules));
@@ -157,7 +186,22 @@ pub fn load_hunt_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, usize), String> 
     if rules.is_empty() {
         return Err(format!("no rules loaded ({} rule files failed)", errors.len()));
     }
-    Ok((rules, errors.len()))
+    let failed = errors
+        .iter()
+        .map(|e| (e.path.display().to_string(), e.message.clone()))
+        .collect();
+    Ok((rules, failed))
+}
+
+/// Engine options of a hunt: `--now`, the memory and time limits, and the folders rules may
+/// read (the evidence's and `--allow-read`).
+pub fn hunt_engine_options(args: &HuntArgs) -> Result<engine::EngineOptions, String> {
+    let mut options = engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
+    options.query_timeout = Some(std::time::Duration::from_nanos(
+        positive_span("--rule-timeout", &args.rule_timeout)?.unsigned_abs(),
+    ));
+    options.file_access = crate::query::file_access(&args.inputs, &args.allow_read)?;
+    Ok(options)
 }
 
 /// Reads a tuning file.
@@ -226,37 +270,34 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
     if args.inputs.is_empty() {
         return Err("no evidence given: name files, folders, globs or an ingested dataset".into());
     }
-    let (rules, rules_not_loaded) = load_hunt_rules(&args.rules)?;
+    let (rules, mut failures) = load_hunt_rules(&args.rules)?;
     let tools = detect::catalog::builtin();
     let tuning = args.config.as_deref().map(|p| load_tuning(p, &tools)).transpose()?;
     let min_severity = args.min_severity()?;
     let mode = args.time_mode()?;
-    let options = engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
+    let options = hunt_engine_options(&args)?;
     let now = options.now;
+    // Output files first: a path that cannot be written fails now, not after the hunt.
+    let dest = args.destination()?;
     let mut engine = Engine::new(options).map_err(|e| e.to_string())?;
     let loaded = evidence::load_evidence(&mut engine, &args.inputs).await?;
     let outcome = run_pack(&mut engine, &rules, tuning.as_ref(), &tools, now, mode).await?;
-    let failed: Vec<&hunt::RuleRun> = outcome.runs.iter().filter(|r| r.error.is_some()).collect();
-    for r in &failed {
+    for r in outcome.runs.iter() {
+        let Some(err) = &r.error else { continue };
         let rule = rules.iter().find(|x| x.id == r.rule_id);
-        let err = r.error.as_ref().expect("filtered on errors");
+        let why = rule.map_or_else(|| err.message.clone(), |x| err.describe(&x.query));
         eprintln!(
-            "error: rule {} ({}): {}",
+            "error: rule {} ({}): {why}",
             r.rule_id,
             rule.map_or_else(String::new, |x| x.origin.display().to_string()),
-            rule.map_or_else(|| err.message.clone(), |x| err.describe(&x.query))
         );
+        failures.push((r.rule_id.clone(), why));
     }
     let (mut alerts, mut suppressed) = (outcome.alerts, outcome.suppressed);
     if let Some(min) = min_severity {
         alerts.retain(|a| a.severity >= min);
         suppressed.retain(|a| a.severity >= min);
     }
-    let dest = alerts_out::Destination {
-        format: args.format,
-        output: args.output.as_ref(),
-        show_suppressed: args.show_suppressed,
-    };
     let anchor = detect::alert::iso(outcome.anchor);
     let time = alerts_out::TimeSummary::new(
         &outcome.profile,
@@ -271,15 +312,16 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
         suppressed.len()
     );
     alerts_out::emit(
-        &dest,
+        dest,
         &alerts,
         &suppressed,
         &RunSummary {
             anchor,
             anchor_source: outcome.anchor_source,
             rules_run: outcome.runs.len(),
-            rules_failed: failed.len() + rules_not_loaded,
-            records: loaded.records,
+            failures,
+            evidence: &loaded.report,
+            allow_partial: args.allow_partial,
             time,
         },
     )

@@ -2,6 +2,7 @@
 //! (row counts and time ranges of what evidence holds).
 
 use crate::evidence;
+use crate::exit::Status;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::{max, min};
 use datafusion::arrow::datatypes::{DataType, TimestampNanosecondType};
@@ -20,8 +21,9 @@ fn print_table_line(t: &telemetry::TableInfo) {
     );
 }
 
-/// Exit codes: 0 everything read, 1 some records or files were skipped (the rest was written), 2 error.
-pub fn ingest(inputs: &[String], out: &Path, overwrite: bool) -> ExitCode {
+/// Exit codes ([`crate::exit`]): 0 everything read, 2 error, 3 some inputs or records could not
+/// be read (the rest was written) unless `allow_partial`.
+pub fn ingest(inputs: &[String], out: &Path, overwrite: bool, allow_partial: bool) -> ExitCode {
     let (read, bar) = evidence::progress_options();
     let options = telemetry::IngestOptions {
         read,
@@ -35,12 +37,20 @@ pub fn ingest(inputs: &[String], out: &Path, overwrite: bool) -> ExitCode {
     match result {
         Ok(summary) => {
             evidence::print_report(&summary.report);
+            if let Some(msg) = evidence::nothing_read(&summary.report) {
+                eprintln!("error: {msg}");
+                return ExitCode::from(2);
+            }
             for t in summary.tables.iter().filter(|t| t.rows > 0) {
                 print_table_line(t);
             }
             println!("wrote {}", out.display());
-            let lost = summary.report.skipped_total > 0 || !summary.report.unknown_files.is_empty();
-            if lost { ExitCode::from(1) } else { ExitCode::SUCCESS }
+            Status {
+                incomplete: !summary.report.is_complete(),
+                allow_partial,
+                ..Status::default()
+            }
+            .exit_code()
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -82,7 +92,7 @@ impl telemetry::BatchSink for TableStats {
 }
 
 /// Lists tables with rows and time ranges, from a dataset folder or by reading evidence.
-pub fn tables(inputs: &[String]) -> ExitCode {
+pub fn tables(inputs: &[String], allow_partial: bool) -> ExitCode {
     if let [one] = inputs
         && telemetry::is_dataset(Path::new(one))
     {
@@ -113,13 +123,18 @@ pub fn tables(inputs: &[String]) -> ExitCode {
         }
     };
     evidence::print_report(&report);
+    if let Some(msg) = evidence::nothing_read(&report) {
+        eprintln!("error: {msg}");
+        return ExitCode::from(2);
+    }
     let fmt = |t: Option<i64>| t.map_or_else(|| "-".to_string(), engine::value::format_datetime);
     for (name, t) in stats.tables.iter().filter(|(_, t)| t.rows > 0) {
         println!("{name:<24} {:>10} rows  {} .. {}", t.rows, fmt(t.min), fmt(t.max));
     }
-    if report.skipped_total > 0 || !report.unknown_files.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    Status {
+        incomplete: !report.is_complete(),
+        allow_partial,
+        ..Status::default()
     }
+    .exit_code()
 }

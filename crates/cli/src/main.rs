@@ -4,9 +4,11 @@ mod alerts_out;
 mod check;
 mod convert;
 mod evidence;
+mod exit;
 mod explain;
 mod hunt;
 mod ingest;
+mod output;
 mod query;
 mod render;
 mod ruletest;
@@ -50,7 +52,8 @@ enum Command {
     },
     /// Run a KQL query over evidence (EVTX, Defender/Sentinel exports, ingested datasets) or tables.
     ///
-    /// Exit code: 0 when the query ran, 2 when it could not be read, planned or run.
+    /// Exit code: 0 when the query ran, 2 when it could not be read, planned or run, 3 when some
+    /// evidence could not be read (the rows come from the rest; --allow-partial gives 0).
     Query {
         /// The query text (or use -f).
         query: Option<String>,
@@ -74,13 +77,22 @@ enum Command {
         /// default: all rows.
         #[arg(long)]
         lookback: Option<String>,
-        /// Memory limit for running the query (e.g. 2G); operators spill to disk where they can.
+        /// Memory limit for running the query (e.g. 2G; default: half the machine's memory);
+        /// operators spill to disk where they can.
         #[arg(long)]
         memory_limit: Option<String>,
+        /// Folders the query may read files from (`externaldata`), besides the evidence and
+        /// --table files (repeatable).
+        #[arg(long, value_name = "DIR")]
+        allow_read: Vec<PathBuf>,
+        /// Exit 0 even when some evidence could not be read (it is still reported).
+        #[arg(long)]
+        allow_partial: bool,
     },
     /// Read evidence once and write one Parquet dataset per table, for fast later runs.
     ///
-    /// Exit code: 0 everything read, 1 some records or files were skipped (reported; the rest was written), 2 error.
+    /// Exit code: 0 everything read, 2 error, 3 some inputs or records could not be read (reported;
+    /// the rest was written; --allow-partial gives 0).
     Ingest {
         /// Evidence files, folders or globs.
         #[arg(required = true)]
@@ -91,15 +103,27 @@ enum Command {
         /// Replace a dataset already in the output folder.
         #[arg(long)]
         overwrite: bool,
+        /// Exit 0 even when some evidence could not be read (it is still reported).
+        #[arg(long)]
+        allow_partial: bool,
     },
     /// List the tables evidence holds, with row counts and time ranges.
+    ///
+    /// Exit code: 0 everything read, 2 error, 3 some inputs or records could not be read
+    /// (--allow-partial gives 0).
     Tables {
         #[arg(required = true)]
         inputs: Vec<String>,
+        /// Exit 0 even when some evidence could not be read (it is still reported).
+        #[arg(long)]
+        allow_partial: bool,
     },
     /// Hunt remote access tools: run the T1219 pack (or --rules) over evidence and report alerts.
     ///
-    /// Exit code: 0 no alerts, 1 alerts, 2 error (unreadable evidence, a rule that failed).
+    /// Exit code: 0 no alerts, 1 alerts, 2 error (no evidence readable, a rule that failed or
+    /// exceeded its limits, output that could not be written), 3 evidence incomplete: some input
+    /// or record could not be read; everything else was hunted and the alerts written
+    /// (--allow-partial gives 0 or 1). A closed output pipe ends quietly with 0.
     Hunt(hunt::HuntArgs),
     /// Run the detection pack's tests (evidence + expected alerts); ends with `N passed, M failed`.
     ///
@@ -165,8 +189,38 @@ pub enum CheckFormat {
     Jsonl,
 }
 
+/// Stack of the thread that parses, plans and optimises queries. Planning and DataFusion's
+/// optimiser recurse over the plan; a rule with thousands of operators needs more than the
+/// default 8 MiB (only the pages touched are used).
+const STACK_BYTES: usize = 512 << 20;
+/// Stack of the runtime's workers, which run the plans (nested streams).
+const WORKER_STACK_BYTES: usize = 64 << 20;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let worker = std::thread::Builder::new()
+        .name("ratcatcher".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || run(cli));
+    match worker.map(std::thread::JoinHandle::join) {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: starting: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A multi-threaded runtime whose workers have [`WORKER_STACK_BYTES`] of stack.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build()
+}
+
+fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check {
             paths,
@@ -189,8 +243,10 @@ fn main() -> ExitCode {
             now,
             lookback,
             memory_limit,
+            allow_read,
+            allow_partial,
         } => {
-            let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            let rt = match runtime() {
                 Ok(rt) => rt,
                 Err(e) => {
                     eprintln!("error: starting the runtime: {e}");
@@ -206,10 +262,17 @@ fn main() -> ExitCode {
                 now,
                 lookback,
                 memory_limit,
+                allow_read,
+                allow_partial,
             }))
         }
-        Command::Ingest { inputs, out, overwrite } => ingest::ingest(&inputs, &out, overwrite),
-        Command::Tables { inputs } => ingest::tables(&inputs),
+        Command::Ingest {
+            inputs,
+            out,
+            overwrite,
+            allow_partial,
+        } => ingest::ingest(&inputs, &out, overwrite, allow_partial),
+        Command::Tables { inputs, allow_partial } => ingest::tables(&inputs, allow_partial),
         Command::Hunt(args) => block_on(hunt::run(args)),
         Command::Test {
             items,
@@ -246,7 +309,7 @@ fn main() -> ExitCode {
 
 /// Runs a command's future on a multi-threaded runtime.
 fn block_on(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match runtime() {
         Ok(rt) => rt.block_on(f),
         Err(e) => {
             eprintln!("error: starting the runtime: {e}");

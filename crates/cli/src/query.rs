@@ -1,6 +1,7 @@
 //! `ratcatcher query`: runs a KQL query over evidence and prints the rows (table, JSON lines, JSON, CSV).
 
 use crate::evidence;
+use crate::exit::{Status, Stop};
 use crate::render;
 use engine::{Engine, EngineOptions, QueryError, format};
 use futures::StreamExt;
@@ -25,8 +26,31 @@ pub struct QueryArgs {
     pub now: Option<String>,
     pub lookback: Option<String>,
     pub memory_limit: Option<String>,
+    pub allow_read: Vec<PathBuf>,
+    pub allow_partial: bool,
 }
 
+/// The files a query may read (`externaldata`): the evidence (folders as given, files and glob
+/// matches one by one) and the `--allow-read` folders. Folders named with `--allow-read` must
+/// exist.
+pub fn file_access(inputs: &[String], allow_read: &[PathBuf]) -> Result<engine::FileAccess, String> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for dir in allow_read {
+        if !dir.is_dir() {
+            return Err(format!("--allow-read {}: not a folder", dir.display()));
+        }
+        roots.push(dir.clone());
+    }
+    for input in inputs {
+        let path = std::path::Path::new(input);
+        if path.exists() {
+            roots.push(path.to_path_buf());
+        } else {
+            roots.extend(telemetry::discover(std::slice::from_ref(input)).0);
+        }
+    }
+    Ok(engine::FileAccess::Under(roots))
+}
 /// `7d`, `36h`, `1.5h`, `00:30:00` as nanoseconds.
 pub fn parse_span(text: &str) -> Result<i64, String> {
     kql::parser::parse_timespan_text(text.trim())
@@ -73,25 +97,22 @@ pub fn engine_options(
             .map(parse_span)
             .transpose()
             .map_err(|e| format!("--lookback: {e}"))?,
-        memory_limit: memory_limit
-            .map(parse_bytes)
-            .transpose()
-            .map_err(|e| format!("--memory-limit: {e}"))?,
-        target_partitions: None,
+        memory_limit: Some(match memory_limit {
+            Some(m) => parse_bytes(m).map_err(|e| format!("--memory-limit: {e}"))?,
+            None => engine::default_memory_limit(),
+        }),
+        ..EngineOptions::default()
     })
 }
 
 pub async fn run(args: QueryArgs) -> ExitCode {
     match run_inner(args).await {
         Ok(code) => code,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
-        }
+        Err(stop) => stop.exit(),
     }
 }
 
-async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
+async fn run_inner(args: QueryArgs) -> Result<ExitCode, Stop> {
     let (text, source_name) = match (&args.query, &args.file) {
         (Some(q), None) => (q.clone(), "<query>".to_string()),
         (None, Some(f)) => (
@@ -101,7 +122,15 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
         (Some(_), Some(_)) => return Err("give the query as an argument or with -f, not both".into()),
         (None, None) => return Err("no query: give it as an argument or with -f FILE".into()),
     };
-    let options = engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
+    let mut options = engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
+    let mut readable = args.inputs.clone();
+    readable.extend(
+        args.tables
+            .iter()
+            .filter_map(|t| t.split_once('='))
+            .map(|(_, p)| p.to_string()),
+    );
+    options.file_access = file_access(&readable, &args.allow_read)?;
     let lookback = args
         .lookback
         .as_deref()
@@ -109,10 +138,15 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
         .transpose()?;
     let mut engine = Engine::new(options).map_err(|e| e.to_string())?;
     // Held until the query has run: large evidence is read from a temporary dataset it owns.
-    let _loaded = if args.inputs.is_empty() {
+    let loaded = if args.inputs.is_empty() {
         None
     } else {
         Some(evidence::load_evidence(&mut engine, &args.inputs).await?)
+    };
+    let status = Status {
+        incomplete: loaded.as_ref().is_some_and(|l| !l.report.is_complete()),
+        allow_partial: args.allow_partial,
+        ..Status::default()
     };
     detect::catalog::register(&mut engine, &detect::catalog::builtin()).map_err(|e| e.to_string())?;
     evidence::load_named_tables(&mut engine, &args.tables).await?;
@@ -155,7 +189,7 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut table_rows = Vec::new();
     let mut first_json = true;
-    let io = |e: std::io::Error| format!("writing output: {e}");
+    let io = Stop::writing;
     match format {
         OutputFormat::Csv => format::write_csv_header(&mut out, &schema).map_err(io)?,
         OutputFormat::Json => out.write_all(b"[").map_err(io)?,
@@ -205,7 +239,26 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, String> {
         _ => {}
     }
     out.flush().map_err(io)?;
-    Ok(ExitCode::SUCCESS)
+    if let (Some(l), OutputFormat::Jsonl) = (&loaded, format) {
+        let summary = serde_json::json!({"summary": {
+            "status": if status.incomplete && !args.allow_partial { "incomplete" } else { "ok" },
+            "exit_code": status.code(),
+            "rows": rows,
+            "evidence": evidence::report_json(&l.report),
+        }});
+        eprintln!("{summary}");
+    }
+    if status.incomplete {
+        eprintln!(
+            "warning: evidence incomplete: the rows come from the evidence that could be read ({})",
+            if args.allow_partial {
+                "--allow-partial"
+            } else {
+                "exit status 3; --allow-partial accepts it"
+            }
+        );
+    }
+    Ok(status.exit_code())
 }
 
 /// Encodes record batches as JSON lines on a thread of its own; the encoded bytes come back in

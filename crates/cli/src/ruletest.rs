@@ -118,8 +118,11 @@ async fn run_case(case: &TestCase, rules: &[detect::Rule], tools: &[detect::Tool
         .map(|n| engine::value::parse_datetime(n).map_err(|e| format!("now: {e}")))
         .transpose()?;
     let tuning = case.config.as_deref().map(|p| load_tuning(p, tools)).transpose()?;
+    let inputs: Vec<String> = case.evidence.iter().map(|p| p.display().to_string()).collect();
     let mut engine = Engine::new(EngineOptions {
         now,
+        // Rules may read the case's evidence (externaldata), nothing else.
+        file_access: crate::query::file_access(&inputs, &[])?,
         ..EngineOptions::default()
     })
     .map_err(|e| e.to_string())?;
@@ -128,12 +131,11 @@ async fn run_case(case: &TestCase, rules: &[detect::Rule], tools: &[detect::Tool
             return Err(format!("evidence {}: no such file or folder", e.display()));
         }
     }
-    let inputs: Vec<String> = case.evidence.iter().map(|p| p.display().to_string()).collect();
     let loaded = evidence::load_evidence_quietly(&mut engine, &inputs).await?;
-    if loaded.skipped > 0 || loaded.unknown_files > 0 {
+    if !loaded.report.is_complete() {
         return Err(format!(
-            "evidence has {} unreadable records and {} unrecognised files (run `ratcatcher tables` on it)",
-            loaded.skipped, loaded.unknown_files
+            "evidence incomplete: {} (run `ratcatcher tables` on it)",
+            evidence::totals_line(&loaded.report)
         ));
     }
     // A case with `now` runs like Sentinel (each rule over its queryPeriod before it); without, like

@@ -218,13 +218,14 @@ impl HitMaker {
 /// What the scan read.
 #[derive(Default)]
 pub struct ScanReport {
-    pub files: usize,
-    pub records: u64,
-    pub skipped: u64,
-    pub warnings: Vec<String>,
+    /// The evidence accounting (the same as every other command's).
+    pub evidence: telemetry::Report,
     /// Every scanned event's time per channel (or table) and host: the time profile.
     pub tally: Tally,
 }
+
+/// Skipped-record details kept per run (the totals are always exact).
+const MAX_SKIP_DETAILS: usize = 1000;
 
 /// Scanners shared by the EVTX worker threads.
 type Pool = Arc<Mutex<Vec<Scanner<'static>>>>;
@@ -290,7 +291,9 @@ pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>
     let files = if plain.is_empty() {
         Vec::new()
     } else {
-        telemetry::discover(&plain).map_err(|e| e.to_string())?
+        let (files, unread) = telemetry::discover(&plain);
+        report.evidence.unread.extend(unread);
+        files
     };
     let (mut evtx, mut other) = (Vec::new(), Vec::new());
     for (i, f) in files.into_iter().enumerate() {
@@ -302,9 +305,15 @@ pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>
     }
     let base = evtx.len() + other.len();
     for (k, d) in datasets.iter().enumerate() {
-        other.push((base + k, dataset_files(d)?));
+        match dataset_files(d) {
+            Ok(files) => other.push((base + k, files)),
+            Err(e) => report.evidence.unread.push(telemetry::Unread {
+                path: d.clone(),
+                kind: telemetry::UnreadKind::Unreadable,
+                reason: e,
+            }),
+        }
     }
-    report.files = evtx.len() + other.iter().map(|(_, f)| f.len()).sum::<usize>();
     let pool: Pool = Arc::new(Mutex::new(Vec::new()));
     let mut hits = scan_evtx_files(maker, &pool, &evtx, &mut report);
     let mut scanner = set.scanner();
@@ -323,19 +332,13 @@ pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>
         };
         let options = ReadOptions::default();
         match telemetry::read_files(group, &options, &mut sink) {
-            Ok(r) => {
-                report.skipped += r.skipped_total;
-                for (p, why) in &r.unknown_files {
-                    report.warnings.push(format!("{}: skipped: {why}", p.display()));
-                }
-                for s in &r.skipped {
-                    report.warnings.push(s.to_string());
-                }
-            }
-            Err(e) => report.warnings.push(format!("{e}")),
+            Ok(r) => report.evidence.merge(r, MAX_SKIP_DETAILS),
+            Err(e) => report.evidence.unread.push(telemetry::Unread {
+                path: group.first().cloned().unwrap_or_default(),
+                kind: telemetry::UnreadKind::Unreadable,
+                reason: e.to_string(),
+            }),
         }
-        // Raw events, else export rows (a raw file's derived Device rows are not records).
-        report.records += if sink.raw_seen { sink.records } else { sink.table_rows };
         report.tally.merge(if sink.raw_seen {
             sink.raw_tally
         } else {
@@ -407,31 +410,62 @@ fn scan_evtx_files(
         }
     });
     let mut hits = Vec::new();
-    for (h, records, skipped, warnings, tally) in results.into_inner().unwrap_or_default() {
-        hits.extend(h);
-        report.records += records;
-        report.skipped += skipped;
-        report.warnings.extend(warnings);
-        report.tally.merge(tally);
+    let mut scans = results.into_inner().unwrap_or_default();
+    // Workers finish in any order; the report lists files in input order.
+    scans.sort_by_key(|s| s.idx);
+    for scan in scans {
+        hits.extend(scan.hits);
+        report.evidence.merge(scan.report, MAX_SKIP_DETAILS);
+        report.tally.merge(scan.tally);
     }
     hits
 }
 
-/// What scanning one EVTX file gave: hits, records, skipped, warnings, event times.
-type FileScan = (Vec<Hit>, u64, u64, Vec<String>, Tally);
+/// What scanning one EVTX file gave: hits, its accounting, event times.
+struct FileScan {
+    idx: usize,
+    hits: Vec<Hit>,
+    report: telemetry::Report,
+    tally: Tally,
+}
 
-/// Scans one EVTX file.
+/// Scans one EVTX file; what could not be read is counted exactly (lost chunks by their
+/// records, through the same ledger as the readers).
 fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, threads: usize) -> FileScan {
-    let mut warnings = Vec::new();
+    let mut report = telemetry::Report::default();
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let settings = ParserSettings::new()
         .num_threads(threads)
         .separate_json_attributes(false)
         .indent(false);
-    let mut parser = match EvtxParser::from_path(path) {
-        Ok(p) => p.with_configuration(settings),
+    let opened = std::fs::File::open(path).and_then(|f| Ok((f.try_clone()?, f)));
+    let (mut again, mut parser) = match opened.map(|(a, f)| (a, EvtxParser::from_read_seek(f))) {
+        Ok((again, Ok(p))) => (again, p.with_configuration(settings)),
+        Ok((_, Err(e))) => {
+            report.unread.push(telemetry::Unread {
+                path: path.to_path_buf(),
+                kind: telemetry::UnreadKind::Unreadable,
+                reason: format!("unreadable EVTX file header: {e}"),
+            });
+            return FileScan {
+                idx,
+                hits: Vec::new(),
+                report,
+                tally: Tally::default(),
+            };
+        }
         Err(e) => {
-            warnings.push(format!("{}: unreadable EVTX file: {e}", path.display()));
-            return (Vec::new(), 0, 1, warnings, Tally::default());
+            report.unread.push(telemetry::Unread {
+                path: path.to_path_buf(),
+                kind: telemetry::UnreadKind::Unreadable,
+                reason: e.to_string(),
+            });
+            return FileScan {
+                idx,
+                hits: Vec::new(),
+                report,
+                tally: Tally::default(),
+            };
         }
     };
     let mut scan = Pooled {
@@ -447,7 +481,7 @@ fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, thread
         let json = record.into_json_bytes()?;
         let event = match Event::from_evtx_bytes(&json.data) {
             Ok(event) => event,
-            Err(e) => return Ok(Err(format!("record {id}: {e}"))),
+            Err(e) => return Ok(Err((id, e.to_string()))),
         };
         let when = event.timestamp.map(|t| {
             let channel = event.channel.as_deref().unwrap_or("EVTX").to_string();
@@ -458,34 +492,71 @@ fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, thread
         if !rules.is_empty() {
             maker.hits(rules, event, (idx, id), &mut hits);
         }
-        Ok(Ok((hits, when)))
+        Ok(Ok((id, hits, when)))
     });
-    let (mut hits, mut n, mut skipped) = (Vec::new(), 0u64, 0u64);
+    let (mut hits, mut n) = (Vec::new(), 0u64);
     let mut tally = Tally::default();
+    let mut ledger = telemetry::ledger::EvtxLedger::new();
+    let mut skipped: Vec<telemetry::Skipped> = Vec::new();
+    let mut skipped_total = 0u64;
+    let mut skip = |location: telemetry::Location, reason: String, count: u64| {
+        skipped_total += count;
+        if skipped.len() < MAX_SKIP_DETAILS {
+            skipped.push(telemetry::Skipped {
+                file: path.to_path_buf(),
+                location,
+                reason,
+            });
+        }
+    };
     for item in records {
         match item {
-            Ok(Ok((found, when))) => {
+            Ok(Ok((id, found, when))) => {
                 n += 1;
+                ledger.seen(id);
                 hits.extend(found);
                 if let Some((t, channel, computer)) = when {
                     tally.add(&channel, &computer, t);
                 }
             }
-            Ok(Err(why)) => {
-                skipped += 1;
-                if warnings.len() < 20 {
-                    warnings.push(format!("{}: {why}", path.display()));
-                }
+            Ok(Err((id, why))) => {
+                ledger.seen(id);
+                skip(telemetry::Location::Record(id), why, 1);
             }
             Err(e) => {
-                skipped += 1;
-                if warnings.len() < 20 {
-                    warnings.push(format!("{}: {e}", path.display()));
+                match &e {
+                    evtx::err::EvtxError::FailedToParseRecord { record_id, .. } => ledger.seen(*record_id),
+                    evtx::err::EvtxError::FailedToParseChunk { chunk_id, .. } => ledger.failure(Some(*chunk_id)),
+                    evtx::err::EvtxError::FailedToReadRecordAt { chunk, .. } => ledger.failure(*chunk),
+                    _ => ledger.failure(None),
                 }
+                let (at, why) = telemetry::source::evtx_error(&e);
+                skip(at, why, 1);
             }
         }
     }
-    (hits, n, skipped, warnings, tally)
+    if let Some(lost) = ledger.finish(&mut again) {
+        let at = lost
+            .offset
+            .map_or(telemetry::Location::File, telemetry::Location::Offset);
+        skip(at, lost.reason, lost.extra);
+    }
+    report.files.push(telemetry::FileReport {
+        path: path.to_path_buf(),
+        format: telemetry::Format::Evtx,
+        gzip: false,
+        records: n,
+        skipped: skipped_total,
+        bytes,
+    });
+    report.skipped = skipped;
+    report.skipped_total = skipped_total;
+    FileScan {
+        idx,
+        hits,
+        report,
+        tally,
+    }
 }
 
 /// Telemetry sink: table rows become Sigma events (raw `WindowsEvent` rows as their channel and
@@ -1013,9 +1084,11 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
         detect::hunt::TimeMode::Window(detect::hunt::Window::Fixed(span)) => Some(SigmaWindow { now, span }),
         _ => None,
     };
+    let dest = args.destination()?;
     let (mut alerts, report) = hunt_alerts(set, &args.inputs, &tools, &filter, window)?;
-    for w in &report.warnings {
-        eprintln!("warning: {w}");
+    crate::evidence::print_report(&report.evidence);
+    if let Some(msg) = crate::evidence::nothing_read(&report.evidence) {
+        return Err(msg);
     }
     let sigma_mode = match window {
         Some(_) => format!(
@@ -1030,18 +1103,17 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
     let (mut anchor, mut anchor_source) = (anchor, source.describe());
     let mut mode_text = sigma_mode.clone();
     let mut rules_run = set.rules().len() + set.correlations().len();
-    let mut rules_failed = 0;
-    let mut records = report.records;
+    let mut failures = Vec::new();
     if !args.rules.is_empty() {
-        let pack_rules = pack::load_rules(&args.rules)?;
-        let mut engine = engine::Engine::new(options).map_err(|e| e.to_string())?;
-        let loaded = crate::evidence::load_evidence(&mut engine, &args.inputs).await?;
-        records = records.max(loaded.records);
+        let (pack_rules, not_loaded) = pack::load_hunt_rules(&args.rules)?;
+        failures.extend(not_loaded);
+        let mut engine = engine::Engine::new(pack::hunt_engine_options(&args)?).map_err(|e| e.to_string())?;
+        let _loaded = crate::evidence::load_evidence_quietly(&mut engine, &args.inputs).await?;
         let outcome = pack::run_pack(&mut engine, &pack_rules, None, &tools, now, mode).await?;
-        for r in outcome.runs.iter().filter(|r| r.error.is_some()) {
-            rules_failed += 1;
+        for r in &outcome.runs {
             if let Some(err) = &r.error {
                 eprintln!("error: rule {}: {}", r.rule_id, err.message);
+                failures.push((r.rule_id.clone(), err.message.clone()));
             }
         }
         rules_run += outcome.runs.len();
@@ -1066,27 +1138,23 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
         "hunt: anchor {anchor} ({anchor_source}); {mode_text}; {} Sigma rules, {} correlations; {} files, {} records ({} skipped); {} alerts, {} suppressed",
         set.rules().len(),
         set.correlations().len(),
-        report.files,
-        report.records,
-        report.skipped,
+        report.evidence.files.len(),
+        report.evidence.records(),
+        report.evidence.skipped_total,
         alerts.len(),
         suppressed.len()
     );
-    let dest = alerts_out::Destination {
-        format: args.format,
-        output: args.output.as_ref(),
-        show_suppressed: args.show_suppressed,
-    };
     alerts_out::emit(
-        &dest,
+        dest,
         &alerts,
         &suppressed,
         &RunSummary {
             anchor,
             anchor_source,
             rules_run,
-            rules_failed,
-            records,
+            failures,
+            evidence: &report.evidence,
+            allow_partial: args.allow_partial,
             time: alerts_out::TimeSummary::new(&profile, mode_text),
         },
     )

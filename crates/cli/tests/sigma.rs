@@ -187,7 +187,7 @@ fn bad_input_is_an_error_not_a_panic() {
     let o = ratcatcher(&["hunt", &ev, "--sigma", &broken]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no Sigma rules"), "{}", stderr(&o));
-    // Garbage evidence: reported, no alerts.
+    // Garbage evidence, and nothing else: an error naming it, never a clean run.
     let dir = tempfile::tempdir().expect("tempdir");
     let junk = dir.path().join("junk.evtx");
     std::fs::write(&junk, b"ElfFile\0 this is not really an evtx file").expect("write");
@@ -200,7 +200,8 @@ fn bad_input_is_an_error_not_a_panic() {
         "--format",
         "jsonl",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no evidence could be read"), "{}", stderr(&o));
     assert!(stderr(&o).contains("junk.evtx"), "{}", stderr(&o));
 }
 

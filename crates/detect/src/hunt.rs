@@ -222,6 +222,25 @@ pub fn apply_tuning(alerts: Vec<Alert>, tuning: Option<&Tuning>, tools: &[Tool])
     (kept, suppressed)
 }
 
+/// The suppression reasons (each suppressed alert's `suppressed`) that each hid more than 90% of
+/// all alerts (`kept` plus `suppressed`), with their count, by count (descending) then reason;
+/// empty when there are no alerts. The cli names these in the summary as a warning that one
+/// approval hides almost everything (too broad an approval, or `everything = true` left in).
+pub fn dominant_suppressions(kept: usize, suppressed: &[Alert]) -> Vec<(String, usize)> {
+    let total = kept + suppressed.len();
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for reason in suppressed.iter().filter_map(|a| a.suppressed.as_deref()) {
+        *counts.entry(reason).or_default() += 1;
+    }
+    let mut dominant: Vec<(String, usize)> = counts
+        .into_iter()
+        .filter(|&(_, n)| n * 10 > total * 9)
+        .map(|(r, n)| (r.to_string(), n))
+        .collect();
+    dominant.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    dominant
+}
+
 /// Orders alerts for output: by device, then time, then rule.
 pub fn sort_alerts(alerts: &mut [Alert]) {
     alerts.sort_by(|a, b| {

@@ -457,8 +457,25 @@ pub fn load_paths(paths: &[PathBuf]) -> (Vec<Rule>, Vec<RuleError>) {
 }
 
 /// A rule file's text (UTF-8; a file that is not is an error with the byte where it stops).
+/// Largest rule file read: rule files come from others, and a real one is a few KiB.
+pub const MAX_RULE_FILE_BYTES: u64 = 4 << 20;
+
 pub(crate) fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    if !file.metadata().map_err(|e| e.to_string())?.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_RULE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_RULE_FILE_BYTES {
+        return Err(format!(
+            "larger than {} MiB: not read (rule files hold a query and its metadata)",
+            MAX_RULE_FILE_BYTES >> 20
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
 }
 

@@ -20,6 +20,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::TryStreamExt;
 use kql::Diagnostic;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use types::KqlType;
@@ -59,6 +60,84 @@ pub struct EngineOptions {
     pub memory_limit: Option<usize>,
     /// Parallelism; the number of cores when `None`.
     pub target_partitions: Option<usize>,
+    /// Which local files queries may read (`externaldata`); none by default.
+    pub file_access: FileAccess,
+    /// Time limit of one [`Engine::query`] (planning, running and collecting); none by default.
+    pub query_timeout: Option<std::time::Duration>,
+}
+
+/// The memory limit used when none is given: half the machine's physical memory (4 GiB where
+/// it cannot be read).
+pub fn default_memory_limit() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .map(|kib| kib.saturating_mul(1024))
+    });
+    total.map_or(4 << 30, |t| t / 2)
+}
+
+/// Which local files a query may read (externaldata, and any other file access from KQL).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FileAccess {
+    /// No file may be read (the default: queries and rules are untrusted).
+    #[default]
+    None,
+    /// Files under these folders only (after resolving symlinks and `..`).
+    Under(Vec<std::path::PathBuf>),
+    /// Any file (trusted queries only).
+    Any,
+}
+
+impl FileAccess {
+    /// Whether a query may read `path`: its canonical form (symlinks and `..` resolved, see
+    /// [`std::fs::canonicalize`]) when it is a file under one of the allowed folders (compared
+    /// component by component, with the folders canonicalized too; a folder that does not
+    /// exist allows nothing), else why not. Open the returned path, not `path`, so that what is
+    /// read is what was checked.
+    pub fn check(&self, path: &Path) -> Result<PathBuf, String> {
+        let outside = || {
+            format!(
+                "externaldata: {} is outside the folders rules may read (the evidence and --allow-read folders)",
+                path.display()
+            )
+        };
+        let roots: Vec<PathBuf> = match self {
+            FileAccess::None => return Err(outside()),
+            FileAccess::Any => Vec::new(),
+            FileAccess::Under(roots) => roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect(),
+        };
+        let under = |p: &Path| matches!(self, FileAccess::Any) || roots.iter().any(|r| p.starts_with(r));
+        match std::fs::canonicalize(path) {
+            Ok(canonical) if under(&canonical) => Ok(canonical),
+            Ok(_) => Err(outside()),
+            // A missing file: say so only when it would have been allowed, so that a query
+            // cannot probe which files exist elsewhere.
+            Err(e) => match canonical_parent(path) {
+                Some(p) if under(&p) => Err(format!("externaldata: {}: {e}", path.display())),
+                _ => Err(outside()),
+            },
+        }
+    }
+}
+
+/// Where a path that does not exist would be: the canonical form of its nearest existing
+/// ancestor (after resolving `.` and `..` by name) joined with the rest.
+fn canonical_parent(path: &Path) -> Option<PathBuf> {
+    let mut normal = PathBuf::new();
+    for c in std::path::absolute(path).ok()?.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+        .ancestors()
+        .find_map(|a| Some(std::fs::canonicalize(a).ok()?.join(normal.strip_prefix(a).ok()?)))
 }
 
 /// Tables plus a DataFusion session: plans and runs KQL.
@@ -67,6 +146,9 @@ pub struct Engine {
     tables: HashMap<String, Arc<dyn TableProvider>>,
     now: i64,
     lookback: Option<i64>,
+    file_access: FileAccess,
+    memory_limit: Option<usize>,
+    query_timeout: Option<std::time::Duration>,
 }
 
 fn wall_clock_nanos() -> i64 {
@@ -92,6 +174,9 @@ impl Engine {
             tables: HashMap::new(),
             now: options.now.unwrap_or_else(wall_clock_nanos),
             lookback: options.lookback,
+            file_access: options.file_access,
+            memory_limit: options.memory_limit,
+            query_timeout: options.query_timeout,
         })
     }
 
@@ -112,6 +197,16 @@ impl Engine {
     /// Sets (or removes) the implicit time range for queries planned from now on.
     pub fn set_lookback(&mut self, lookback: Option<i64>) {
         self.lookback = lookback;
+    }
+
+    /// Which local files queries may read.
+    pub fn file_access(&self) -> &FileAccess {
+        &self.file_access
+    }
+
+    /// Sets which local files queries planned from now on may read.
+    pub fn set_file_access(&mut self, access: FileAccess) {
+        self.file_access = access;
     }
 
     pub fn session(&self) -> &SessionContext {
@@ -175,9 +270,12 @@ impl Engine {
             tables: &self.tables,
             now: self.now,
             lookback: self.lookback,
+            file_access: &self.file_access,
         };
         let mut planner = plan::Planner::new(cx);
-        planner.plan_query(query).map_err(QueryError::Plan)
+        let planned = planner.plan_query(query).map_err(QueryError::Plan)?;
+        plan::stages::merge_repeated_projections(planned)
+            .map_err(|e| QueryError::Plan(Diagnostic::new(e.strip_backtrace(), kql::Span::new(0, 0))))
     }
 
     /// Runs a plan, streaming its batches.
@@ -193,14 +291,45 @@ impl Engine {
     }
 
     /// Parses, plans and runs a query, collecting every batch.
+    ///
+    /// Bounded like an untrusted rule must be: past the time limit the query is cancelled, and a
+    /// result that outgrows the memory limit fails it (operators inside the plan are bounded by
+    /// the memory pool).
     pub async fn query(&self, text: &str) -> Result<(SchemaRef, Vec<RecordBatch>), QueryError> {
+        let run = self.query_collect(text);
+        match self.query_timeout {
+            None => run.await,
+            Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
+                Err(QueryError::Execution(format!(
+                    "the query ran longer than its time limit ({} s) and was cancelled",
+                    limit.as_secs_f64()
+                )))
+            }),
+        }
+    }
+
+    async fn query_collect(&self, text: &str) -> Result<(SchemaRef, Vec<RecordBatch>), QueryError> {
         let plan = self.plan(text)?;
         let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
-        let stream = self.execute(plan).await?;
-        let batches: Vec<RecordBatch> = stream
-            .try_collect()
+        let mut stream = self.execute(plan).await?;
+        let mut batches = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(batch) = stream
+            .try_next()
             .await
-            .map_err(|e| QueryError::Execution(e.strip_backtrace()))?;
+            .map_err(|e| QueryError::Execution(e.strip_backtrace()))?
+        {
+            bytes += batch.get_array_memory_size();
+            if let Some(limit) = self.memory_limit
+                && bytes > limit
+            {
+                return Err(QueryError::Execution(format!(
+                    "the query's result outgrew the memory limit ({} MiB) and was stopped",
+                    limit >> 20
+                )));
+            }
+            batches.push(batch);
+        }
         Ok((schema, batches))
     }
 }

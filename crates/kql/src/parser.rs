@@ -8,6 +8,11 @@ use crate::span::Span;
 /// How deeply expressions and sub-queries may nest before the parser refuses (protects the stack).
 pub const MAX_DEPTH: usize = 100;
 
+/// How many errors the parser reports before it stops reading (an untrusted query full of
+/// errors, such as a megabyte of `)`, must not cost a diagnostic per byte). One more diagnostic
+/// then says that the parser stopped.
+pub const MAX_DIAGNOSTICS: usize = 100;
+
 type PResult<T> = Result<T, Diagnostic>;
 
 /// Every tabular operator name the parser knows, for "did you mean" and error messages.
@@ -112,12 +117,23 @@ pub fn parse_query(text: &str) -> (Query, Vec<Diagnostic>) {
         diags: Vec::new(),
         depth: 0,
         in_search: false,
+        stopped_at: None,
     };
-    p.diags
-        .extend(lex_errors.into_iter().map(|e| Diagnostic::new(e.message, e.span)));
+    for e in lex_errors {
+        p.report(Diagnostic::new(e.message, e.span));
+    }
     let query = p.query();
     let mut diags = p.diags;
     diags.sort_by_key(|d| d.span.start);
+    if let Some(span) = p.stopped_at {
+        diags.push(
+            Diagnostic::new(
+                format!("too many errors: the parser stopped after the first {MAX_DIAGNOSTICS}"),
+                span,
+            )
+            .help("fix the errors above and check the query again"),
+        );
+    }
     (query, diags)
 }
 
@@ -128,6 +144,8 @@ struct Parser {
     depth: usize,
     /// Inside a `search` predicate, where `Column:"term"` is allowed.
     in_search: bool,
+    /// Where the parser stopped reading after [`MAX_DIAGNOSTICS`] errors.
+    stopped_at: Option<Span>,
 }
 
 fn describe(tok: &Tok) -> String {
@@ -309,6 +327,20 @@ impl Parser {
         Ok(id)
     }
 
+    /// Records an error; after [`MAX_DIAGNOSTICS`] of them, skips to the end of the query so
+    /// that parsing stops (later errors are dropped).
+    fn report(&mut self, d: Diagnostic) {
+        if self.stopped_at.is_some() {
+            return;
+        }
+        let span = d.span;
+        self.diags.push(d);
+        if self.diags.len() >= MAX_DIAGNOSTICS {
+            self.stopped_at = Some(span);
+            self.pos = self.toks.len() - 1;
+        }
+    }
+
     fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         if self.depth >= MAX_DEPTH {
             return Err(Diagnostic::new(
@@ -360,7 +392,7 @@ impl Parser {
             match self.statement() {
                 Ok(s) => statements.push(s),
                 Err(d) => {
-                    self.diags.push(d);
+                    self.report(d);
                     self.recover(false);
                 }
             }
@@ -368,7 +400,7 @@ impl Parser {
                 Tok::Semi | Tok::Eof => {}
                 _ => {
                     let d = self.unexpected(&["`;`", "`|`", "end of query"]);
-                    self.diags.push(d);
+                    self.report(d);
                     self.recover(false);
                     if self.pos == before || matches!(self.peek(), Tok::RParen | Tok::RBracket | Tok::RBrace) {
                         self.bump();
@@ -611,12 +643,12 @@ impl Parser {
                         Tok::Pipe | Tok::Semi | Tok::Eof | Tok::RParen | Tok::RBrace | Tok::RBracket
                     ) {
                         let d = self.unexpected(&["`|`", "`;`", "end of query"]);
-                        self.diags.push(d);
+                        self.report(d);
                         self.recover(true);
                     }
                 }
                 Err(d) => {
-                    self.diags.push(d);
+                    self.report(d);
                     self.recover(true);
                 }
             }
@@ -2112,4 +2144,48 @@ pub fn parse_timespan_text(text: &str) -> Option<i64> {
         t.round() as i64
     };
     Some(if neg { -ticks } else { ticks })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_stop_after_the_limit() {
+        // A megabyte of `)` would otherwise be two diagnostics per byte.
+        let text = format!("T {}", ")".repeat(1_000_000));
+        let (_, diags) = parse_query(&text);
+        assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1, "{:?}", &diags[..3]);
+        let last = diags.last().unwrap();
+        assert!(last.message.starts_with("too many errors"), "{last:?}");
+        // The marker points at the last error reported, near the start of the text.
+        assert!((last.span.start as usize) < 1_000, "{last:?}");
+        // Statements with one error each: the same limit.
+        let (_, diags) = parse_query(&"T | wher x;".repeat(10_000));
+        assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1);
+        // Lexical errors count too.
+        let (_, diags) = parse_query(&"\"\n".repeat(10_000));
+        assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1);
+        // Below the limit nothing changes.
+        let (_, diags) = parse_query(&"T | wher x;".repeat(3));
+        assert_eq!(diags.len(), 3);
+        assert!(diags.iter().all(|d| !d.message.starts_with("too many")));
+    }
+
+    #[test]
+    fn forty_thousand_parentheses_are_one_diagnostic() {
+        let text = format!("T | where {}x", "(".repeat(40_000));
+        let (_, diags) = parse_query(&text);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(
+            diags[0].message,
+            format!("query nests too deeply (more than {MAX_DEPTH} levels)")
+        );
+        // Balanced: the depth error, then the closing brackets left over at the top level
+        // (bounded by the error limit).
+        let text = format!("T | where {}x{}", "(".repeat(40_000), ")".repeat(40_000));
+        let (_, diags) = parse_query(&text);
+        assert!(diags[0].message.contains("nests too deeply"), "{:?}", diags[0]);
+        assert!(diags.len() <= MAX_DIAGNOSTICS + 1);
+    }
 }

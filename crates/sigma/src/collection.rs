@@ -117,10 +117,11 @@ impl RuleSet {
         accepted
     }
 
-    /// Reads and adds one file; returns how many documents were accepted.
+    /// Reads and adds one file (at most [`MAX_RULE_FILE_BYTES`]: rule files come from
+    /// others); returns how many documents were accepted.
     pub fn add_file(&mut self, path: impl AsRef<Path>) -> usize {
         let path = path.as_ref();
-        match std::fs::read_to_string(path) {
+        match read_bounded(path) {
             Ok(text) => self.add_text(&text, path),
             Err(e) => {
                 self.files += 1;
@@ -209,6 +210,24 @@ impl RuleSet {
     pub fn files(&self) -> usize {
         self.files
     }
+}
+
+/// Largest Sigma file read: a rule is a few KiB, a collection file a few MiB.
+pub const MAX_RULE_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a rule file as text, refusing files larger than [`MAX_RULE_FILE_BYTES`].
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_RULE_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_RULE_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB: not read",
+            MAX_RULE_FILE_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 #[cfg(test)]

@@ -63,13 +63,13 @@ fn main() -> ExitCode {
         eprintln!("usage: corpus_counts DIR_OR_FILES...");
         return ExitCode::from(2);
     }
-    let files = match discover(&args) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+    let (files, missing) = discover(&args);
+    for m in &missing {
+        eprintln!("{m}");
+    }
+    if files.is_empty() {
+        return ExitCode::from(2);
+    }
     let mut counter = Counter::default();
     let start = Instant::now();
     let report = match read_files(&files, &ReadOptions::default(), &mut counter) {
@@ -101,8 +101,8 @@ fn main() -> ExitCode {
             f.skipped
         );
     }
-    for (p, why) in &report.unknown_files {
-        println!("unknown\t{}\t{why}", p.display());
+    for u in &report.unread {
+        println!("unknown\t{}\t{}", u.path.display(), u.reason);
     }
     for s in &report.skipped {
         println!("skipped\t{s}");
@@ -126,7 +126,7 @@ fn main() -> ExitCode {
     println!(
         "skipped records: {}, unknown files: {}",
         report.skipped_total,
-        report.unknown_files.len()
+        report.unread.len()
     );
     for (t, n) in &counter.rows {
         println!("rows\t{t}\t{n}");

@@ -7,6 +7,7 @@
 pub mod event;
 mod export;
 pub mod ingest;
+pub mod ledger;
 pub mod map;
 mod parquet;
 pub mod row;
@@ -21,8 +22,8 @@ pub use ingest::{
 pub use parquet::align_batch;
 pub use row::{BatchSink, MemorySink};
 pub use source::{
-    FileReport, Format, Location, Progress, ProgressFn, ReadOptions, Report, Skipped, discover, read_buffer,
-    read_files, read_inputs, read_to_memory,
+    FileReport, Format, Location, Progress, ProgressFn, ReadOptions, Report, Skipped, Unread, UnreadKind, discover,
+    read_buffer, read_files, read_inputs, read_to_memory,
 };
 
 /// Errors of this crate. Each names the file it concerns where there is one.

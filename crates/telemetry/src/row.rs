@@ -333,6 +333,8 @@ pub struct Batcher<'s> {
     batch_rows: usize,
     sink: &'s mut dyn BatchSink,
     rows_out: BTreeMap<&'static str, u64>,
+    /// The sink refused a batch: the output failed, not an input.
+    sink_failed: bool,
 }
 
 impl<'s> Batcher<'s> {
@@ -343,6 +345,7 @@ impl<'s> Batcher<'s> {
             batch_rows: batch_rows.max(1),
             sink,
             rows_out: BTreeMap::new(),
+            sink_failed: false,
         }
     }
 
@@ -358,7 +361,9 @@ impl<'s> Batcher<'s> {
         *self.rows_out.entry(def.name()).or_default() += 1;
         if b.len() >= self.batch_rows {
             let batch = b.finish()?;
-            self.sink.write_batch(def.name(), batch)?;
+            let written = self.sink.write_batch(def.name(), batch);
+            self.sink_failed |= written.is_err();
+            written?;
         }
         Ok(())
     }
@@ -368,7 +373,9 @@ impl<'s> Batcher<'s> {
         for (name, b) in self.builders.iter_mut() {
             if !b.is_empty() {
                 let batch = b.finish()?;
-                self.sink.write_batch(name, batch)?;
+                let written = self.sink.write_batch(name, batch);
+                self.sink_failed |= written.is_err();
+                written?;
             }
         }
         Ok(())
@@ -380,9 +387,23 @@ impl<'s> Batcher<'s> {
             && !b.is_empty()
         {
             let batch = b.finish()?;
-            self.sink.write_batch(table, batch)?;
+            let written = self.sink.write_batch(table, batch);
+            self.sink_failed |= written.is_err();
+            written?;
         }
         Ok(())
+    }
+
+    /// Whether the sink refused a batch (the output failed, not the input being read).
+    pub fn sink_failed(&self) -> bool {
+        self.sink_failed
+    }
+
+    /// Hands a finished batch to the sink, noting whether it refused it.
+    pub(crate) fn write_to_sink(&mut self, table: &str, batch: RecordBatch) -> Result<(), crate::Error> {
+        let written = self.sink.write_batch(table, batch);
+        self.sink_failed |= written.is_err();
+        written
     }
 
     /// The sink batches go to.

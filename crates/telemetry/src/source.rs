@@ -118,17 +118,63 @@ pub struct FileReport {
     pub bytes: u64,
 }
 
-/// The outcome of reading a set of inputs.
+/// Why an input gave no records at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UnreadKind {
+    /// An input named on the command line that does not exist or matched no file.
+    Missing,
+    /// A file or folder that could not be opened or walked (permissions, a symlink loop, I/O).
+    Unreadable,
+    /// An empty file.
+    Empty,
+    /// A file whose content is no format the readers know.
+    Unrecognised,
+    /// A file that is known not to be evidence (the table listing of an ingested dataset): it
+    /// does not make the evidence incomplete.
+    NotEvidence,
+}
+
+impl UnreadKind {
+    /// A short name (`missing`, `unreadable`, `empty`, `unrecognised`, `not evidence`).
+    pub fn name(self) -> &'static str {
+        match self {
+            UnreadKind::Missing => "missing",
+            UnreadKind::Unreadable => "unreadable",
+            UnreadKind::Empty => "empty",
+            UnreadKind::Unrecognised => "unrecognised",
+            UnreadKind::NotEvidence => "not evidence",
+        }
+    }
+}
+
+/// An input that gave no records: where, what kind of failure, and the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unread {
+    /// The file, folder or pattern.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub kind: UnreadKind,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl fmt::Display for Unread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.path.display(), self.kind.name(), self.reason)
+    }
+}
+
+/// The outcome of reading a set of inputs: the evidence accounting every command reports.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
-    /// Every file that was read, in order.
+    /// Every file that was read (in whole or in part), in order.
     pub files: Vec<FileReport>,
     /// Skipped records (details kept up to [`ReadOptions::max_skip_details`]).
     pub skipped: Vec<Skipped>,
     /// All skipped records, including those beyond the kept details.
     pub skipped_total: u64,
-    /// Files that were not recognised or could not be opened, with the reason.
-    pub unknown_files: Vec<(PathBuf, String)>,
+    /// Inputs that gave no records: missing, unreadable, empty or unrecognised files.
+    pub unread: Vec<Unread>,
     /// Notes worth showing once (e.g. export columns that no table has).
     pub warnings: Vec<String>,
     /// Rows produced per table.
@@ -139,6 +185,40 @@ impl Report {
     /// Records read across all files.
     pub fn records(&self) -> u64 {
         self.files.iter().map(|f| f.records).sum()
+    }
+
+    /// Bytes on disk of the files read.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+
+    /// Inputs that should have given evidence and gave none (everything but
+    /// [`UnreadKind::NotEvidence`]).
+    pub fn unread_evidence(&self) -> impl Iterator<Item = &Unread> {
+        self.unread.iter().filter(|u| u.kind != UnreadKind::NotEvidence)
+    }
+
+    /// Files read only in part (some records skipped).
+    pub fn partial_files(&self) -> impl Iterator<Item = &FileReport> {
+        self.files.iter().filter(|f| f.skipped > 0)
+    }
+
+    /// Whether every input was read in full: no record skipped, no input unread.
+    pub fn is_complete(&self) -> bool {
+        self.skipped_total == 0 && self.unread_evidence().next().is_none()
+    }
+
+    /// Adds another report's accounting to this one (files in order after these).
+    pub fn merge(&mut self, other: Report, max_skip_details: usize) {
+        self.files.extend(other.files);
+        let room = max_skip_details.saturating_sub(self.skipped.len());
+        self.skipped.extend(other.skipped.into_iter().take(room));
+        self.skipped_total += other.skipped_total;
+        self.unread.extend(other.unread);
+        self.warnings.extend(other.warnings);
+        for (t, n) in other.rows {
+            *self.rows.entry(t).or_default() += n;
+        }
     }
 }
 
@@ -214,21 +294,33 @@ fn has_glob_chars(s: &str) -> bool {
 }
 
 /// Expands inputs into a sorted, de-duplicated file list: files as given, folders walked
-/// recursively, anything else read as a glob pattern. An input that matches nothing is an error.
-pub fn discover<S: AsRef<str>>(inputs: &[S]) -> Result<Vec<PathBuf>, Error> {
+/// recursively (following symlinks, loops reported), anything else read as a glob pattern.
+/// Inputs that match nothing and folders or files that cannot be walked are returned as
+/// [`Unread`] entries; they never stop the others from being found.
+pub fn discover<S: AsRef<str>>(inputs: &[S]) -> (Vec<PathBuf>, Vec<Unread>) {
     let mut out = BTreeSet::new();
+    let mut problems = Vec::new();
     for input in inputs {
         let input = input.as_ref();
         let path = Path::new(input);
         let before = out.len();
+        let missing = |reason: String| Unread {
+            path: path.to_path_buf(),
+            kind: UnreadKind::Missing,
+            reason,
+        };
         if path.is_file() {
             out.insert(path.to_path_buf());
         } else if path.is_dir() {
-            walk(path, &mut out, None)?;
+            walk(path, &mut out, None, &mut problems);
         } else if has_glob_chars(input) {
-            let matcher = Glob::new(input)
-                .map_err(|e| Error::Input(format!("{input}: bad glob pattern: {e}")))?
-                .compile_matcher();
+            let matcher = match Glob::new(input) {
+                Ok(g) => g.compile_matcher(),
+                Err(e) => {
+                    problems.push(missing(format!("bad glob pattern: {e}")));
+                    continue;
+                }
+            };
             // Walk from the longest leading part of the pattern without wildcards.
             let mut base = PathBuf::new();
             for comp in Path::new(input).components() {
@@ -246,26 +338,50 @@ pub fn discover<S: AsRef<str>>(inputs: &[S]) -> Result<Vec<PathBuf>, Error> {
                     &base,
                     &mut out,
                     Some(&|p: &Path| matcher.is_match(p) || matcher.is_match(p.strip_prefix("./").unwrap_or(p))),
-                )?;
+                    &mut problems,
+                );
+            }
+            if out.len() == before {
+                problems.push(missing("the pattern matched no files".into()));
             }
         } else {
-            return Err(Error::Input(format!("{input}: no such file or folder")));
-        }
-        if out.len() == before && !path.is_dir() {
-            return Err(Error::Input(format!("{input}: matched no files")));
+            let reason = match std::fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => "a symbolic link whose target does not exist".to_string(),
+                Ok(_) => "not a file or folder".to_string(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+                Err(e) => e.to_string(),
+            };
+            problems.push(missing(reason));
         }
     }
-    Ok(out.into_iter().collect())
+    (out.into_iter().collect(), problems)
 }
 
-fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>, keep: Option<&dyn Fn(&Path) -> bool>) -> Result<(), Error> {
+fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>, keep: Option<&dyn Fn(&Path) -> bool>, problems: &mut Vec<Unread>) {
     for entry in WalkDir::new(dir).follow_links(true).sort_by_file_name() {
-        let entry = entry.map_err(|e| Error::Input(format!("{}: {e}", dir.display())))?;
-        if entry.file_type().is_file() && keep.is_none_or(|k| k(entry.path())) {
-            out.insert(entry.into_path());
+        match entry {
+            Ok(entry) => {
+                if entry.file_type().is_file() && keep.is_none_or(|k| k(entry.path())) {
+                    out.insert(entry.into_path());
+                }
+            }
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                let reason = if let Some(ancestor) = e.loop_ancestor() {
+                    format!("symbolic link loop back to {} (not followed)", ancestor.display())
+                } else if let Some(io) = e.io_error() {
+                    io.to_string()
+                } else {
+                    e.to_string()
+                };
+                problems.push(Unread {
+                    path,
+                    kind: UnreadKind::Unreadable,
+                    reason,
+                });
+            }
         }
     }
-    Ok(())
 }
 
 /// Recognises a format from the first bytes of a (decompressed) file.
@@ -294,6 +410,40 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     }
     // CSV: a header line naming at least two columns of a known table.
     crate::export::csv_layout(text).map(|_| Format::Csv)
+}
+
+/// Why a file with content was not recognised, in words a user can act on: what the name
+/// promised, what the first line looks like.
+fn unrecognised_reason(path: &Path, head: &[u8], text: Option<TextEncoding>) -> String {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let first_line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let shown: String = String::from_utf8_lossy(&first_line[..first_line.len().min(120)])
+        .chars()
+        .map(|c| if c.is_control() { '.' } else { c })
+        .collect();
+    let printable = head
+        .iter()
+        .take(512)
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace() || *b >= 0x80);
+    let encoding = text.map_or(String::new(), |t| format!(" (decoded from {t:?})"));
+    match ext.as_str() {
+        "evtx" => "not an EVTX file: it does not start with the `ElfFile` signature".to_string(),
+        "csv" | "tsv" if printable => format!(
+            "a CSV header naming no column of a known table{encoding}: `{shown}` (docs/evidence.md lists the headers read)"
+        ),
+        _ if printable => format!("format not recognised{encoding}; first line: `{shown}`"),
+        _ => format!(
+            "format not recognised: binary content starting {}",
+            head.iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    }
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> Error {
@@ -477,8 +627,13 @@ impl<'s> Ingestor<'s> {
 
     /// A record that could not be read.
     pub(crate) fn skip(&mut self, location: Location, reason: impl Into<String>) {
-        self.file.skipped += 1;
-        self.report.skipped_total += 1;
+        self.skip_records(location, reason, 1);
+    }
+
+    /// `count` records that could not be read, for one reason (one detail entry).
+    pub(crate) fn skip_records(&mut self, location: Location, reason: impl Into<String>, count: u64) {
+        self.file.skipped += count;
+        self.report.skipped_total += count;
         if self.report.skipped.len() < self.options.max_skip_details {
             self.report.skipped.push(Skipped {
                 file: self.file.path.clone(),
@@ -496,17 +651,35 @@ impl<'s> Ingestor<'s> {
         let is_listing = path.file_name().is_some_and(|n| n == crate::ingest::TABLES_FILE)
             && path.parent().is_some_and(crate::ingest::is_dataset);
         if is_listing {
-            let reason = "dataset listing written by ingest (not event data)".to_string();
-            self.report.unknown_files.push((path.to_path_buf(), reason));
+            self.unread(
+                path,
+                UnreadKind::NotEvidence,
+                "dataset listing written by ingest (not event data)",
+            );
             return Ok(());
         }
         match open(path) {
             Ok(opened) => self.read_opened(path, opened, None, bytes),
             Err(e) => {
-                self.report.unknown_files.push((path.to_path_buf(), e.to_string()));
+                let reason = match &e {
+                    Error::Io { source, .. } => source.to_string(),
+                    other => other.to_string(),
+                };
+                self.unread(path, UnreadKind::Unreadable, reason);
                 Ok(())
             }
         }
+    }
+
+    /// An input that gave no records.
+    fn unread(&mut self, path: &Path, kind: UnreadKind, reason: impl Into<String>) {
+        let reason = reason.into();
+        tracing::warn!("{}: {}: {reason}", path.display(), kind.name());
+        self.report.unread.push(Unread {
+            path: path.to_path_buf(),
+            kind,
+            reason,
+        });
     }
 
     fn read_buffer(&mut self, label: &Path, data: Vec<u8>) -> Result<(), Error> {
@@ -532,16 +705,42 @@ impl<'s> Ingestor<'s> {
         bytes: u64,
     ) -> Result<(), Error> {
         let Some(format) = sniff(&opened.head) else {
-            let reason = if opened.head.is_empty() {
-                "empty file".to_string()
+            if opened.head.is_empty() {
+                self.unread(path, UnreadKind::Empty, "empty file: no records");
             } else {
-                "format not recognised".to_string()
-            };
-            tracing::warn!("{}: {reason}; skipped", path.display());
-            self.report.unknown_files.push((path.to_path_buf(), reason));
+                let reason = unrecognised_reason(path, &opened.head, opened.text);
+                self.unread(path, UnreadKind::Unrecognised, reason);
+            }
             return Ok(());
         };
         self.begin_file(path, bytes);
+        let gzip = opened.gzip;
+        let read = self.read_format(path, format, opened, buffer);
+        match read {
+            Ok(()) => {}
+            // A failing sink (the output) ends the run; a failing input ends only its file.
+            Err(e) if self.batcher.sink_failed() => return Err(e),
+            Err(e) => {
+                let reason = format!(
+                    "reading stopped after {} records: {}; the rest of the file was not read",
+                    self.file.records,
+                    error_chain(&e)
+                );
+                self.skip(Location::File, reason);
+            }
+        }
+        self.finish_file(format, gzip, bytes);
+        Ok(())
+    }
+
+    /// Reads an opened input of a recognised format.
+    fn read_format(
+        &mut self,
+        path: &Path,
+        format: Format,
+        opened: Opened,
+        buffer: Option<Arc<Vec<u8>>>,
+    ) -> Result<(), Error> {
         let gzip = opened.gzip;
         match format {
             Format::EventXml => self.read_xml(opened.reader)?,
@@ -570,7 +769,6 @@ impl<'s> Ingestor<'s> {
                 }
             }
         }
-        self.finish_file(format, gzip, bytes);
         Ok(())
     }
 
@@ -647,6 +845,10 @@ impl<'s> Ingestor<'s> {
                 self.skip(loc, reason);
                 Ok(())
             }
+            EvtxItem::Lost(loc, reason, count) => {
+                self.skip_records(loc, reason, count);
+                Ok(())
+            }
         }
     }
 
@@ -682,6 +884,8 @@ pub(crate) enum EvtxItem {
     Event(Box<WinEvent>),
     /// Something unreadable, and where.
     Skip(Location, String),
+    /// Records lost beyond the failures reported one each (see [`crate::ledger`]).
+    Lost(Location, String, u64),
 }
 
 /// Parses an EVTX stream, handing each record (or each failure) to `f` in record order.
@@ -698,6 +902,7 @@ fn parse_evtx(
         .indent(false);
     let len = file.seek(SeekFrom::End(0)).map_err(|e| io_err(path, e))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| io_err(path, e))?;
+    let mut ledger = crate::ledger::EvtxLedger::new();
     if len > EVTX_HEADER && !(len - EVTX_HEADER).is_multiple_of(EVTX_CHUNK) {
         let whole = (len - EVTX_HEADER) / EVTX_CHUNK;
         let partial = (len - EVTX_HEADER) % EVTX_CHUNK;
@@ -705,7 +910,9 @@ fn parse_evtx(
             Location::Offset(EVTX_HEADER + whole * EVTX_CHUNK),
             format!("file ends inside a chunk: the last {partial} bytes (a partial chunk) were not read"),
         ))?;
+        ledger.failure(Some(whole));
     }
+    let mut again = file.duplicate().map_err(|e| io_err(path, e))?;
     let mut parser = match EvtxParser::from_read_seek(file) {
         Ok(p) => p.with_configuration(settings),
         Err(e) => {
@@ -715,6 +922,7 @@ fn parse_evtx(
             ));
         }
     };
+
     // Records are rendered to JSON and normalised on the parser's worker threads. The JSON text
     // is read into a borrowed tree, not a `serde_json::Value` (see `jsontree`).
     let records = parser.serialized_records(|record| {
@@ -725,14 +933,31 @@ fn parse_evtx(
     });
     for item in records {
         let item = match item {
-            Ok((_, Ok(ev))) => EvtxItem::Event(Box::new(ev)),
-            Ok((id, Err(reason))) => EvtxItem::Skip(Location::Record(id), reason),
+            Ok((id, Ok(ev))) => {
+                ledger.seen(id);
+                EvtxItem::Event(Box::new(ev))
+            }
+            Ok((id, Err(reason))) => {
+                ledger.seen(id);
+                EvtxItem::Skip(Location::Record(id), reason)
+            }
             Err(e) => {
                 let (loc, reason) = evtx_error(&e);
+                match e {
+                    EvtxError::FailedToParseRecord { record_id, .. } => ledger.seen(record_id),
+                    EvtxError::FailedToParseChunk { chunk_id, .. } => ledger.failure(Some(chunk_id)),
+                    EvtxError::FailedToReadRecordAt { chunk, .. } => ledger.failure(chunk),
+                    _ => ledger.failure(None),
+                }
                 EvtxItem::Skip(loc, reason)
             }
         };
         f(item)?;
+    }
+    drop(parser);
+    if let Some(lost) = ledger.finish(&mut again) {
+        let at = lost.offset.map_or(Location::File, Location::Offset);
+        f(EvtxItem::Lost(at, lost.reason, lost.extra))?;
     }
     Ok(())
 }
@@ -741,7 +966,7 @@ impl Batcher<'_> {
     /// Writes a finished batch of `table` after any rows of it still pending.
     pub(crate) fn write_batch(&mut self, table: &'static TableDef, batch: RecordBatch) -> Result<(), Error> {
         self.flush_table(table.name())?;
-        self.sink_mut().write_batch(table.name(), batch)
+        self.write_to_sink(table.name(), batch)
     }
 }
 
@@ -759,6 +984,16 @@ impl AsRef<[u8]> for SharedBytes {
 enum Seekable {
     File(File),
     Memory(Cursor<SharedBytes>),
+}
+
+impl Seekable {
+    /// A second handle on the same bytes (a file is opened again: its own position).
+    fn duplicate(&self) -> std::io::Result<Seekable> {
+        Ok(match self {
+            Seekable::File(f) => Seekable::File(f.try_clone()?),
+            Seekable::Memory(m) => Seekable::Memory(Cursor::new(m.get_ref().clone())),
+        })
+    }
 }
 
 impl Read for Seekable {
@@ -808,7 +1043,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-fn evtx_error(e: &EvtxError) -> (Location, String) {
+/// Where an EVTX parser error happened (chunk offset, record) and its whole message.
+pub fn evtx_error(e: &EvtxError) -> (Location, String) {
     let loc = match e {
         EvtxError::FailedToParseChunk { chunk_id, .. } => Location::Offset(EVTX_HEADER + chunk_id * EVTX_CHUNK),
         EvtxError::FailedToReadRecordAt {
@@ -823,15 +1059,17 @@ fn evtx_error(e: &EvtxError) -> (Location, String) {
 /// Reads every input into `sink`, table by table; returns what was read and skipped.
 ///
 /// `inputs` are files, folders (walked recursively) or glob patterns. Unrecognised files are
-/// listed in [`Report::unknown_files`]; unreadable records in [`Report::skipped`]. Only a
-/// failing sink, or an input that matches nothing, is an error.
+/// listed in [`Report::unread`], as are inputs that match nothing; unreadable records in
+/// [`Report::skipped`]. Only a failing sink is an error.
 pub fn read_inputs<S: AsRef<str>>(
     inputs: &[S],
     options: &ReadOptions,
     sink: &mut dyn BatchSink,
 ) -> Result<Report, Error> {
-    let files = discover(inputs)?;
-    read_files(&files, options, sink)
+    let (files, unread) = discover(inputs);
+    let mut report = read_files(&files, options, sink)?;
+    report.unread.splice(0..0, unread);
+    Ok(report)
 }
 
 /// Like [`read_inputs`] for an already expanded file list.

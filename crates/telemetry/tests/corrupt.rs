@@ -95,6 +95,9 @@ fn truncated_evtx_keeps_complete_chunks() {
         "{:#?}",
         report.skipped
     );
+    // The partial chunk counts every record its header names, not 1.
+    let (_, first, last) = ranges.iter().find(|(k, _, _)| *k == 5).expect("chunk 5");
+    assert_eq!(report.skipped_total, last - first + 1, "{:#?}", report.skipped);
 }
 
 #[test]
@@ -123,8 +126,16 @@ fn flipped_bytes_in_one_chunk_leave_the_others_intact() {
                 assert_eq!(damaged.get(&id), original.get(&id), "chunk {k} record {id} ({how})");
             }
         }
+        // A lost chunk counts its records, not 1: read + skipped is the whole log.
+        let (_, first, last) = ranges.iter().find(|(k, _, _)| *k == victim).expect("victim chunk");
+        assert_eq!(
+            report.records() + report.skipped_total,
+            1160,
+            "chunk {victim} ({how}): {:#?}",
+            report.skipped
+        );
         if how == "header" {
-            assert!(report.skipped_total >= 1, "a chunk with a bad magic is reported");
+            assert_eq!(report.skipped_total, last - first + 1, "{:#?}", report.skipped);
         }
     }
 }
@@ -190,8 +201,10 @@ fn bad_json_lines_and_csv_rows_are_skipped_and_counted() {
         where_.contains(&("DeviceNetworkEvents.csv".to_string(), Location::Line(3))),
         "{where_:?}"
     );
-    assert_eq!(report.unknown_files.len(), 1);
-    assert!(report.unknown_files[0].0.ends_with("notes.txt"));
+    assert_eq!(report.unread.len(), 1);
+    assert!(report.unread[0].path.ends_with("notes.txt"));
+    assert_eq!(report.unread[0].kind, telemetry::UnreadKind::Unrecognised);
+    assert!(!report.is_complete());
 }
 
 #[test]

@@ -262,9 +262,28 @@ fn gzip_and_progress_hooks() {
 }
 
 #[test]
-fn inputs_that_match_nothing_are_errors() {
+fn inputs_that_match_nothing_are_reported_and_the_others_read() {
     let missing = data("no-such-file.evtx");
-    assert!(read_to_memory(&[missing.to_string_lossy()], &ReadOptions::default()).is_err());
     let pattern = format!("{}/*.nothing", data("").display());
-    assert!(read_to_memory(&[pattern], &ReadOptions::default()).is_err());
+    let good = data("system-7045.evtx.gz");
+    let inputs = [
+        missing.to_string_lossy().into_owned(),
+        pattern.clone(),
+        good.to_string_lossy().into_owned(),
+    ];
+    let (_, report) = read_to_memory(&inputs, &ReadOptions::default()).expect("read");
+    assert_eq!(report.records(), 1160, "the good input is read in full");
+    let unread: Vec<(String, telemetry::UnreadKind)> = report
+        .unread
+        .iter()
+        .map(|u| (u.path.to_string_lossy().into_owned(), u.kind))
+        .collect();
+    assert_eq!(
+        unread,
+        vec![
+            (missing.to_string_lossy().into_owned(), telemetry::UnreadKind::Missing),
+            (pattern, telemetry::UnreadKind::Missing),
+        ]
+    );
+    assert!(!report.is_complete());
 }

@@ -47,7 +47,9 @@ fn ingest_writes_sorted_datasets_and_a_listing() {
 
     // Reading the dataset back gives the same rows; every file is sorted by its time column.
     let (back, back_report) = read_to_memory(&[out.to_string_lossy()], &ReadOptions::default()).expect("read back");
-    assert_eq!(back_report.unknown_files.len(), 1, "only tables.json is not data");
+    assert_eq!(back_report.unread.len(), 1, "only tables.json is not data");
+    assert_eq!(back_report.unread[0].kind, telemetry::UnreadKind::NotEvidence);
+    assert!(back_report.is_complete(), "{:?}", back_report.unread);
     for info in &listing {
         let mut a = table_rows(&mem, &info.name);
         let mut b = table_rows(&back, &info.name);

@@ -82,7 +82,7 @@ fn utf16_and_bom_text_is_decoded() {
         for (tag, bytes) in variants {
             let file = format!("{tag}-{name}");
             let (t, report) = read_bytes(dir.path(), &file, &bytes);
-            assert!(report.unknown_files.is_empty(), "{file}: {:?}", report.unknown_files);
+            assert!(report.unread.is_empty(), "{file}: {:?}", report.unread);
             assert_eq!(report.files[0].format, plain_report.files[0].format, "{file}");
             assert_eq!(report.records(), plain_report.records(), "{file}: {:?}", report.skipped);
             assert_eq!(
@@ -132,7 +132,7 @@ fn csv_headers_of_portal_sentinel_and_powershell_exports() {
         report.files.first().map(|f| f.format),
         Some(Format::Csv),
         "{:?}",
-        report.unknown_files
+        report.unread
     );
     let r = row_where(&t, "SecurityEvent", "NewProcessName", "C:\\y.exe");
     assert_cols(
@@ -148,7 +148,7 @@ fn csv_headers_of_portal_sentinel_and_powershell_exports() {
         report.files.first().map(|f| f.format),
         Some(Format::Csv),
         "{:?}",
-        report.unknown_files
+        report.unread
     );
     let r = row_where(&t, "DeviceNetworkEvents", "RemoteUrl", "relay.anydesk.com");
     assert_cols(&r, &[("Timestamp", "2024-05-02T09:15:24.9900000Z")]);
@@ -164,7 +164,7 @@ fn csv_headers_of_portal_sentinel_and_powershell_exports() {
         report.files.first().map(|f| f.format),
         Some(Format::Csv),
         "{:?}",
-        report.unknown_files
+        report.unread
     );
     assert_eq!(report.records(), 2);
     assert_eq!(report.skipped_total, 1);
@@ -229,7 +229,7 @@ fn json_lines_with_a_broken_first_line() {
             report.files.first().map(|f| f.format),
             Some(Format::Json),
             "{name}: {:?}",
-            report.unknown_files
+            report.unread
         );
         assert_eq!(report.records(), records, "{name}: {:?}", report.skipped);
         assert_eq!(report.skipped_total, 1, "{name}");

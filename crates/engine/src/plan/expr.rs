@@ -80,16 +80,25 @@ impl Planner<'_> {
                 })
             }
             kql::Expr::Logical { op, operands, span } => {
-                let mut out: Option<Expr> = None;
-                for o in operands {
-                    let x = self.predicate(o, schema)?;
-                    out = Some(match out {
-                        None => x,
-                        Some(acc) if *op == BinaryOp::And => acc.and(x),
-                        Some(acc) => acc.or(x),
-                    });
+                let mut level = operands
+                    .iter()
+                    .map(|o| self.predicate(o, schema))
+                    .collect::<PResult<Vec<Expr>>>()?;
+                // A balanced tree: `and`/`or` are associative (with nulls too), and a chain of
+                // 100,000 terms must not nest 100,000 deep for the optimiser's recursion.
+                while level.len() > 1 {
+                    let mut next = Vec::with_capacity(level.len().div_ceil(2));
+                    let mut terms = level.into_iter();
+                    while let Some(a) = terms.next() {
+                        next.push(match terms.next() {
+                            Some(b) if *op == BinaryOp::And => a.and(b),
+                            Some(b) => a.or(b),
+                            None => a,
+                        });
+                    }
+                    level = next;
                 }
-                out.ok_or_else(|| err(*span, "empty logical expression"))
+                level.pop().ok_or_else(|| err(*span, "empty logical expression"))
             }
             kql::Expr::Binary { op, left, right, span } => self.binary(*op, left, right, *span, schema),
             kql::Expr::List { op, expr, items, span } => self.list_op(*op, expr, items, *span, schema),

@@ -1,7 +1,9 @@
-//! `externaldata`: reads a local file (plain path or `file://`) with the declared schema; a
-//! network address plans, but refuses to run: ratcatcher never fetches data over the network.
+//! `externaldata`: reads a local file (plain path or `file://`) with the declared schema, when
+//! the engine's [`FileAccess`] allows it; a network address plans, but refuses to run:
+//! ratcatcher never fetches data over the network.
 
 use super::{PResult, df_err, err};
+use crate::FileAccess;
 use crate::types::KqlType;
 use crate::value::{NANOS_PER_TICK, parse_datetime};
 use async_trait::async_trait;
@@ -16,6 +18,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use kql::Span;
+use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 
 /// A table whose source is a network address: its schema is known, reading it is refused.
@@ -107,12 +111,47 @@ impl Col {
     }
 }
 
-/// The table for `externaldata(schema) [uri] with (format=..., ignoreFirstRecord=...)`.
+/// Reads the file at `checked`, a canonical path [`FileAccess::check`] allowed: a regular file
+/// only (not a device or pipe), and only if the file opened is still the one checked (no
+/// symlink swapped in since the check).
+fn read_checked(checked: &Path) -> std::io::Result<String> {
+    let not_regular = || std::io::Error::other("not a regular file");
+    if !std::fs::metadata(checked)?.is_file() {
+        return Err(not_regular());
+    }
+    let mut file = std::fs::File::open(checked)?;
+    let opened = file.metadata()?;
+    if !opened.is_file() {
+        return Err(not_regular());
+    }
+    let now = std::fs::symlink_metadata(checked)?;
+    let same = {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            (opened.dev(), opened.ino()) == (now.dev(), now.ino())
+        }
+        #[cfg(not(unix))]
+        {
+            now.is_file()
+        }
+    };
+    if !same || std::fs::canonicalize(checked)? != checked {
+        return Err(std::io::Error::other("the file changed while it was being opened"));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// The table for `externaldata(schema) [uri] with (format=..., ignoreFirstRecord=...)`; a local
+/// file is read only when `access` allows it.
 pub fn external_table(
     columns: &[(String, KqlType)],
     uri: &str,
     format: &str,
     skip_first: bool,
+    access: &FileAccess,
     span: Span,
 ) -> PResult<Arc<dyn TableProvider>> {
     let fields: Vec<Field> = columns
@@ -137,7 +176,9 @@ pub fn external_table(
     } else {
         uri.to_string()
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| err(span, format!("externaldata: {path}: {e}")))?;
+    // Checked before anything is opened; the canonical path checked is the one read.
+    let checked = access.check(Path::new(&path)).map_err(|m| err(span, m))?;
+    let text = read_checked(&checked).map_err(|e| err(span, format!("externaldata: {path}: {e}")))?;
     let mut cols: Vec<Col> = columns.iter().map(|(_, t)| Col::new(*t)).collect();
     match format.to_ascii_lowercase().as_str() {
         "csv" | "tsv" | "psv" | "scsv" | "txt" | "raw" => {

@@ -3,13 +3,14 @@
 
 use super::call::{AGGREGATE_NAMES, scalar_fn};
 use super::expr::{constant_value, udf};
+use super::range::RangeKind;
 use super::{Binding, PResult, Planner, df_err, err};
 use crate::functions::dynamic::JsonOp;
 use crate::functions::regex::{RegexFn, RegexOp};
 use crate::functions::scalar::ScalarOp;
 use crate::types::KqlType;
 use crate::value::{literal_scalar, null_of};
-use datafusion::arrow::array::{ArrayRef, DurationNanosecondArray, Int64Array, RecordBatch, TimestampNanosecondArray};
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::{Column, DFSchemaRef, JoinType, ScalarValue, TableReference};
 use datafusion::datasource::{MemTable, provider_as_source};
@@ -1409,66 +1410,43 @@ impl Planner<'_> {
             K::Range { column, from, to, step } => {
                 let (f, t, s) = (self.constant(from)?, self.constant(to)?, self.constant(step)?);
                 let (f, t, s) = (constant_value(&f), constant_value(&t), constant_value(&s));
-                let too_many = || err(span, "range produces more than 100,000,000 rows");
-                let (field, array): (Field, ArrayRef) = match (f, t, s) {
+                // Kusto: `range` stops at the last value not past `to`; no value when the step
+                // points away from it.
+                let count = |a: i64, b: i64, st: i64| -> u64 {
+                    if (st > 0 && b >= a) || (st < 0 && b <= a) {
+                        ((i128::from(b) - i128::from(a)) / i128::from(st)) as u64 + 1
+                    } else {
+                        0
+                    }
+                };
+                let (a, st, n, kind, data_type) = match (f, t, s) {
                     (
                         Some(ScalarValue::Int64(Some(a))),
                         Some(ScalarValue::Int64(Some(b))),
                         Some(ScalarValue::Int64(Some(st))),
-                    ) if st != 0 => {
-                        let n = if (st > 0 && b >= a) || (st < 0 && b <= a) {
-                            ((b - a) / st) as u64 + 1
-                        } else {
-                            0
-                        };
-                        if n > 100_000_000 {
-                            return Err(too_many());
-                        }
-                        (
-                            Field::new(&column.name, DataType::Int64, true),
-                            Arc::new((0..n as i64).map(|i| Some(a + i * st)).collect::<Int64Array>()),
-                        )
-                    }
+                    ) if st != 0 => (a, st, count(a, b, st), RangeKind::Long, DataType::Int64),
                     (
                         Some(ScalarValue::TimestampNanosecond(Some(a), _)),
                         Some(ScalarValue::TimestampNanosecond(Some(b), _)),
                         Some(ScalarValue::DurationNanosecond(Some(st))),
-                    ) if st > 0 => {
-                        let n = if b >= a { ((b - a) / st) as u64 + 1 } else { 0 };
-                        if n > 100_000_000 {
-                            return Err(too_many());
-                        }
-                        let arr = (0..n as i64)
-                            .map(|i| Some(a + i * st))
-                            .collect::<TimestampNanosecondArray>()
-                            .with_timezone("UTC");
-                        (
-                            Field::new(&column.name, crate::types::datetime_type(), true),
-                            Arc::new(arr),
-                        )
-                    }
+                    ) if st > 0 => (
+                        a,
+                        st,
+                        count(a, b, st),
+                        RangeKind::Datetime,
+                        crate::types::datetime_type(),
+                    ),
                     (
                         Some(ScalarValue::DurationNanosecond(Some(a))),
                         Some(ScalarValue::DurationNanosecond(Some(b))),
                         Some(ScalarValue::DurationNanosecond(Some(st))),
-                    ) if st > 0 => {
-                        let n = if b >= a { ((b - a) / st) as u64 + 1 } else { 0 };
-                        if n > 100_000_000 {
-                            return Err(too_many());
-                        }
-                        (
-                            Field::new(
-                                &column.name,
-                                DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond),
-                                true,
-                            ),
-                            Arc::new(
-                                (0..n as i64)
-                                    .map(|i| Some(a + i * st))
-                                    .collect::<DurationNanosecondArray>(),
-                            ),
-                        )
-                    }
+                    ) if st > 0 => (
+                        a,
+                        st,
+                        count(a, b, st),
+                        RangeKind::Timespan,
+                        DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond),
+                    ),
                     _ => {
                         return Err(err(
                             span,
@@ -1476,7 +1454,17 @@ impl Planner<'_> {
                         ));
                     }
                 };
-                self.memory_table(Arc::new(Schema::new(vec![field])), vec![array], span)
+                // Rows are generated as they are read (memory stays bounded by the pool); the
+                // cap keeps a runaway rule's time bounded too.
+                if n > 100_000_000 {
+                    return Err(err(span, "range produces more than 100,000,000 rows"));
+                }
+                let schema = Arc::new(Schema::new(vec![Field::new(&column.name, data_type, true)]));
+                let table = super::range::RangeTable::new(schema, a, st, n, kind);
+                build(
+                    LogicalPlanBuilder::scan("range", provider_as_source(Arc::new(table)), None),
+                    span,
+                )
             }
             K::Union { params, tables } => self.union(None, params, tables, span),
             K::Search {
@@ -1514,7 +1502,8 @@ impl Planner<'_> {
                         _ => {}
                     }
                 }
-                let table = super::external::external_table(&cols, &uri, &format, skip_first, span)?;
+                let table =
+                    super::external::external_table(&cols, &uri, &format, skip_first, self.cx.file_access, span)?;
                 build(
                     LogicalPlanBuilder::scan("externaldata", provider_as_source(table), None),
                     span,

@@ -1,0 +1,49 @@
+//! Queries as long as an untrusted rule file can make them: they run or fail with a clear
+//! error; the process never overflows its stack.
+
+use engine::{Engine, EngineOptions};
+
+fn run(text: String) -> Result<usize, String> {
+    // The CLI plans on a thread with a large stack; DataFusion's optimiser recurses over the plan.
+    std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                let e = Engine::new(EngineOptions::default()).expect("engine");
+                e.query(&text)
+                    .await
+                    .map(|(_, b)| b.iter().map(|b| b.num_rows()).sum())
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .expect("spawn")
+        .join()
+        .expect("no panic")
+}
+
+#[test]
+fn a_hundred_thousand_term_or_runs() {
+    let terms: Vec<String> = (0..100_000).map(|i| format!("x == {i}")).collect();
+    let q = format!("range x from 1 to 10 step 1 | where {}", terms.join(" or "));
+    assert_eq!(run(q), Ok(10));
+}
+
+#[test]
+fn five_thousand_filters_run() {
+    let q = format!("range x from 1 to 10 step 1 {}", "| where x > 2 ".repeat(5000));
+    assert_eq!(run(q), Ok(8));
+}
+
+#[test]
+fn longer_pipelines_are_refused_by_name() {
+    let q = format!(
+        "print x = 1 {}",
+        "| where x > 0 ".repeat(engine::plan::MAX_PIPELINE_OPERATORS + 1)
+    );
+    let e = run(q).expect_err("refused");
+    assert!(e.contains("pipeline of 10001 operators is longer than 10000"), "{e}");
+}
