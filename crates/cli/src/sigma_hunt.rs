@@ -438,27 +438,20 @@ fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, thread
         .num_threads(threads)
         .separate_json_attributes(false)
         .indent(false);
-    let opened = std::fs::File::open(path).and_then(|f| Ok((f.try_clone()?, f)));
-    let (mut again, mut parser) = match opened.map(|(a, f)| (a, EvtxParser::from_read_seek(f))) {
-        Ok((again, Ok(p))) => (again, p.with_configuration(settings)),
-        Ok((_, Err(e))) => {
+    let opened = std::fs::File::open(path)
+        .map_err(|e| e.to_string())
+        .and_then(|f| Ok((f.try_clone().map_err(|e| e.to_string())?, f)))
+        .and_then(|(again, f)| match EvtxParser::from_read_seek(f) {
+            Ok(p) => Ok((again, p.with_configuration(settings))),
+            Err(e) => Err(format!("unreadable EVTX file header: {e}")),
+        });
+    let (mut again, mut parser) = match opened {
+        Ok(opened) => opened,
+        Err(reason) => {
             report.unread.push(telemetry::Unread {
                 path: path.to_path_buf(),
                 kind: telemetry::UnreadKind::Unreadable,
-                reason: format!("unreadable EVTX file header: {e}"),
-            });
-            return FileScan {
-                idx,
-                hits: Vec::new(),
-                report,
-                tally: Tally::default(),
-            };
-        }
-        Err(e) => {
-            report.unread.push(telemetry::Unread {
-                path: path.to_path_buf(),
-                kind: telemetry::UnreadKind::Unreadable,
-                reason: e.to_string(),
+                reason,
             });
             return FileScan {
                 idx,
@@ -524,12 +517,7 @@ fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, thread
                 skip(telemetry::Location::Record(id), why, 1);
             }
             Err(e) => {
-                match &e {
-                    evtx::err::EvtxError::FailedToParseRecord { record_id, .. } => ledger.seen(*record_id),
-                    evtx::err::EvtxError::FailedToParseChunk { chunk_id, .. } => ledger.failure(Some(*chunk_id)),
-                    evtx::err::EvtxError::FailedToReadRecordAt { chunk, .. } => ledger.failure(*chunk),
-                    _ => ledger.failure(None),
-                }
+                ledger.error(&e);
                 let (at, why) = telemetry::source::evtx_error(&e);
                 skip(at, why, 1);
             }

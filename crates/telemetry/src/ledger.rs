@@ -58,6 +58,18 @@ impl EvtxLedger {
         *self.failures.entry(chunk).or_default() += 1;
     }
 
+    /// An error of the evtx parser: the record it names counts as seen (it is reported already),
+    /// any other failure is placed in its chunk when the error says which.
+    pub fn error(&mut self, e: &evtx::err::EvtxError) {
+        use evtx::err::EvtxError;
+        match e {
+            EvtxError::FailedToParseRecord { record_id, .. } => self.seen(*record_id),
+            EvtxError::FailedToParseChunk { chunk_id, .. } => self.failure(Some(*chunk_id)),
+            EvtxError::FailedToReadRecordAt { chunk, .. } => self.failure(*chunk),
+            _ => self.failure(None),
+        }
+    }
+
     /// The ids seen, as sorted, merged runs.
     fn merged(&self) -> Vec<(u64, u64)> {
         let mut runs = self.runs.clone();

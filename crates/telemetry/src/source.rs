@@ -943,12 +943,7 @@ fn parse_evtx(
             }
             Err(e) => {
                 let (loc, reason) = evtx_error(&e);
-                match e {
-                    EvtxError::FailedToParseRecord { record_id, .. } => ledger.seen(record_id),
-                    EvtxError::FailedToParseChunk { chunk_id, .. } => ledger.failure(Some(chunk_id)),
-                    EvtxError::FailedToReadRecordAt { chunk, .. } => ledger.failure(chunk),
-                    _ => ledger.failure(None),
-                }
+                ledger.error(&e);
                 EvtxItem::Skip(loc, reason)
             }
         };
