@@ -2,10 +2,19 @@
 //! `SecurityEvent` tables against the Defender table schemas, and reports the plan rate and the
 //! most common reasons a query was rejected.
 //!
-//! `cargo run -p ratcatcher-cli --example plan_corpus -- ../shared/corpus/kql [--min-rate 95] [--list]`
+//! `--exclude FILE` leaves out the queries listed in FILE (one path a line): those Microsoft's
+//! analyzer rejects with the same schemas (`tools/kql-oracle/schema-oracle.mjs --invalid-out`),
+//! which no engine should plan.
+//!
+//! `cargo run -p ratcatcher-cli --example plan_corpus -- ../shared/corpus/kql [--min-rate 95] [--list] [--exclude FILE]`
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// A path compared by its canonical form when it has one.
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
 
 fn eligible(tables: &[String]) -> bool {
     !tables.is_empty() && tables.iter().all(|t| t.starts_with("Device") || t == "SecurityEvent")
@@ -29,8 +38,13 @@ fn reason(e: &engine::QueryError) -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(root) = args.iter().find(|a| !a.starts_with("--")) else {
-        eprintln!("usage: plan_corpus CORPUS_KQL_DIR [--min-rate PCT] [--list]");
+    let value_of = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1));
+    let flag_values: Vec<&String> = ["--min-rate", "--exclude"].iter().filter_map(|f| value_of(f)).collect();
+    let Some(root) = args
+        .iter()
+        .find(|a| !a.starts_with("--") && !flag_values.iter().any(|v| std::ptr::eq(*v, *a)))
+    else {
+        eprintln!("usage: plan_corpus CORPUS_KQL_DIR [--min-rate PCT] [--list] [--exclude FILE]");
         std::process::exit(2);
     };
     let list = args.iter().any(|a| a == "--list");
@@ -40,8 +54,26 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
+    let excluded: BTreeSet<PathBuf> = match value_of("--exclude") {
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(text) => text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| canonical(Path::new(l)))
+                .collect(),
+            Err(e) => {
+                eprintln!("plan_corpus: {f}: {e}");
+                std::process::exit(2);
+            }
+        },
+        None => BTreeSet::new(),
+    };
+    let mut left_out = 0usize;
     let mut eng = engine::Engine::new(engine::EngineOptions {
         now: Some(1_710_504_000_000_000_000),
+        // No data: bag_unpack / pivot get an open schema, as in Kusto's analyzer.
+        open_schemas: true,
         ..Default::default()
     })
     .expect("engine");
@@ -72,6 +104,10 @@ fn main() {
                 continue;
             }
             let path = src.join(rel);
+            if !excluded.is_empty() && excluded.contains(&canonical(&path)) {
+                left_out += 1;
+                continue;
+            }
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
@@ -98,6 +134,9 @@ fn main() {
     println!("top reasons for rejection:");
     for (r, n) in top.iter().take(40) {
         println!("{n:>5}  {r}");
+    }
+    if !excluded.is_empty() {
+        println!("{left_out} Device*/SecurityEvent queries left out: Microsoft's analyzer rejects them (--exclude)");
     }
     println!("{planned} planned of {total} queries on Device*/SecurityEvent tables ({rate:.1}%)");
     if rate < min_rate {

@@ -32,12 +32,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Parse KQL queries and report syntax errors (.kql files, folders, Sentinel rule YAML).
+    /// Parse KQL queries and report syntax errors (.kql files, folders, Sentinel rule YAML);
+    /// with --schema, also check their tables, columns and functions against table schemas.
     ///
     /// Exit code: 0 when everything parsed, 1 when a query failed, 2 when an input could not be read.
     Check {
         /// Files or folders. Folders are searched recursively for .kql, .csl, .yaml and .yml files.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "print_schemas")]
         paths: Vec<PathBuf>,
         /// Output format: `text` (diagnostics with source excerpts) or `jsonl` (one object per query).
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
@@ -49,6 +50,26 @@ enum Command {
         /// repository does: required fields, tactics and techniques, periods, entity mappings, ...
         #[arg(long)]
         sentinel: bool,
+        /// Check the queries against table schemas: unknown tables, columns and functions and
+        /// type errors, without data. Queries over tables the schemas do not have are reported
+        /// as not checked. Exit code: 0 no errors, 1 a query has errors, 2 an input or a schema
+        /// file could not be read.
+        #[arg(long)]
+        schema: bool,
+        /// A folder of table schemas (JSON, the Azure-Sentinel custom-table shape
+        /// `{"Name": ..., "Properties": [{"Name": ..., "Type": ...}]}`) used with --schema
+        /// (repeatable; they replace shipped tables of the same name).
+        #[arg(long = "schema-dir", value_name = "DIR")]
+        schema_dirs: Vec<PathBuf>,
+        /// With --schema: count queries over unknown tables or functions as errors.
+        #[arg(long)]
+        strict: bool,
+        /// Print the table schemas --schema checks against (JSON) and exit.
+        #[arg(long)]
+        print_schemas: bool,
+        /// With --schema --format jsonl: put each query's text in its record.
+        #[arg(long)]
+        with_query: bool,
     },
     /// Run a KQL query over evidence (EVTX, Defender/Sentinel exports, ingested datasets) or tables.
     ///
@@ -227,8 +248,24 @@ fn run(cli: Cli) -> ExitCode {
             format,
             quiet,
             sentinel,
+            schema,
+            schema_dirs,
+            strict,
+            print_schemas,
+            with_query,
         } => {
-            if sentinel {
+            if print_schemas || schema || !schema_dirs.is_empty() {
+                let opts = check::SchemaOptions {
+                    dirs: schema_dirs,
+                    strict,
+                    with_query,
+                };
+                if print_schemas {
+                    check::print_schemas(&opts)
+                } else {
+                    check::run_schema(&paths, format, quiet, &opts)
+                }
+            } else if sentinel {
                 check::run_sentinel(&paths, format, quiet)
             } else {
                 check::run(&paths, format, quiet)

@@ -165,7 +165,7 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, Stop> {
         }
     }
     engine.set_lookback(lookback.map(detect::hunt::half_open));
-    let plan = match engine.plan(&text) {
+    let plan = match engine.plan_with_data(&text).await {
         Ok(p) => p,
         Err(e) => {
             render::query_error(&source_name, &text, &e);

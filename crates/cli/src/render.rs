@@ -88,7 +88,7 @@ fn printable(c: char) -> char {
 }
 
 /// A message on one line, printable, at most [`MAX_MESSAGE_CHARS`] characters.
-fn clip(text: &str) -> String {
+pub fn clip(text: &str) -> String {
     let mut out: String = text
         .chars()
         .take(MAX_MESSAGE_CHARS)

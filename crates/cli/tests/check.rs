@@ -123,3 +123,96 @@ fn other_yaml_in_a_rule_folder_is_skipped_but_named_yaml_is_an_error() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn schema_check_reports_unknown_columns_with_place_and_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("col.kql"),
+        "DeviceNetworkEvents\n| where InitiatingProcessAccountUpn2 == 'x'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ok.kql"),
+        "SigninLogs | where ResultType != '0' | take 1",
+    )
+    .unwrap();
+    let o = ratcatcher(&["check", "--schema", "col.kql", "ok.kql"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("unknown column or name `InitiatingProcessAccountUpn2` (line 2, column 9)"),
+        "{out}"
+    );
+    assert!(out.contains("did you mean `InitiatingProcessAccountUpn`?"), "{out}");
+    assert!(out.contains("ok.kql: ok"), "{out}");
+    assert!(
+        out.trim_end().lines().last().unwrap().starts_with("2 checked against"),
+        "{out}"
+    );
+    assert!(out.contains("(1 ok, 1 with errors), 0 not checked"), "{out}");
+
+    let o = ratcatcher(&["check", "--schema", "--format", "jsonl", "col.kql"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    let r: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(r["verdict"], "error");
+    assert_eq!(r["diagnostics"][0]["line"], 2);
+    assert_eq!(r["diagnostics"][0]["column"], 9);
+    assert_eq!(
+        r["diagnostics"][0]["help"],
+        "did you mean `InitiatingProcessAccountUpn`?"
+    );
+}
+
+#[test]
+fn schema_check_sets_unknown_tables_apart_unless_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.kql"), "SigninLog | take 1\n").unwrap();
+    std::fs::write(dir.path().join("custom.kql"), "MyApp_CL | where Msg has 'x'\n").unwrap();
+    let o = ratcatcher(&["check", "--schema", "t.kql", "custom.kql"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("t.kql: not checked: unknown table `SigninLog` (did you mean `SigninLogs`?) (line 1, column 1)"),
+        "{out}"
+    );
+    assert!(out.contains("2 not checked (unknown tables or functions)"), "{out}");
+    let o = ratcatcher(&["check", "--schema", "--strict", "t.kql"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+
+    // A --schema-dir table is checked; a malformed file is named, the others are still used.
+    let schemas = dir.path().join("schemas");
+    std::fs::create_dir(&schemas).unwrap();
+    std::fs::write(
+        schemas.join("MyApp_CL.json"),
+        r#"{"Name": "MyApp_CL", "Properties": [{"Name": "TimeGenerated", "Type": "Datetime"}, {"Name": "Msg", "Type": "String"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(schemas.join("Broken_CL.json"), "{\"Name\": ").unwrap();
+    let o = ratcatcher(
+        &["check", "--schema", "--schema-dir", "schemas", "custom.kql"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "unusable schema file: {}", stdout(&o));
+    assert!(stdout(&o).contains("custom.kql: ok"), "{}", stdout(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Broken_CL.json") && err.contains("invalid JSON"), "{err}");
+
+    let o = ratcatcher(&["check", "--print-schemas"], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    let all: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let names: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["Name"].as_str().unwrap())
+        .collect();
+    for t in [
+        "DeviceProcessEvents",
+        "SecurityEvent",
+        "SigninLogs",
+        "RemoteAccessTools",
+    ] {
+        assert!(names.contains(&t), "{t} in {names:?}");
+    }
+}

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod hunt;
 pub mod replay;
 pub mod rule;
+pub mod schema;
 pub mod testcase;
 pub mod timeline;
 pub mod tuning;

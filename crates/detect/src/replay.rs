@@ -266,7 +266,7 @@ async fn run_at(
 ) -> Result<Vec<RecordBatch>, QueryError> {
     engine.set_now(t);
     engine.set_lookback(period.map(crate::hunt::half_open));
-    let plan = engine.plan_query(query)?;
+    let plan = engine.plan_query_with_data(query).await?;
     let stream = engine.execute(plan).await?;
     stream
         .try_collect()

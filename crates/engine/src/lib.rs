@@ -64,6 +64,12 @@ pub struct EngineOptions {
     pub file_access: FileAccess,
     /// Time limit of one [`Engine::query`] (planning, running and collecting); none by default.
     pub query_timeout: Option<std::time::Duration>,
+    /// Plan-only checking ([`Engine::plan`] without data): operators whose columns depend on
+    /// the data (`evaluate bag_unpack`, `pivot`) get an open schema, where a name that is not a
+    /// known column is a `dynamic` null column instead of an error, as Kusto's analyzer treats
+    /// them. Off by default: [`Engine::plan`] then rejects such queries, and
+    /// [`Engine::plan_with_data`] / [`Engine::query`] read the columns from the data.
+    pub open_schemas: bool,
 }
 
 /// The memory limit used when none is given: half the machine's physical memory (4 GiB where
@@ -149,6 +155,7 @@ pub struct Engine {
     file_access: FileAccess,
     memory_limit: Option<usize>,
     query_timeout: Option<std::time::Duration>,
+    open_schemas: bool,
 }
 
 fn wall_clock_nanos() -> i64 {
@@ -169,6 +176,10 @@ impl Engine {
         }
         let runtime = runtime.build_arc().map_err(|e| QueryError::Execution(e.to_string()))?;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
+        // DataFusion's projection optimiser drops a projection that repeats the one under it,
+        // which `extend x = x + 1 | extend x = x + 1` does; the replacement merges such pairs first.
+        ctx.remove_optimizer_rule("optimize_projections");
+        ctx.add_optimizer_rule(Arc::new(plan::stages::StagedProjections::default()));
         Ok(Engine {
             ctx,
             tables: HashMap::new(),
@@ -177,6 +188,7 @@ impl Engine {
             file_access: options.file_access,
             memory_limit: options.memory_limit,
             query_timeout: options.query_timeout,
+            open_schemas: options.open_schemas,
         })
     }
 
@@ -264,18 +276,75 @@ impl Engine {
         self.plan_query(&parsed.query)
     }
 
-    /// Plans an already parsed query.
+    /// Plans an already parsed query, without reading data: a query with operators whose
+    /// columns depend on the data (`evaluate bag_unpack`, `pivot`) is rejected unless
+    /// [`EngineOptions::open_schemas`] is set; [`Engine::plan_query_with_data`] plans it.
     pub fn plan_query(&self, query: &kql::Query) -> Result<LogicalPlan, QueryError> {
+        self.plan_pass(query, &[], self.open_schemas)
+            .map_err(|(d, _)| QueryError::Plan(d))
+    }
+
+    /// Parses and plans a query, reading from the data the columns of the operators whose
+    /// columns depend on it (`evaluate bag_unpack`, `pivot`): one pass over each one's input.
+    pub async fn plan_with_data(&self, text: &str) -> Result<LogicalPlan, QueryError> {
+        let parsed = kql::parse(text);
+        if !parsed.is_ok() {
+            return Err(QueryError::Syntax(parsed.diagnostics));
+        }
+        self.plan_query_with_data(&parsed.query).await
+    }
+
+    /// Plans an already parsed query, reading the data where its columns depend on it.
+    pub async fn plan_query_with_data(&self, query: &kql::Query) -> Result<LogicalPlan, QueryError> {
+        let mut found: Vec<plan::datadep::DataColumns> = Vec::new();
+        loop {
+            match self.plan_pass(query, &found, false) {
+                Ok(p) => return Ok(p),
+                Err((_, Some(request))) if request.index == found.len() => {
+                    let columns = plan::datadep::probe(&self.ctx, *request)
+                        .await
+                        .map_err(QueryError::Execution)?;
+                    found.push(columns);
+                }
+                Err((d, _)) => return Err(QueryError::Plan(d)),
+            }
+        }
+    }
+
+    /// One planning pass with the data-dependent columns found so far; on failure, the data a
+    /// data-dependent operator needs read, if that is why.
+    fn plan_pass(
+        &self,
+        query: &kql::Query,
+        found: &[plan::datadep::DataColumns],
+        open_schemas: bool,
+    ) -> Result<LogicalPlan, (Diagnostic, Option<Box<plan::datadep::DataRequest>>)> {
         let cx = plan::PlanContext {
             tables: &self.tables,
             now: self.now,
             lookback: self.lookback,
             file_access: &self.file_access,
+            data_columns: found,
+            open_schemas,
         };
         let mut planner = plan::Planner::new(cx);
-        let planned = planner.plan_query(query).map_err(QueryError::Plan)?;
+        let planned = match planner.plan_query(query) {
+            Ok(p) => p,
+            Err(d) => return Err((d, planner.take_data_request().map(Box::new))),
+        };
+        if plan::exceeds_nodes(&planned, plan::MAX_PLAN_NODES) {
+            let span = match query.statements.last() {
+                Some(kql::Statement::Expr(e)) => e.span(),
+                _ => kql::Span::new(0, 0),
+            };
+            let message = format!(
+                "the query's plan has more than {} operators once its `let`s are expanded: optimising it would take too long",
+                plan::MAX_PLAN_NODES
+            );
+            return Err((Diagnostic::new(message, span), None));
+        }
         plan::stages::merge_repeated_projections(planned)
-            .map_err(|e| QueryError::Plan(Diagnostic::new(e.strip_backtrace(), kql::Span::new(0, 0))))
+            .map_err(|e| (Diagnostic::new(e.strip_backtrace(), kql::Span::new(0, 0)), None))
     }
 
     /// Runs a plan, streaming its batches.
@@ -309,7 +378,7 @@ impl Engine {
     }
 
     async fn query_collect(&self, text: &str) -> Result<(SchemaRef, Vec<RecordBatch>), QueryError> {
-        let plan = self.plan(text)?;
+        let plan = self.plan_with_data(text).await?;
         let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
         let mut stream = self.execute(plan).await?;
         let mut batches = Vec::new();

@@ -52,7 +52,9 @@ pub fn literal_scalar(lit: &Literal) -> Result<ScalarValue, String> {
             ),
             None => None,
         }),
-        Literal::Guid(g) => ScalarValue::Utf8(Some(g.as_deref().unwrap_or("").to_ascii_lowercase())),
+        // `guid(null)` and `dynamic(null)` are null values (isnull() is true of them).
+        Literal::Guid(g) => ScalarValue::Utf8(g.as_deref().map(str::to_ascii_lowercase)),
+        Literal::Dynamic(Dynamic::Null) => ScalarValue::LargeUtf8(None),
         Literal::Dynamic(d) => ScalarValue::LargeUtf8(Some(dynamic_json(d)?.to_string())),
     })
 }
@@ -90,7 +92,7 @@ pub fn parse_datetime(text: &str) -> Result<i64, String> {
     if let Some(n) = parse_us_datetime(t) {
         return Ok(n);
     }
-    let mut s = t.replace('/', "-");
+    let mut s = pad_date(&t.replace('/', "-"));
     // `2024-01-02 10:30` (no seconds) is accepted by Kusto; Arrow needs the seconds.
     let bytes = s.as_bytes();
     if bytes.len() == 16 && bytes[10] == b' ' || bytes.len() == 16 && bytes[10] == b'T' {
@@ -98,6 +100,23 @@ pub fn parse_datetime(text: &str) -> Result<i64, String> {
     }
     string_to_timestamp_nanos(&s)
         .map_err(|_| format!("invalid datetime `{t}` (expected ISO 8601, such as 2024-01-31 or 2024-01-31T10:00:00Z)"))
+}
+
+/// `1970-5-12`: single-digit months and days padded to two digits (Kusto reads them).
+fn pad_date(t: &str) -> String {
+    let split = t.find([' ', 'T']).unwrap_or(t.len());
+    let (date, rest) = t.split_at(split);
+    let parts: Vec<&str> = date.split('-').collect();
+    match parts.as_slice() {
+        [y, m, d]
+            if y.len() == 4
+                && [m, d].iter().all(|p| (1..=2).contains(&p.len()))
+                && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            format!("{y}-{m:0>2}-{d:0>2}{rest}")
+        }
+        _ => t.to_string(),
+    }
 }
 
 /// `M/d/yyyy[ h:mm[:ss][ AM|PM]]`, the US form Kusto also reads.

@@ -52,21 +52,34 @@ impl Diagnostic {
         let mut out = format!("{name}:{}:{}: error: {}\n", pos.line, pos.column, self.message);
         let line = index.line_text(pos.line);
         let gutter = pos.line.to_string().len();
-        let _ = writeln!(out, "{:gutter$} |", "");
-        let _ = writeln!(out, "{} | {}", pos.line, line.replace('\t', " "));
         let end = index.line_col(self.span.end as usize);
         let width = if end.line == pos.line {
             end.column.saturating_sub(pos.column).max(1)
         } else {
             1
         };
-        let _ = writeln!(
-            out,
-            "{:gutter$} | {}{}",
-            "",
-            " ".repeat(pos.column - 1),
-            "^".repeat(width)
-        );
+        // A window of the line around the span, so a megabyte-long line is not printed whole
+        // for every diagnostic.
+        let chars: Vec<char> = line.chars().collect();
+        let start = (pos.column - 1).min(chars.len());
+        let from = start.saturating_sub(CONTEXT_CHARS);
+        let width = width.min(CONTEXT_CHARS);
+        let to = (start + width + CONTEXT_CHARS).min(chars.len());
+        let mut shown: String = chars[from..to]
+            .iter()
+            .map(|&c| if c == '\t' { ' ' } else { c })
+            .collect();
+        let mut caret_at = start - from;
+        if from > 0 {
+            shown.insert(0, '…');
+            caret_at += 1;
+        }
+        if to < chars.len() {
+            shown.push('…');
+        }
+        let _ = writeln!(out, "{:gutter$} |", "");
+        let _ = writeln!(out, "{} | {}", pos.line, shown);
+        let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(caret_at), "^".repeat(width));
         if let Some(exp) = self.expected_phrase() {
             let _ = writeln!(out, "{:gutter$} = expected {exp}", "");
         }
@@ -76,6 +89,9 @@ impl Diagnostic {
         out
     }
 }
+
+/// Characters of the source line shown on each side of a diagnostic's span.
+const CONTEXT_CHARS: usize = 80;
 
 /// Edit distance between two short words (for "did you mean").
 pub fn edit_distance(a: &str, b: &str) -> usize {
@@ -134,6 +150,17 @@ mod tests {
         );
         assert!(text.contains("2 | | wher x > 1\n  |   ^^^^\n"), "{text}");
         assert!(text.contains("= help: did you mean `where`?"), "{text}");
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_span() {
+        let src = format!("{}wher{}", "x".repeat(10_000), "y".repeat(10_000));
+        let d = Diagnostic::new("unknown", Span::new(10_000, 10_004));
+        let text = d.render_plain("q.kql", &src);
+        assert!(text.len() < 500, "{} bytes", text.len());
+        let line = format!("1 | …{}wher{}…\n", "x".repeat(80), "y".repeat(80));
+        assert!(text.contains(&line), "{text}");
+        assert!(text.contains(&format!("  | {}^^^^\n", " ".repeat(81))), "{text}");
     }
 
     #[test]

@@ -303,6 +303,15 @@ impl Display for At<'_> {
 
 impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        // A left-deep chain (`a + b + ...`, `x.a.b...`) inside each of a hundred nesting levels
+        // makes trees thousands of levels deep, and trees built by other code have no bound:
+        // grow the stack as it runs low rather than overflow it.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.fmt_expr(f))
+    }
+}
+
+impl Expr {
+    fn fmt_expr(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Literal(l, _) => l.fmt(f),
             Expr::Name(n) => Name(&n.name).fmt(f),

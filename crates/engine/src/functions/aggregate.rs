@@ -1,12 +1,16 @@
 //! Aggregations that build `dynamic` values: `make_set`, `make_list` (and their `_if` forms via a
 //! filtered argument), `make_bag`, `make_list_with_nulls` and `make_set_with_nulls`.
+//!
+//! An optional second argument is each row's position in serialized input: the values are then
+//! collected in that order, whatever order the partitions deliver them in.
 
 use super::dynamic::{json_at, parse_value};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::datatypes::Int64Type;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, TypeSignature, Volatility};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -45,7 +49,10 @@ impl CollectUdaf {
             name: name.to_string(),
             kind,
             max,
-            signature: Signature::any(1, Volatility::Immutable),
+            signature: Signature::one_of(
+                vec![TypeSignature::Any(1), TypeSignature::Any(2)],
+                Volatility::Immutable,
+            ),
         }
     }
 }
@@ -63,13 +70,14 @@ impl AggregateUDFImpl for CollectUdaf {
         Ok(DataType::LargeUtf8)
     }
 
-    fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok(Box::new(CollectAcc {
             kind: self.kind,
             max: self.max,
             items: Vec::new(),
             bag: serde_json::Map::new(),
             bytes: 0,
+            ordered: (args.exprs.len() > 1).then(Vec::new),
         }))
     }
 
@@ -89,6 +97,8 @@ struct CollectAcc {
     items: Vec<Value>,
     bag: serde_json::Map<String, Value>,
     bytes: usize,
+    /// With positions: every (position, value) seen, collected in position order at the end.
+    ordered: Option<Vec<(i64, Value)>>,
 }
 
 impl CollectAcc {
@@ -114,6 +124,17 @@ impl CollectAcc {
         }
     }
 
+    /// The ordered values so far, pushed in position order.
+    fn drain_ordered(&mut self) {
+        if let Some(mut pairs) = self.ordered.take() {
+            pairs.sort_by_key(|(p, _)| *p);
+            for (_, v) in pairs {
+                self.push(v);
+            }
+            self.ordered = Some(Vec::new());
+        }
+    }
+
     fn current(&self) -> Value {
         match self.kind {
             Collect::Bag => Value::Object(self.bag.clone()),
@@ -125,16 +146,24 @@ impl CollectAcc {
 impl Accumulator for CollectAcc {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let Some(a) = values.first() else { return Ok(()) };
+        let pos = values.get(1).and_then(|p| p.as_primitive_opt::<Int64Type>());
         for i in 0..a.len() {
             if !a.is_null(i) || self.kind.keeps_nulls() {
                 let v = json_at(a, i);
-                self.push(v);
+                match (&mut self.ordered, pos) {
+                    (Some(pairs), Some(p)) => {
+                        self.bytes += 48;
+                        pairs.push((p.value(i), v));
+                    }
+                    _ => self.push(v),
+                }
             }
         }
         Ok(())
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
+        self.drain_ordered();
         Ok(ScalarValue::LargeUtf8(Some(self.current().to_string())))
     }
 
@@ -143,6 +172,14 @@ impl Accumulator for CollectAcc {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        // Ordered: the (position, value) pairs, so merging keeps the order.
+        if let Some(pairs) = &self.ordered {
+            let items: Vec<Value> = pairs
+                .iter()
+                .map(|(p, v)| Value::Array(vec![Value::from(*p), v.clone()]))
+                .collect();
+            return Ok(vec![ScalarValue::LargeUtf8(Some(Value::Array(items).to_string()))]);
+        }
         Ok(vec![ScalarValue::LargeUtf8(Some(self.current().to_string()))])
     }
 
@@ -151,6 +188,21 @@ impl Accumulator for CollectAcc {
         let a = a.as_string::<i64>();
         for i in 0..a.len() {
             if a.is_null(i) {
+                continue;
+            }
+            if let Some(pairs) = &mut self.ordered {
+                if let Value::Array(items) = parse_value(a.value(i)) {
+                    for it in items {
+                        if let Value::Array(mut pv) = it
+                            && pv.len() == 2
+                        {
+                            let v = pv.pop().unwrap_or(Value::Null);
+                            let p = pv.pop().and_then(|p| p.as_i64()).unwrap_or(i64::MAX);
+                            self.bytes += 48;
+                            pairs.push((p, v));
+                        }
+                    }
+                }
                 continue;
             }
             match parse_value(a.value(i)) {

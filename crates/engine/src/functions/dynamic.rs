@@ -46,6 +46,9 @@ pub enum JsonOp {
     Elements,
     /// As `Elements`, but a bag's entries as `[key, value]` arrays (`bagexpansion=array`).
     ElementPairs,
+    /// As `Elements` for `mv-expand`: a null value gives one null element (mv-expand page: "If
+    /// the dynamic value is null, a single record is produced for that value").
+    ExpandElements,
     /// `set_has_element(array, value)`
     SetHasElement,
     /// `strcat_array(array, delimiter)`: the elements' text joined.
@@ -226,7 +229,7 @@ impl ScalarUDFImpl for JsonFn {
             JsonOp::ToLong | JsonOp::ArrayLength => DataType::Int64,
             JsonOp::ToReal => DataType::Float64,
             JsonOp::ToBool | JsonOp::SetHasElement => DataType::Boolean,
-            JsonOp::Elements | JsonOp::ElementPairs => {
+            JsonOp::Elements | JsonOp::ElementPairs | JsonOp::ExpandElements => {
                 DataType::List(Arc::new(Field::new_list_field(DataType::LargeUtf8, true)))
             }
             _ => DataType::LargeUtf8,
@@ -396,13 +399,26 @@ impl JsonFn {
                         } else {
                             text.split(delim).map(|p| Value::String(p.to_string())).collect()
                         };
+                        // split(s, d, k): an array of the k-th part alone, empty when there is none.
+                        let parts = match arrays.get(2) {
+                            None => parts,
+                            Some(k) => {
+                                let k = json_at(k, i).as_i64()?;
+                                usize::try_from(k)
+                                    .ok()
+                                    .and_then(|k| parts.into_iter().nth(k))
+                                    .into_iter()
+                                    .collect()
+                            }
+                        };
                         Some(Value::Array(parts).to_string())
                     })
                     .collect();
                 Arc::new(out)
             }
-            JsonOp::Elements | JsonOp::ElementPairs => {
+            JsonOp::Elements | JsonOp::ElementPairs | JsonOp::ExpandElements => {
                 let pairs = self.op == JsonOp::ElementPairs;
+                let keep_null = self.op != JsonOp::Elements;
                 let a = first()?;
                 let mut b = ListBuilder::new(LargeStringBuilder::new());
                 for i in 0..rows {
@@ -426,7 +442,12 @@ impl JsonFn {
                             }
                             b.append(true);
                         }
-                        Some(Value::Null) | None => b.append(true),
+                        Some(Value::Null) | None => {
+                            if keep_null {
+                                b.values().append_null();
+                            }
+                            b.append(true)
+                        }
                         Some(scalar) => {
                             b.values().append_value(scalar.to_string());
                             b.append(true);

@@ -45,6 +45,8 @@ pub enum LibOp {
     Base64Decode,
     /// (source, search) → long, overlapping matches counted
     CountOf,
+    /// (source, search, start, length, occurrence) → long
+    IndexOf,
     /// (value, multiplier, delimiter)
     StrRep,
     Reverse,
@@ -210,7 +212,7 @@ impl ScalarUDFImpl for LibFn {
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         use LibOp::*;
         Ok(match self.op {
-            ParseIpv4 | CountOf | StringSize => DataType::Int64,
+            ParseIpv4 | CountOf | StringSize | IndexOf => DataType::Int64,
             Ipv4IsPrivate | Ipv4IsInRange | Ipv4IsMatch | HasIpv4Prefix(_) => DataType::Boolean,
             UrlEncode
             | UrlDecode
@@ -299,6 +301,20 @@ impl LibFn {
                     }
                     _ => longs(rows, |i| Some(text::count_plain(str_at(&x, i), str_at(&y, i)))),
                 }
+            }
+            IndexOf => {
+                let (a, b) = (a0?, self.arg(arrays, 1)?);
+                let (x, y) = (StrArray::try_new(&a)?, StrArray::try_new(&b)?);
+                let rest: Vec<ArrayRef> = (2..5).map(|k| self.arg(arrays, k)).collect::<Result<_>>()?;
+                longs(rows, |i| {
+                    text::index_of(
+                        str_at(&x, i),
+                        str_at(&y, i),
+                        long_at(&rest[0], i)?,
+                        long_at(&rest[1], i)?,
+                        long_at(&rest[2], i)?,
+                    )
+                })
             }
             StrRep => {
                 let (a, n) = (a0?, self.arg(arrays, 1)?);

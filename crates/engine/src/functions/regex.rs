@@ -15,8 +15,10 @@ pub enum RegexOp {
     IsMatch,
     /// The capture group's text, "" when there is no match.
     Extract(usize),
-    /// A dynamic array of every match (of group 1 when there is a group, else the whole match).
-    ExtractAll,
+    /// `extract_all(regex, [groups,] text)`: a dynamic array of every match, null when there is
+    /// none. The groups are indexes or names (empty: every group of the regex, or the whole
+    /// match when it has none); one group gives an array of strings, several an array of arrays.
+    ExtractAll(Vec<String>),
     /// Replaces every match; `\1`-style group references in the rewrite.
     Replace(String),
     /// Removes leading (first flag) and trailing (second flag) matches.
@@ -181,14 +183,37 @@ impl RegexFn {
                     .map(|m| m.as_str().to_string())
                     .unwrap_or_default(),
             ),
-            RegexOp::ExtractAll => {
-                let group = usize::from(self.regex.captures_len() > 1);
+            RegexOp::ExtractAll(refs) => {
+                let groups: Vec<usize> = if refs.is_empty() {
+                    match self.regex.captures_len() {
+                        0 | 1 => vec![0],
+                        n => (1..n).collect(),
+                    }
+                } else {
+                    let names: Vec<Option<&str>> = self.regex.capture_names().collect();
+                    refs.iter()
+                        .filter_map(|r| match r.parse::<usize>() {
+                            Ok(k) => Some(k),
+                            Err(_) => names.iter().position(|n| *n == Some(r.as_str())),
+                        })
+                        .collect()
+                };
+                let text_of = |c: &regex::Captures, g: usize| {
+                    serde_json::Value::String(c.get(g).map_or("", |m| m.as_str()).to_string())
+                };
                 let items: Vec<serde_json::Value> = self
                     .regex
                     .captures_iter(text)
-                    .filter_map(|c| c.get(group).map(|m| serde_json::Value::String(m.as_str().to_string())))
+                    .map(|c| match groups.as_slice() {
+                        [g] => text_of(&c, *g),
+                        gs => serde_json::Value::Array(gs.iter().map(|g| text_of(&c, *g)).collect()),
+                    })
                     .collect();
-                Value::Json(serde_json::Value::Array(items).to_string())
+                if items.is_empty() {
+                    Value::Missing
+                } else {
+                    Value::Json(serde_json::Value::Array(items).to_string())
+                }
             }
             RegexOp::Count => Value::Count(self.regex.find_iter(text).count() as i64),
             RegexOp::Replace(_) => Value::Text(self.regex.replace_all(text, self.rewrite.as_str()).into_owned()),
@@ -212,6 +237,8 @@ enum Value {
     Count(i64),
     Text(String),
     Json(String),
+    /// A null result.
+    Missing,
 }
 
 impl ScalarUDFImpl for RegexFn {
@@ -226,7 +253,7 @@ impl ScalarUDFImpl for RegexFn {
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(match self.op {
             RegexOp::IsMatch => DataType::Boolean,
-            RegexOp::ExtractAll => DataType::LargeUtf8,
+            RegexOp::ExtractAll(_) => DataType::LargeUtf8,
             RegexOp::Count => DataType::Int64,
             _ => DataType::Utf8,
         })
@@ -257,7 +284,7 @@ impl ScalarUDFImpl for RegexFn {
                     })
                     .collect::<datafusion::arrow::array::Int64Array>(),
             ),
-            RegexOp::ExtractAll => Arc::new(
+            RegexOp::ExtractAll(_) => Arc::new(
                 (0..rows)
                     .map(|i| match self.apply(texts.value(i).unwrap_or("")) {
                         Value::Json(j) => Some(j),
@@ -291,6 +318,7 @@ mod tests {
             Value::Text(s) | Value::Json(s) => s,
             Value::Bool(b) => b.to_string(),
             Value::Count(n) => n.to_string(),
+            Value::Missing => "null".to_string(),
         }
     }
 
@@ -301,7 +329,7 @@ mod tests {
         assert_eq!(text(RegexOp::Replace(r"<\1>".into()), r"(\d+)", "a1b22"), "a<1>b<22>");
         assert_eq!(text(RegexOp::Trim(true, true), r"\s", "  x y  "), "x y");
         assert_eq!(text(RegexOp::Trim(false, true), r"\.", "a.b.."), "a.b");
-        assert_eq!(text(RegexOp::ExtractAll, r"(\d)", "a1b2"), r#"["1","2"]"#);
+        assert_eq!(text(RegexOp::ExtractAll(vec![]), r"(\d)", "a1b2"), r#"["1","2"]"#);
         assert_eq!(text(RegexOp::IsMatch, r"^any", "anydesk"), "true");
         assert_eq!(text(RegexOp::Count, "aba", "ababa"), "1");
         assert_eq!(text(RegexOp::Count, "a.c", "abcabc"), "2");

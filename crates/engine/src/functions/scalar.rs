@@ -76,12 +76,19 @@ pub enum ScalarOp {
     ParseBool,
     ParseDatetime,
     ParseTimespan,
+    /// `toguid(text)`: 32 hex digits (hyphens and braces ignored) in the canonical
+    /// `8-4-4-4-12` lowercase form; null for anything else.
+    ParseGuid,
     /// `bin(x, size)` / `floor(x, size)`: rounds down to a multiple of `size` (from 1970-01-01 for datetimes).
     Bin,
-    /// `startofday/week/month/year(d)`
+    /// `startofday/week/month/year(d [, offset])`: the offset counts whole units (days, weeks,
+    /// months, years) and is 0 when absent.
     StartOf(Part),
-    /// `endofday/week/month/year(d)`
+    /// `endofday/week/month/year(d [, offset])`
     EndOf(Part),
+    /// `a % b` on two longs or two reals: Kusto's modulo is never negative,
+    /// `0 <= a % b < abs(b)` (numerical-operators page).
+    Modulo,
     /// `dayofweek(d)`: timespan since the previous Sunday.
     DayOfWeek,
     /// `hourofday`, `getyear`, `getmonth`, `dayofmonth`, ... as integers.
@@ -172,26 +179,70 @@ fn start_of(part: Part, t: i64) -> i64 {
     day * NANOS_PER_DAY
 }
 
-fn add_months(t: i64, months: i64) -> i64 {
+/// `t` moved by whole calendar months (the day clamped to the month's length); `None` past the
+/// datetime range.
+fn add_months(t: i64, months: i64) -> Option<i64> {
     let days = t.div_euclid(NANOS_PER_DAY);
     let tod = t.rem_euclid(NANOS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
-    let total = y * 12 + (m as i64 - 1) + months;
+    let total = (y * 12 + (m as i64 - 1)).checked_add(months)?;
+    // Beyond ±300,000 years the day count would overflow long before the nanoseconds do.
+    if !(-3_600_000..=3_600_000).contains(&total) {
+        return None;
+    }
     let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
     let last = days_from_civil(if nm == 12 { ny + 1 } else { ny }, if nm == 12 { 1 } else { nm + 1 }, 1)
         - days_from_civil(ny, nm, 1);
-    days_from_civil(ny, nm, d.min(last as u32)) * NANOS_PER_DAY + tod
+    days_from_civil(ny, nm, d.min(last as u32))
+        .checked_mul(NANOS_PER_DAY)?
+        .checked_add(tod)
 }
 
-fn end_of(part: Part, t: i64) -> i64 {
+/// A guid's canonical text from 32 hex digits, ignoring hyphens and one pair of braces.
+fn parse_guid(text: &str) -> Option<String> {
+    let t = text.trim();
+    let t = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(t);
+    let hex: String = t.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let h = hex.to_ascii_lowercase();
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    ))
+}
+
+/// The start of the unit containing `t`, moved by `k` whole units; `None` past the datetime range.
+fn shifted_start(part: Part, t: i64, k: i64) -> Option<i64> {
+    const LIMIT: i64 = 1_000_000;
+    if !(-LIMIT..=LIMIT).contains(&k) {
+        return None;
+    }
+    let start = start_of(part, t);
+    let out = match part {
+        Part::Year => add_months(start, k * 12)?,
+        Part::Month => add_months(start, k)?,
+        Part::Week => start.checked_add(k.checked_mul(7 * NANOS_PER_DAY)?)?,
+        _ => start.checked_add(k.checked_mul(NANOS_PER_DAY)?)?,
+    };
+    Some(out)
+}
+
+/// The last tick (100 ns) of the unit containing `t`.
+fn end_of(part: Part, t: i64) -> Option<i64> {
     let start = start_of(part, t);
     let next = match part {
-        Part::Year => add_months(start, 12),
-        Part::Month => add_months(start, 1),
-        Part::Week => start + 7 * NANOS_PER_DAY,
-        _ => start + NANOS_PER_DAY,
+        Part::Year => add_months(start, 12)?,
+        Part::Month => add_months(start, 1)?,
+        Part::Week => start.checked_add(7 * NANOS_PER_DAY)?,
+        _ => start.checked_add(NANOS_PER_DAY)?,
     };
-    next - 100
+    Some(next - 100)
 }
 
 fn date_part(part: Part, t: i64) -> i64 {
@@ -243,7 +294,7 @@ impl ScalarUDFImpl for KqlFn {
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         Ok(match &self.op {
-            ScalarOp::ToString => DataType::Utf8,
+            ScalarOp::ToString | ScalarOp::ParseGuid => DataType::Utf8,
             ScalarOp::ParseLong | ScalarOp::DatetimeDiff(_) => DataType::Int64,
             ScalarOp::DatePart(_) => DataType::Int32,
             ScalarOp::ParseInt => DataType::Int32,
@@ -254,6 +305,13 @@ impl ScalarUDFImpl for KqlFn {
             }
             ScalarOp::ParseTimespan | ScalarOp::DayOfWeek => DataType::Duration(TimeUnit::Nanosecond),
             ScalarOp::Bin => args.first().cloned().unwrap_or(DataType::Null),
+            ScalarOp::Modulo => {
+                if args.iter().any(|t| matches!(t, DataType::Float64 | DataType::Float32)) {
+                    DataType::Float64
+                } else {
+                    DataType::Int64
+                }
+            }
             ScalarOp::Unavailable(_) => DataType::LargeUtf8,
             ScalarOp::ToHex => DataType::Utf8,
         })
@@ -331,9 +389,15 @@ impl ScalarUDFImpl for KqlFn {
                     })
                     .collect::<DurationNanosecondArray>(),
             ),
+            ScalarOp::ParseGuid => Arc::new(
+                (0..rows)
+                    .map(|i| text_at(a, i).and_then(|t| parse_guid(&t)))
+                    .collect::<StringArray>(),
+            ),
             ScalarOp::Bin => return self.bin(&arrays, rows, all_scalar),
             ScalarOp::Unavailable(why) => return exec_err!("{}: {why}", self.name),
             ScalarOp::ToHex => {
+                let int32 = a.data_type() == &DataType::Int32;
                 let v = datafusion::arrow::compute::cast(a, &DataType::Int64)?;
                 let v = v.as_primitive::<Int64Type>();
                 let width = match arrays.get(1) {
@@ -352,13 +416,34 @@ impl ScalarUDFImpl for KqlFn {
                             } else {
                                 width.value(i).clamp(0, 64) as usize
                             };
-                            Some(format!("{:0w$x}", v.value(i) as u64))
+                            // An int is shown in 32-bit two's complement (documented:
+                            // tohex(toint(-256), 8) is "ffffff00").
+                            Some(if int32 {
+                                format!("{:0w$x}", v.value(i) as i32 as u32)
+                            } else {
+                                format!("{:0w$x}", v.value(i) as u64)
+                            })
                         })
                         .collect::<StringArray>(),
                 )
             }
-            ScalarOp::StartOf(p) => datetimes(rows, |i| nanos_at(a, i).map(|t| start_of(*p, t))),
-            ScalarOp::EndOf(p) => datetimes(rows, |i| nanos_at(a, i).map(|t| end_of(*p, t))),
+            ScalarOp::StartOf(p) | ScalarOp::EndOf(p) => {
+                let end = matches!(self.op, ScalarOp::EndOf(_));
+                let offset = match arrays.get(1) {
+                    Some(o) => Some(datafusion::arrow::compute::cast(o, &DataType::Int64)?),
+                    None => None,
+                };
+                datetimes(rows, |i| {
+                    let t = nanos_at(a, i)?;
+                    let k = match &offset {
+                        Some(o) => nanos_at(o, i)?,
+                        None => 0,
+                    };
+                    let start = shifted_start(*p, t, k)?;
+                    if end { end_of(*p, start) } else { Some(start) }
+                })
+            }
+            ScalarOp::Modulo => return self.modulo(&arrays, rows, all_scalar),
             ScalarOp::DayOfWeek => Arc::new(
                 (0..rows)
                     .map(|i| nanos_at(a, i).map(|t| (t.div_euclid(NANOS_PER_DAY) + 4).rem_euclid(7) * NANOS_PER_DAY))
@@ -386,12 +471,12 @@ impl ScalarUDFImpl for KqlFn {
                 datetimes(rows, |i| {
                     let n = json_at(a, i).as_i64()?;
                     let t = nanos_at(d, i)?;
-                    Some(match p {
-                        Part::Year => add_months(t, n * 12),
-                        Part::Quarter => add_months(t, n * 3),
+                    match p {
+                        Part::Year => add_months(t, n.checked_mul(12)?),
+                        Part::Quarter => add_months(t, n.checked_mul(3)?),
                         Part::Month => add_months(t, n),
-                        other => t + n * other.fixed_nanos().unwrap_or(1),
-                    })
+                        other => t.checked_add(n.checked_mul(other.fixed_nanos().unwrap_or(1))?),
+                    }
                 })
             }
         };
@@ -413,6 +498,48 @@ fn datetimes(rows: usize, f: impl FnMut(usize) -> Option<i64>) -> ArrayRef {
 }
 
 impl KqlFn {
+    /// Kusto's modulo: the Euclidean remainder, `0 <= a % b < abs(b)`. An integer division by
+    /// zero fails as `/` does; a real one is NaN.
+    fn modulo(&self, arrays: &[ArrayRef], rows: usize, all_scalar: bool) -> Result<ColumnarValue> {
+        let [x, y] = arrays else {
+            return exec_err!("% takes two numbers");
+        };
+        let real = |t: &DataType| matches!(t, DataType::Float64 | DataType::Float32);
+        let out: ArrayRef = if real(x.data_type()) || real(y.data_type()) {
+            let x = datafusion::arrow::compute::cast(x, &DataType::Float64)?;
+            let y = datafusion::arrow::compute::cast(y, &DataType::Float64)?;
+            let (x, y) = (x.as_primitive::<Float64Type>(), y.as_primitive::<Float64Type>());
+            Arc::new(
+                (0..rows)
+                    .map(|i| (!x.is_null(i) && !y.is_null(i)).then(|| x.value(i).rem_euclid(y.value(i))))
+                    .collect::<Float64Array>(),
+            )
+        } else {
+            let x = datafusion::arrow::compute::cast(x, &DataType::Int64)?;
+            let y = datafusion::arrow::compute::cast(y, &DataType::Int64)?;
+            let (x, y) = (x.as_primitive::<Int64Type>(), y.as_primitive::<Int64Type>());
+            let mut out = Int64Array::builder(rows);
+            for i in 0..rows {
+                if x.is_null(i) || y.is_null(i) {
+                    out.append_null();
+                    continue;
+                }
+                let (a, b) = (x.value(i), y.value(i));
+                if b == 0 {
+                    return exec_err!("Divide by zero error");
+                }
+                // i64::MIN % -1 overflows in two's complement; the remainder is 0.
+                out.append_value(a.checked_rem_euclid(b).unwrap_or(0));
+            }
+            Arc::new(out.finish())
+        };
+        Ok(if all_scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+        } else {
+            ColumnarValue::Array(out)
+        })
+    }
+
     fn bin(&self, arrays: &[ArrayRef], rows: usize, all_scalar: bool) -> Result<ColumnarValue> {
         let (v, size) = match arrays {
             [v, size] => (v, size),
@@ -482,9 +609,12 @@ mod tests {
             "weeks start on Sunday"
         );
         assert_eq!(format_datetime(start_of(Part::Month, t)), "2024-03-01T00:00:00Z");
-        assert_eq!(format_datetime(end_of(Part::Month, t)), "2024-03-31T23:59:59.9999999Z");
         assert_eq!(
-            format_datetime(add_months(parse_datetime("2024-01-31").unwrap(), 1)),
+            end_of(Part::Month, t).map(format_datetime).as_deref(),
+            Some("2024-03-31T23:59:59.9999999Z")
+        );
+        assert_eq!(
+            format_datetime(add_months(parse_datetime("2024-01-31").unwrap(), 1).unwrap()),
             "2024-02-29T00:00:00Z"
         );
         assert_eq!(date_part(Part::Hour, t), 13);

@@ -1,5 +1,5 @@
 //! String functions: `base64_encode_tostring`, `base64_decode_tostring`, `countof` (plain),
-//! `strrep`, `reverse`, `translate` (per-value logic; the UDF is in library.rs).
+//! `indexof`, `strrep`, `reverse`, `translate` (per-value logic; the UDF is in library.rs).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -28,6 +28,47 @@ pub fn count_plain(source: &str, search: &str) -> i64 {
         from = at + source[at..].chars().next().map_or(1, char::len_utf8);
     }
     n
+}
+
+/// `indexof(source, search, start, length, occurrence)` in characters: the index of the
+/// `occurrence`-th match that lies wholly within `length` characters from the search position
+/// (`-1` is unlimited); each further occurrence is searched from one character after the last
+/// one, with the same length (the documented examples: `indexof("abcdefgabcdefg", "cde", 1, 10,
+/// 2)` is 9). A negative start counts from the end (documented `indexof("abcdefg", "cde", -5)`
+/// is 2). `None` (null) for a length below -1 or a negative occurrence; -1 when not found.
+pub fn index_of(source: &str, search: &str, start: i64, length: i64, occurrence: i64) -> Option<i64> {
+    if length < -1 || occurrence < 0 {
+        return None;
+    }
+    let hay: Vec<char> = source.chars().collect();
+    let needle: Vec<char> = search.chars().collect();
+    let n = hay.len() as i64;
+    let mut pos = if start < 0 { (n + start).max(0) } else { start };
+    let mut found = -1;
+    for _ in 0..occurrence.max(1) {
+        if pos > n {
+            return Some(-1);
+        }
+        let end = if length == -1 {
+            n
+        } else {
+            pos.saturating_add(length).min(n)
+        };
+        let window = &hay[pos as usize..end as usize];
+        let at = if needle.is_empty() {
+            Some(0)
+        } else {
+            window.windows(needle.len()).position(|w| w == needle.as_slice())
+        };
+        match at {
+            Some(k) => {
+                found = pos + k as i64;
+                pos = found + 1;
+            }
+            None => return Some(-1),
+        }
+    }
+    Some(found)
 }
 
 /// Kusto repeats at most this many times.
@@ -71,6 +112,20 @@ pub fn translate(search: &str, replace: &str, source: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_of_arguments() {
+        // The documented examples of indexof().
+        assert_eq!(index_of("abcdefg", "cde", 0, -1, 1), Some(2));
+        assert_eq!(index_of("abcdefg", "cde", 1, 2, 1), Some(-1));
+        assert_eq!(index_of("abcdefg", "cde", -5, -1, 1), Some(2));
+        assert_eq!(index_of("abcdefgabcdefg", "cde", 1, 10, 2), Some(9));
+        assert_eq!(index_of("abcdefgabcdefg", "cde", 1, -1, 3), Some(-1));
+        assert_eq!(index_of("abc", "b", 0, -2, 1), None);
+        assert_eq!(index_of("abc", "b", 0, -1, -1), None);
+        assert_eq!(index_of("abc", "c", 99, -1, 1), Some(-1));
+        assert_eq!(index_of("ab", "b", i64::MIN, i64::MAX, 1), Some(1));
+    }
 
     #[test]
     fn text_functions() {

@@ -147,6 +147,7 @@ pub const FUNCTION_NAMES: &[&str] = &[
     "isascii",
     "indexof",
     "extract_all",
+    "extractall",
     "ipv4_is_private",
     "ipv4_is_in_range",
     "ipv4_is_match",
@@ -518,7 +519,22 @@ impl Planner<'_> {
                 b.otherwise(else_v.unwrap_or_else(|| lit(ScalarValue::Null)))
                     .map_err(|x| df_err(span, x))?
             }
-            "coalesce" => f::coalesce(a.into_iter().map(|x| x.e).collect()),
+            // The first non-null value, or for strings the first non-empty one.
+            "coalesce" => {
+                if a.is_empty() {
+                    return Err(err(span, "coalesce() takes at least one value"));
+                }
+                let last = a.len() - 1;
+                let xs = a
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, x)| match x.t {
+                        KqlType::String if i < last => f::nullif(x.e, lit("")),
+                        _ => x.e,
+                    })
+                    .collect();
+                f::coalesce(xs)
+            }
             "strcat" => {
                 if a.is_empty() {
                     return Err(err(span, "strcat() needs at least one argument"));
@@ -589,15 +605,17 @@ impl Planner<'_> {
                 }
             }
             "indexof" => {
-                Self::arity(name, &a, 2, 2)?;
+                // indexof(string, match[, start[, length[, occurrence]]]): defaults 0, -1, 1.
+                Self::arity(name, &a, 2, 5)?;
                 let mut it = a.into_iter();
-                let (s, needle) = (self.text(it.next().expect("2")), self.text(it.next().expect("2")));
-                // strpos is 1-based and 0 when absent; Kusto's indexof is 0-based and -1 when absent.
-                binary(
-                    cast(f::strpos(s, needle), DataType::Int64),
-                    datafusion::logical_expr::Operator::Minus,
-                    lit(1i64),
-                )
+                let mut args = vec![self.text(it.next().expect("2")), self.text(it.next().expect("2"))];
+                for x in it {
+                    args.push(Self::long_arg(n, x)?);
+                }
+                for default in [0i64, -1, 1].into_iter().skip(args.len() - 2) {
+                    args.push(lit(default));
+                }
+                lib(n, LibOp::IndexOf, args)
             }
             "replace_string" | "replace_regex" | "replace" => {
                 Self::arity(name, &a, 3, 3)?;
@@ -678,11 +696,34 @@ impl Planner<'_> {
                 json(n, JsonOp::ArrayLength, vec![one(a)])
             }
             "pack_dictionary" => json(n, JsonOp::BagPack, a.into_iter().map(|x| x.e).collect()),
-            "extract_all" => {
-                Self::arity(name, &a, 2, 2)?;
+            "extract_all" | "extractall" => {
+                // extract_all(regex, [captureGroups,] source)
+                Self::arity(name, &a, 2, 3)?;
                 let pat = Self::const_text(&a[0], "the regular expression")?;
-                let text = self.text(a.into_iter().nth(1).expect("arity"));
-                regex_fn(n, RegexOp::ExtractAll, &pat, vec![text], span)?
+                let mut groups = Vec::new();
+                if a.len() == 3 {
+                    let bad = || {
+                        err(
+                            a[1].span,
+                            "the capture groups must be a constant array of indexes or names",
+                        )
+                    };
+                    let Some(ScalarValue::LargeUtf8(Some(j))) = constant_value(&a[1].e) else {
+                        return Err(bad());
+                    };
+                    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(&j) else {
+                        return Err(bad());
+                    };
+                    for item in items {
+                        match item {
+                            serde_json::Value::Number(k) if k.as_u64().is_some() => groups.push(k.to_string()),
+                            serde_json::Value::String(name) => groups.push(name),
+                            _ => return Err(bad()),
+                        }
+                    }
+                }
+                let text = self.text(a.into_iter().last().expect("arity"));
+                regex_fn(n, RegexOp::ExtractAll(groups), &pat, vec![text], span)?
             }
             "trim" | "trim_start" | "trim_end" => {
                 Self::arity(name, &a, 2, 2)?;
@@ -702,16 +743,11 @@ impl Planner<'_> {
                     self.text(it.next().expect("arity")),
                     self.text(it.next().expect("arity")),
                 );
-                let arr = json("split", JsonOp::Split, vec![s, d]);
-                match it.next() {
-                    None => arr,
-                    Some(i) => match constant_value(&i.e) {
-                        Some(ScalarValue::Int64(Some(k))) => {
-                            json("get", JsonOp::Get(vec![PathStep::Index(k)]), vec![arr])
-                        }
-                        _ => return Err(err(i.span, "split()'s index must be a constant")),
-                    },
+                let mut args = vec![s, d];
+                if let Some(i) = it.next() {
+                    args.push(Self::long_arg(n, i)?);
                 }
+                json("split", JsonOp::Split, args)
             }
             "array_length" => {
                 Self::arity(name, &a, 1, 1)?;
@@ -759,7 +795,7 @@ impl Planner<'_> {
             }
             "startofday" | "startofweek" | "startofmonth" | "startofyear" | "endofday" | "endofweek" | "endofmonth"
             | "endofyear" => {
-                Self::arity(name, &a, 1, 1)?;
+                Self::arity(name, &a, 1, 2)?;
                 if a[0].t != KqlType::Datetime {
                     return Err(err(a[0].span, format!("{n}() takes a datetime")));
                 }
@@ -774,7 +810,12 @@ impl Planner<'_> {
                 } else {
                     ScalarOp::EndOf(part)
                 };
-                scalar_fn(n, op, vec![one(a)])
+                let mut it = a.into_iter();
+                let mut args = vec![it.next().expect("arity checked").e];
+                if let Some(offset) = it.next() {
+                    args.push(Self::long_arg(n, offset)?);
+                }
+                scalar_fn(n, op, args)
             }
             "dayofweek" => scalar_fn(n, ScalarOp::DayOfWeek, vec![one(a)]),
             "hourofday" | "getyear" | "getmonth" | "monthofyear" | "dayofmonth" => {
@@ -1242,7 +1283,9 @@ impl Planner<'_> {
                     "isinf" => inf(real),
                     "isfinite" => f::isnan(real.clone()).not().and(inf(real).not()),
                     "sign" => f::signum(real),
-                    "log2" => f::log2(real),
+                    "log2" => when(real.clone().lt(lit(0.0f64)), lit(ScalarValue::Float64(None)))
+                        .otherwise(f::log2(real))
+                        .map_err(|e| df_err(span, e))?,
                     "exp2" => f::power(lit(2.0f64), real),
                     _ => f::power(lit(10.0f64), real),
                 }
@@ -1251,7 +1294,17 @@ impl Planner<'_> {
                 Self::arity(name, &a, 0, 0)?;
                 lit(std::f64::consts::PI)
             }
-            "row_number" | "prev" | "next" => {
+            "series_fit_line" | "series_fit_2lines" | "series_decompose" | "series_decompose_anomalies"
+                if self.lookup(n).is_none() =>
+            {
+                return Err(err(
+                    name.span,
+                    format!(
+                        "`{n}` returns several values: use it in extend, as `extend (a, b, ...) = {n}(...)` or `extend x = {n}(...)`"
+                    ),
+                ));
+            }
+            "row_number" | "prev" | "next" | "row_window_session" => {
                 // Lowered by the operators that allow them (extend, project, where, serialize).
                 return Err(err(
                     name.span,
@@ -1314,7 +1367,7 @@ impl Planner<'_> {
             (KqlType::String | KqlType::Guid, KqlType::Bool) => scalar_fn(n, ScalarOp::ParseBool, vec![x.e]),
             (KqlType::String | KqlType::Guid, KqlType::Datetime) => scalar_fn(n, ScalarOp::ParseDatetime, vec![x.e]),
             (KqlType::String | KqlType::Guid, KqlType::Timespan) => scalar_fn(n, ScalarOp::ParseTimespan, vec![x.e]),
-            (KqlType::String, KqlType::Guid) => f::lower(x.e),
+            (KqlType::String, KqlType::Guid) => scalar_fn(n, ScalarOp::ParseGuid, vec![x.e]),
             (a, b) if a.is_numeric() && b.is_numeric() => {
                 cast(x.e, b.arrow().expect("numeric types have an Arrow type"))
             }
@@ -1358,10 +1411,18 @@ impl Planner<'_> {
             "abs" => f::abs(x.e),
             "floor" => f::floor(real),
             "ceiling" => f::ceil(real),
-            "sqrt" => f::sqrt(real),
+            // sqrt, log and log10 of a negative number are null (their documentation pages).
+            "sqrt" | "log" | "log10" => {
+                let v = match n {
+                    "sqrt" => f::sqrt(real.clone()),
+                    "log" => f::ln(real.clone()),
+                    _ => f::log10(real.clone()),
+                };
+                when(real.lt(lit(0.0f64)), lit(ScalarValue::Float64(None)))
+                    .otherwise(v)
+                    .map_err(|e| df_err(span, e))?
+            }
             "exp" => f::exp(real),
-            "log" => f::ln(real),
-            "log10" => f::log10(real),
             "pow" => f::power(
                 real,
                 cast(
@@ -1415,10 +1476,8 @@ impl Planner<'_> {
             ));
         };
         let n = name.name.as_str();
-        let col_name = |x: &kql::Expr| match x {
-            kql::Expr::Name(i) => Some(i.name.clone()),
-            _ => None,
-        };
+        // `make_list(tostring(x))` is `list_x`: the argument's implicit column name.
+        let col_name = super::ops::implicit_name;
         let first_name = args.first().and_then(|a| col_name(a.expr()));
         let default = |prefix: &str| match &first_name {
             Some(c) => format!("{prefix}_{c}"),
@@ -1435,13 +1494,21 @@ impl Planner<'_> {
                 .map(|f| f.name().clone())
                 .filter(|c| !group_names.contains(c))
                 .collect();
+            let order = self.serial_order_by();
             return Ok(cols
                 .into_iter()
-                .map(|c| (agg::first_value(ident(&c), vec![]), c))
+                .filter(|c| self.serial_ord.as_ref() != Some(c))
+                .map(|c| (agg::first_value(ident(&c), order.clone()), c))
                 .collect());
         }
         let a = self.lower_args(args, schema)?;
-        let udaf = |u: CollectUdaf, x: Expr| Arc::new(AggregateUDF::new_from_impl(u)).call(vec![x]);
+        // Over serialized rows, the collecting aggregations get each row's position too.
+        let ord_arg = self.serial_ord.as_ref().map(|o| cast(ident(o), DataType::Int64));
+        let udaf = |u: CollectUdaf, x: Expr| {
+            let mut call_args = vec![x];
+            call_args.extend(ord_arg.clone());
+            Arc::new(AggregateUDF::new_from_impl(u)).call(call_args)
+        };
         let max_of = |a: &[A], i: usize| -> PResult<usize> {
             match a.get(i).map(|x| constant_value(&x.e)) {
                 None => Ok(1_048_576),
@@ -1456,6 +1523,19 @@ impl Planner<'_> {
             Ok(a.e.clone())
         };
         let only_if = |c: Expr, x: Expr| when(c, x).end();
+        // Kusto's default value over no (non-null) input: 0 for sums, variances and standard
+        // deviations (summarize operator page, "Default values of aggregations").
+        let zero_default = |e: Expr, t: KqlType| -> Expr {
+            let zero = match t {
+                KqlType::Timespan => crate::value::timespan_scalar(Some(0)),
+                KqlType::Real | KqlType::Decimal => ScalarValue::Float64(Some(0.0)),
+                _ => ScalarValue::Int64(Some(0)),
+            };
+            f::coalesce(vec![e, lit(zero)])
+        };
+        // avg over no (non-null) values divides 0 by 0: NaN (summarize operator page, default
+        // values example; its table says null, the example wins).
+        let nan_default = |e: Expr| f::coalesce(vec![e, lit(f64::NAN)]);
         let (expr, name_) = match n {
             "count" if a.len() == 1 && a[0].t == KqlType::Bool => {
                 // count(predicate) counts the rows where it holds, like countif.
@@ -1466,13 +1546,20 @@ impl Planner<'_> {
                 )
             }
             "count" => {
-                if !a.is_empty() {
+                // count(x) counts every row, nulls included (summarize operator page: "The
+                // standard count function includes null values in its count").
+                if a.len() > 1 {
                     return Err(err(
                         *span,
-                        "count() takes no arguments (use countif(predicate) or dcount(column))",
+                        "count() takes no arguments or one (use countif(predicate) or dcount(column))",
                     ));
                 }
-                (agg::count(lit(1i64)), "count_".to_string())
+                let name = if a.is_empty() {
+                    "count_".to_string()
+                } else {
+                    default("count")
+                };
+                (agg::count(lit(1i64)), name)
             }
             "countif" => {
                 Self::arity(name, &a, 1, 1)?;
@@ -1503,12 +1590,12 @@ impl Planner<'_> {
                     return Err(err(a[0].span, format!("{n}() takes numbers, not {}", a[0].t)));
                 }
                 let e = match n {
-                    "sum" => agg::sum(x),
-                    "avg" => agg::avg(x),
+                    "sum" => zero_default(agg::sum(x), a[0].t),
+                    "avg" => nan_default(agg::avg(x)),
                     "min" => agg::min(x),
                     "max" => agg::max(x),
-                    "stdev" => agg::stddev(x),
-                    _ => agg::var_sample(x),
+                    "stdev" => zero_default(agg::stddev(x), KqlType::Real),
+                    _ => zero_default(agg::var_sample(x), KqlType::Real),
                 };
                 (e, default(n))
             }
@@ -1517,8 +1604,8 @@ impl Planner<'_> {
                 let c = cond(&a[1])?;
                 let x = only_if(c, a[0].e.clone()).map_err(|x| df_err(*span, x))?;
                 let e = match n {
-                    "sumif" => agg::sum(x),
-                    "avgif" => agg::avg(x),
+                    "sumif" => zero_default(agg::sum(x), a[0].t),
+                    "avgif" => nan_default(agg::avg(x)),
                     "minif" => agg::min(x),
                     _ => agg::max(x),
                 };
@@ -1553,8 +1640,39 @@ impl Planner<'_> {
                 )
             }
             "any" | "take_any" => {
-                Self::arity(name, &a, 1, 1)?;
-                (agg::first_value(a[0].e.clone(), vec![]), default("any"))
+                Self::arity(name, &a, 1, usize::MAX)?;
+                let order = self.serial_order_by();
+                // take_any(x) is named x, the deprecated any(x) any_x (take_any page).
+                let name_of = |x: &kql::Expr| match (n, col_name(x)) {
+                    ("take_any", Some(c)) => c,
+                    (_, Some(c)) => format!("any_{c}"),
+                    (_, None) => "any_".to_string(),
+                };
+                if a.len() == 1 {
+                    // One column: a non-null, non-empty value when the group has one (take_any
+                    // page, remarks).
+                    let x = a[0].e.clone();
+                    let present = if a[0].t == KqlType::String {
+                        x.clone().is_not_null().and(x.clone().not_eq(lit("")))
+                    } else {
+                        x.clone().is_not_null()
+                    };
+                    // (The builder sets ORDER BY and FILTER together: built alone, FILTER drops
+                    // the ordering.)
+                    let mut b = datafusion::logical_expr::ExprFunctionExt::filter(agg::first_value(x, vec![]), present);
+                    if !order.is_empty() {
+                        b = datafusion::logical_expr::ExprFunctionExt::order_by(b, order);
+                    }
+                    let e = b.build().map_err(|e| df_err(*span, e))?;
+                    (e, name_of(args[0].expr()))
+                } else {
+                    // Several expressions: all from one record.
+                    return Ok(a
+                        .iter()
+                        .zip(args)
+                        .map(|(x, arg)| (agg::first_value(x.e.clone(), order.clone()), name_of(arg.expr())))
+                        .collect());
+                }
             }
             "stdevp" | "variancep" => {
                 Self::arity(name, &a, 1, 1)?;
@@ -1562,11 +1680,14 @@ impl Planner<'_> {
                     return Err(err(a[0].span, format!("{n}() takes numbers, not {}", a[0].t)));
                 }
                 let x = a[0].e.clone();
-                let e = if n == "stdevp" {
-                    agg::stddev_pop(x)
-                } else {
-                    agg::var_pop(x)
-                };
+                let e = zero_default(
+                    if n == "stdevp" {
+                        agg::stddev_pop(x)
+                    } else {
+                        agg::var_pop(x)
+                    },
+                    KqlType::Real,
+                );
                 (e, default(n))
             }
             "count_distinct" => {
@@ -1641,6 +1762,14 @@ impl Planner<'_> {
         Ok(vec![(expr, name_)])
     }
 
+    /// The ordering that follows the input's serialized order (none when it has no order).
+    fn serial_order_by(&self) -> Vec<SortExpr> {
+        self.serial_ord
+            .iter()
+            .map(|o| SortExpr::new(ident(o), true, false))
+            .collect()
+    }
+
     /// `arg_max(by, col, ...)` / `arg_max(by, *)`: the row where `by` is largest, per group.
     fn arg_max(
         &mut self,
@@ -1658,7 +1787,9 @@ impl Planner<'_> {
             kql::Expr::Name(i) => i.name.clone(),
             _ => format!("{}_", if max { "max" } else { "min" }),
         };
-        let order = vec![SortExpr::new(by_e.clone(), !max, false)];
+        // Ties go to the first row in serialized order, when the rows have one.
+        let mut order = vec![SortExpr::new(by_e.clone(), !max, false)];
+        order.extend(self.serial_order_by());
         let mut out = vec![(
             if max {
                 agg::max(by_e.clone())
@@ -1672,7 +1803,11 @@ impl Planner<'_> {
                 kql::Expr::Star(_) => {
                     for fld in schema.fields() {
                         let c = fld.name();
-                        if c == &by_name || group_names.contains(c) || out.iter().any(|(_, n)| n == c) {
+                        if c == &by_name
+                            || group_names.contains(c)
+                            || out.iter().any(|(_, n)| n == c)
+                            || self.serial_ord.as_ref() == Some(c)
+                        {
                             continue;
                         }
                         out.push((agg::first_value(ident(c), order.clone()), c.clone()));
@@ -1713,9 +1848,7 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "hash_md5",
     "hash_sha256",
     "hash_sha1",
-    "series_decompose_anomalies",
     "series_stats",
-    "series_fit_line",
     "todecimal",
     "isascii",
     "isutf8",

@@ -1,5 +1,5 @@
-//! `evaluate` plugins whose output schema is known at plan time: `ipv4_lookup`. Plugins whose
-//! columns depend on the data (`bag_unpack`, `pivot`) are rejected by name.
+//! `evaluate` plugins: `ipv4_lookup` here; `bag_unpack` and `pivot`, whose columns depend on
+//! the data, in `datadep`.
 
 use super::ops::{build, names_of, project};
 use super::{PResult, Planner, err};
@@ -14,6 +14,7 @@ impl Planner<'_> {
         plan: LogicalPlan,
         params: &[kql::OpParam],
         call: &kql::Expr,
+        schema: Option<&kql::ParamType>,
         span: Span,
     ) -> PResult<LogicalPlan> {
         if let Some(p) = params.iter().find(|p| !p.name.name.starts_with("hint.")) {
@@ -26,6 +27,12 @@ impl Planner<'_> {
             return Err(err(call.span(), "evaluate takes a plugin call"));
         };
         match name.name.as_str() {
+            "bag_unpack" => self.bag_unpack(plan, args, schema, span),
+            "pivot" => self.pivot(plan, args, schema, span),
+            _ if schema.is_some() => Err(err(
+                name.span,
+                format!("the `{}` plugin takes no output schema", name.name),
+            )),
             "ipv4_lookup" => self.ipv4_lookup(plan, args, span),
             other => Err(err(
                 name.span,

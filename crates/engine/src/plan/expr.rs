@@ -174,10 +174,15 @@ impl Planner<'_> {
             Some(Binding::Scalar(e)) => Ok(e.clone()),
             Some(Binding::Tabular(_)) => Err(err(n.span, format!("`{}` is a table, not a value", n.name))),
             Some(Binding::Function(_)) => Err(err(n.span, format!("`{}` is a function: call it with `()`", n.name))),
+            // After a data-dependent operator planned without its data (plan-only checking),
+            // any name may be one of its columns: a dynamic null.
+            None if super::datadep::is_open(schema) => Ok(lit(ScalarValue::LargeUtf8(None))),
             None => {
                 let mut d = err(n.span, format!("unknown column or name `{}`", n.name));
                 let cols: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-                if let Some(s) = kql::diag::closest(&n.name, cols.iter().map(String::as_str)) {
+                if let Some(h) = self.data_columns_help() {
+                    d = d.help(h);
+                } else if let Some(s) = kql::diag::closest(&n.name, cols.iter().map(String::as_str)) {
                     d = d.help(format!("did you mean `{s}`?"));
                 } else if !cols.is_empty() && cols.len() <= 40 {
                     d = d.help(format!("columns here: {}", cols.join(", ")));
@@ -236,7 +241,7 @@ impl Planner<'_> {
                 } else {
                     Operator::NotEq
                 };
-                return Ok(binary_expr(lower(l), o, lower(r)));
+                return Ok(compare(lower(l), o, lower(r), true));
             }
             BinaryOp::Add => Operator::Plus,
             BinaryOp::Sub => Operator::Minus,
@@ -248,7 +253,8 @@ impl Planner<'_> {
         match op {
             BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
                 if comparable(tl, tr) {
-                    return Ok(binary_expr(l, df_op, r));
+                    let strings = tl == KqlType::String && tr == KqlType::String;
+                    return Ok(compare(l, df_op, r, strings));
                 }
                 // Kusto converts the other side where a comparison mixes types it can convert:
                 // a string to the number, bool or datetime it is compared with; a bool to a number.
@@ -270,10 +276,10 @@ impl Planner<'_> {
                     }
                 };
                 if let Some(r2) = convert(r.clone(), tr, tl) {
-                    return Ok(binary_expr(l, df_op, r2));
+                    return Ok(compare(l, df_op, r2, false));
                 }
                 if let Some(l2) = convert(l.clone(), tl, tr) {
-                    return Ok(binary_expr(l2, df_op, r));
+                    return Ok(compare(l2, df_op, r, false));
                 }
                 Err(err(span, format!("cannot compare {tl} with {tr}")))
             }
@@ -332,6 +338,27 @@ impl Planner<'_> {
         }
         if (tl, tr) == (Timespan, Datetime) {
             return Ok(binary_expr(r, df_op, l));
+        }
+        // Two integer operands (int or long) give a long (numerical-operators page).
+        let (l, r) = if matches!(tl, Int | Long) && matches!(tr, Int | Long) && (tl == Int || tr == Int) {
+            let long = |e: Expr, t: KqlType| {
+                if t == Int {
+                    datafusion::logical_expr::cast(e, datafusion::arrow::datatypes::DataType::Int64)
+                } else {
+                    e
+                }
+            };
+            (long(l, tl), long(r, tr))
+        } else {
+            (l, r)
+        };
+        if op == BinaryOp::Mod {
+            // Kusto's modulo is never negative: 0 <= a % b < abs(b).
+            return Ok(crate::plan::call::scalar_fn(
+                "%",
+                crate::functions::scalar::ScalarOp::Modulo,
+                vec![l, r],
+            ));
         }
         Ok(binary_expr(l, df_op, r))
     }
@@ -410,6 +437,8 @@ impl Planner<'_> {
                 udf(StringPredicateDyn::new(&name, mode, sop.case_sensitive)).call(vec![l, r])
             }
         };
+        // A missing value is the empty string here, which no term or substring is found in.
+        let pred = datafusion::functions::expr_fn::coalesce(vec![pred, lit(false)]);
         Ok(if sop.negated { pred.not() } else { pred })
     }
 
@@ -482,7 +511,8 @@ impl Planner<'_> {
                         } else {
                             ListTest::HasAny
                         };
-                        return Ok(udf(ListPredicate::new(op.keyword(), test)).call(vec![x, list]));
+                        let pred = udf(ListPredicate::new(op.keyword(), test)).call(vec![x, list]);
+                        return Ok(datafusion::functions::expr_fn::coalesce(vec![pred, lit(false)]));
                     }
                     None => {
                         return Err(err(
@@ -504,7 +534,9 @@ impl Planner<'_> {
                 return Ok(lit(op == ListOp::HasAll));
             }
             let m = Matcher::new(MatchMode::Term, false, needles, op == ListOp::HasAll).map_err(|e| df_err(span, e))?;
-            return Ok(udf(StringPredicate::new(op.keyword(), m)).call(vec![x]));
+            // A missing value is the empty string: it has no terms.
+            let pred = udf(StringPredicate::new(op.keyword(), m)).call(vec![x]);
+            return Ok(datafusion::functions::expr_fn::coalesce(vec![pred, lit(false)]));
         }
         let ci = matches!(op, ListOp::InCi | ListOp::NotInCi);
         let negated = matches!(op, ListOp::NotIn | ListOp::NotInCi);
@@ -576,7 +608,52 @@ impl Planner<'_> {
         } else {
             (x, list)
         };
-        Ok(Expr::InList(InList::new(Box::new(x), list, negated)))
+        // `in` is an `or` of `==` and `!in` an `and` of `!=` (the "Null values" page), and
+        // `==` with exactly one null side is false: a null never makes the result null unless
+        // both sides of some comparison are null.
+        let strings = tx == KqlType::String;
+        let is_null_item = |e: &Expr| constant_value(e).is_some_and(|v| v.is_null());
+        let is_empty_item = |e: &Expr| matches!(constant_value(e), Some(ScalarValue::Utf8(Some(t)) | ScalarValue::Utf8View(Some(t))) if t.is_empty());
+        if list.iter().all(|e| constant_value(e).is_some()) && !list.iter().any(is_null_item) {
+            // Constant items, none null: a null value (for strings, a missing "") matches an
+            // item only when the item is "". Plain `in` with null tests, which Parquet pruning
+            // understands.
+            let missing_matches = strings && list.iter().any(is_empty_item);
+            let inside = Expr::InList(InList::new(Box::new(x.clone()), list, negated));
+            return Ok(match (negated, missing_matches) {
+                (false, false) => inside.and(x.is_not_null()),
+                (false, true) => inside.or(x.is_null()),
+                (true, false) => inside.or(x.is_null()),
+                (true, true) => inside.and(x.is_not_null()),
+            });
+        }
+        let (x, list) = if strings {
+            let empty = |e: Expr| datafusion::functions::expr_fn::coalesce(vec![e, lit("")]);
+            (empty(x), list.into_iter().map(empty).collect())
+        } else {
+            (x, list)
+        };
+        // `null in (..., null)`: the `==` of two nulls is null. Constant items are known now
+        // (a long list stays one test); computed items are tested per row.
+        let any_null_item = if list.iter().any(is_null_item) {
+            lit(true)
+        } else {
+            list.iter()
+                .filter(|e| constant_value(e).is_none())
+                .map(|e| e.clone().is_null())
+                .reduce(Expr::or)
+                .unwrap_or(lit(false))
+        };
+        let found = datafusion::functions::expr_fn::coalesce(vec![
+            Expr::InList(InList::new(Box::new(x.clone()), list, negated)),
+            lit(negated),
+        ]);
+        if strings {
+            return Ok(found);
+        }
+        datafusion::logical_expr::when(x.is_null().and(any_null_item), lit(ScalarValue::Boolean(None)))
+            .otherwise(found)
+            .map_err(|e| df_err(span, e))
     }
 
     /// A list operand computed at run time: a dynamic expression, or a sub-query's first column
@@ -683,6 +760,58 @@ impl Planner<'_> {
             .help("convert it first: parse_json(...)")),
         }
     }
+}
+
+/// A comparison with Kusto's null rules (the "Null values" page): `<`, `<=`, `>`, `>=` are null
+/// when either side is null; `==` is false and `!=` true when exactly one side is null, and both
+/// are null when both sides are. Strings have no null in Kusto: a missing string is `""`.
+fn compare(l: Expr, op: Operator, r: Expr, strings: bool) -> Expr {
+    let known = |e: &Expr| constant_value(e).filter(|v| !v.is_null());
+    // A column compared with a non-null constant: written with plain `=` / `!=` and null tests,
+    // which Parquet pruning understands (`is not distinct from` and `coalesce` it does not).
+    let with_constant = match (known(&l), known(&r)) {
+        (_, Some(c)) => Some((l.clone(), c, r.clone())),
+        (Some(c), None) => Some((r.clone(), c, l.clone())),
+        (None, None) => None,
+    };
+    if let Some((e, c, c_expr)) = with_constant
+        && matches!(op, Operator::Eq | Operator::NotEq)
+    {
+        let empty = strings
+            && matches!(&c, ScalarValue::Utf8(Some(t)) | ScalarValue::Utf8View(Some(t)) | ScalarValue::LargeUtf8(Some(t)) if t.is_empty());
+        let cmp = binary_expr(e.clone(), op, c_expr);
+        return match (op == Operator::Eq, empty) {
+            // A missing string is "": `s == ""` holds for it, `s != ""` does not.
+            (true, true) => cmp.or(e.is_null()),
+            (false, true) => cmp.and(e.is_not_null()),
+            // Otherwise a null side makes `==` false and `!=` true.
+            (true, false) => cmp.and(e.is_not_null()),
+            (false, false) => cmp.or(e.is_null()),
+        };
+    }
+    let (l, r) = if strings {
+        let empty = |e: Expr| match constant_value(&e) {
+            Some(v) if !v.is_null() => e,
+            _ => datafusion::functions::expr_fn::coalesce(vec![e, lit("")]),
+        };
+        (empty(l), empty(r))
+    } else {
+        (l, r)
+    };
+    let distinct = match op {
+        Operator::Eq => Operator::IsNotDistinctFrom,
+        Operator::NotEq => Operator::IsDistinctFrom,
+        _ => return binary_expr(l, op, r),
+    };
+    if strings {
+        // Neither side is null after `coalesce`.
+        return binary_expr(l, distinct, r);
+    }
+    let both_null = l.clone().is_null().and(r.clone().is_null());
+    let plain = binary_expr(l.clone(), op, r.clone());
+    datafusion::logical_expr::when(both_null, lit(ScalarValue::Boolean(None)))
+        .otherwise(binary_expr(l, distinct, r))
+        .unwrap_or(plain)
 }
 
 /// The value of a constant expression (a literal, possibly behind an alias or cast of a literal).

@@ -2,6 +2,7 @@
 //! DataFusion logical plan, rejecting by name whatever it cannot run with Kusto's semantics.
 
 mod call;
+pub mod datadep;
 mod evaluate;
 mod expr;
 mod external;
@@ -10,6 +11,7 @@ mod ops;
 mod partition;
 mod range;
 mod series;
+mod seriesfn;
 pub mod stages;
 mod topnested;
 mod window;
@@ -27,10 +29,31 @@ use std::sync::Arc;
 
 pub type PResult<T> = Result<T, Diagnostic>;
 
-/// Most operators one pipeline may chain. DataFusion's optimiser passes grow faster than
-/// linearly with the plan's depth (5,000 filters take seconds, 10,000 half a minute); real
-/// queries chain tens.
+/// Most operators one query may plan, counted over every tabular expression planned, so each
+/// expansion of a `let` or a function counts again. DataFusion's optimiser passes grow faster
+/// than linearly with the plan's depth (5,000 filters take seconds, 10,000 half a minute), and a
+/// chain of `let`s that each reference the previous one twice would otherwise double the plan
+/// per line; real queries plan tens.
 pub const MAX_PIPELINE_OPERATORS: usize = 10_000;
+
+/// Most nodes a finished plan may have, counting a plan that a `let` binds once for every use
+/// (the optimiser walks it as a tree): forty `let`s that each union the previous one with
+/// itself are forty lines, and 2^40 nodes.
+pub const MAX_PLAN_NODES: usize = 4 * MAX_PIPELINE_OPERATORS;
+
+/// Whether `plan`, walked as a tree, has more than `limit` nodes (stops counting there).
+pub fn exceeds_nodes(plan: &LogicalPlan, limit: usize) -> bool {
+    let mut stack = vec![plan];
+    let mut seen = 0usize;
+    while let Some(p) = stack.pop() {
+        seen += 1;
+        if seen > limit {
+            return true;
+        }
+        stack.extend(p.inputs());
+    }
+    false
+}
 
 /// Builds a diagnostic located at `span`.
 pub fn err(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -59,6 +82,12 @@ pub struct PlanContext<'a> {
     pub lookback: Option<i64>,
     /// Which local files the query may read (`externaldata`).
     pub file_access: &'a crate::FileAccess,
+    /// The columns of the data-dependent operators (`evaluate bag_unpack`, `pivot`) already read
+    /// from the data, in the order the planner meets them (see [`datadep`]).
+    pub data_columns: &'a [datadep::DataColumns],
+    /// Plan-only checking: a data-dependent operator whose columns were not read has an open
+    /// schema, where names it may have made are `dynamic` null columns.
+    pub open_schemas: bool,
 }
 
 pub struct Planner<'a> {
@@ -68,6 +97,20 @@ pub struct Planner<'a> {
     column_counter: usize,
     /// How deep function expansion has gone (a recursive `let` function must not loop forever).
     call_depth: usize,
+    /// While planning a `summarize` over serialized rows: the column holding each row's
+    /// position, which order-sensitive aggregations (make_list, take_any, ...) follow.
+    serial_ord: Option<String>,
+    /// The name the previous operator of the pipeline gave with `as` (for union's withsource).
+    as_name: Option<String>,
+    /// How many data-dependent operators this planning has met.
+    data_ops: usize,
+    /// The data a data-dependent operator needs read before the query can be planned.
+    data_request: Option<datadep::DataRequest>,
+    /// What the data-dependent operators found (for the help of an unknown column).
+    data_found: Vec<String>,
+    /// Tabular operators planned so far, `let` and function expansions included (bounded by
+    /// [`MAX_PIPELINE_OPERATORS`]).
+    planned_operators: usize,
 }
 
 /// The time column the implicit time range applies to, by table convention.
@@ -80,7 +123,33 @@ impl<'a> Planner<'a> {
             scopes: vec![HashMap::new()],
             column_counter: 0,
             call_depth: 0,
+            serial_ord: None,
+            as_name: None,
+            data_ops: 0,
+            data_request: None,
+            data_found: Vec::new(),
+            planned_operators: 0,
         }
+    }
+
+    /// Counts `n` more tabular operators against the query's budget.
+    fn spend_operators(&mut self, n: usize, span: Span) -> PResult<()> {
+        self.planned_operators = self.planned_operators.saturating_add(n);
+        if self.planned_operators > MAX_PIPELINE_OPERATORS {
+            return Err(err(
+                span,
+                format!(
+                    "the query plans more than {MAX_PIPELINE_OPERATORS} operators (`let` and function expansions count each time they are used): planning and optimising it would take too long"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The data a failed planning needs read first: a data-dependent operator's input (see
+    /// [`datadep`]).
+    pub fn take_data_request(&mut self) -> Option<datadep::DataRequest> {
+        self.data_request.take()
     }
 
     pub fn now(&self) -> i64 {
@@ -117,7 +186,20 @@ impl<'a> Planner<'a> {
             kql::Statement::Let { name, value, .. } => {
                 let binding = match value {
                     kql::LetValue::Function(f) => Binding::Function(Arc::new(f.clone())),
-                    kql::LetValue::Expr(e) if self.is_tabular(e) => Binding::Tabular(self.tabular(e)?),
+                    kql::LetValue::Expr(e) if self.is_tabular(e) => {
+                        let plan = self.tabular(e)?;
+                        // Every use of the name copies this plan into the tree the planner and
+                        // the optimiser walk: bound it here, before a later line doubles it.
+                        if exceeds_nodes(&plan, MAX_PLAN_NODES) {
+                            return Err(err(
+                                e.span(),
+                                format!(
+                                    "the query's plan has more than {MAX_PLAN_NODES} operators once its `let`s are expanded: optimising it would take too long"
+                                ),
+                            ));
+                        }
+                        Binding::Tabular(plan)
+                    }
                     kql::LetValue::Expr(e) => Binding::Scalar(self.scalar(e, schema)?),
                 };
                 self.bind(&name.name, binding);
@@ -229,6 +311,7 @@ impl<'a> Planner<'a> {
 
     /// A plan for a tabular expression.
     pub fn tabular(&mut self, e: &kql::Expr) -> PResult<LogicalPlan> {
+        self.spend_operators(1, e.span())?;
         match e {
             kql::Expr::Paren(inner, _) => self.tabular(inner),
             kql::Expr::Name(n) => self.table_by_name(n),
@@ -242,6 +325,7 @@ impl<'a> Planner<'a> {
                         ),
                     ));
                 }
+                self.spend_operators(ops.len(), *span)?;
                 let mut plan = self.tabular(source)?;
                 for op in ops {
                     plan = self.operator(plan, op)?;

@@ -286,20 +286,24 @@ impl Planner<'_> {
                 };
                 let mut exprs = Vec::new();
                 let mut sub = Vec::new();
+                let mut taken_over = Vec::new();
                 for (e, f) in p.expr.iter().zip(p.schema.fields()) {
                     let n = f.name();
                     if st.reserved(n) {
-                        if matches!(op.kind, K::Project(_)) && !n.starts_with("__mva_") && n != RID {
-                            return Err(err(
-                                span,
-                                format!("mv-apply: the subquery cannot project `{n}`, a column of the input row"),
-                            ));
+                        let computed = !matches!(e.clone().unalias(), Expr::Column(c) if c.name == *n);
+                        if matches!(op.kind, K::Project(_)) && !n.starts_with("__mva_") && n != RID && computed {
+                            // The sub-table's result gets the input row's columns it lacks
+                            // (mv-apply page, processing steps): one it computes is its own.
+                            taken_over.push(n.clone());
+                            exprs.push(e.clone());
+                            sub.push(n.clone());
                         }
                         continue;
                     }
                     exprs.push(e.clone());
                     sub.push(n.clone());
                 }
+                st.outer.retain(|o| !taken_over.contains(o));
                 let hidden = st.hidden();
                 let cols: Vec<Expr> = std::iter::once(ident(RID))
                     .chain(st.outer.iter().map(ident))
@@ -322,7 +326,12 @@ impl Planner<'_> {
                     expr: kql::Expr::Name(kql::Ident::new(RID, span)),
                 }];
                 keyed.extend(by.iter().cloned());
-                let agg = self.summarize(st.plan.clone(), aggregates, &keyed, span)?;
+                // Each sub-table is in order (the array's, or its sort's): sorting by row id, then
+                // that order, lets order-sensitive aggregations (make_list, ...) follow it.
+                let mut keys = vec![SortExpr::new(ident(RID), true, false)];
+                keys.extend(st.order_keys());
+                let ordered = build(LogicalPlanBuilder::from(st.plan.clone()).sort(keys), span)?;
+                let agg = self.summarize(ordered, aggregates, &keyed, span)?;
                 let sub: Vec<String> = names_of(&agg).into_iter().filter(|n| n != RID).collect();
                 if let Some(n) = sub.iter().find(|n| st.reserved(n)) {
                     return Err(err(
@@ -411,6 +420,29 @@ impl Planner<'_> {
                 let n = self.const_count(count)?;
                 let keys = st.order_keys();
                 st.keep_first(n, keys, span)
+            }
+            K::MvExpand { .. } => {
+                // Expands a sub-table column; the row id, input columns and order columns repeat.
+                let before = names_of(&st.plan);
+                let plan = self.operator(st.plan.clone(), op)?;
+                let after = names_of(&plan);
+                if before.iter().any(|n| st.reserved(n) && !after.contains(n)) {
+                    return Err(err(
+                        span,
+                        "mv-apply: the inner mv-expand cannot expand a column of the input row",
+                    ));
+                }
+                for n in after.iter().filter(|n| !before.contains(n)) {
+                    if st.reserved(n) {
+                        return Err(err(
+                            span,
+                            format!("mv-apply: the subquery cannot set `{n}`, a column of the input row"),
+                        ));
+                    }
+                    st.sub.push(n.clone());
+                }
+                st.plan = plan;
+                st.relayout(span)
             }
             _ => Err(err(
                 span,

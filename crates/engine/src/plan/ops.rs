@@ -230,6 +230,7 @@ impl Planner<'_> {
 
     pub fn operator(&mut self, plan: LogicalPlan, op: &Operator) -> PResult<LogicalPlan> {
         self.column_counter = 0;
+        let piped_as = self.as_name.take();
         let span = op.span;
         let schema = plan.schema().clone();
         match &op.kind {
@@ -247,6 +248,10 @@ impl Planner<'_> {
             K::Extend(items) => {
                 let mut plan = plan;
                 for ne in items {
+                    if super::seriesfn::multi_value_call(self, &ne.expr).is_some() {
+                        plan = self.multi_value_extend(plan, ne, span)?;
+                        continue;
+                    }
                     let names = names_of(&plan);
                     let name = self.name_for(ne, &names, &plan.schema().clone())?;
                     let (wide, expr) = if self.has_window_calls(&[&ne.expr]) {
@@ -285,6 +290,16 @@ impl Planner<'_> {
                     (wide, std::borrow::Cow::Owned(items))
                 } else {
                     (plan, std::borrow::Cow::Borrowed(items))
+                };
+                // Functions returning several values: their columns first, then by name.
+                let (plan, items) = if items
+                    .iter()
+                    .any(|i| super::seriesfn::multi_value_call(self, &i.expr).is_some())
+                {
+                    let (wide, named) = self.multi_value_project(plan, &items, span)?;
+                    (wide, std::borrow::Cow::Owned(named))
+                } else {
+                    (plan, items)
                 };
                 let schema = plan.schema().clone();
                 let mut out: Vec<Expr> = Vec::new();
@@ -397,11 +412,7 @@ impl Planner<'_> {
                 build(LogicalPlanBuilder::from(plan).sort(sorts), span)
             }
             K::TopNested(levels) => self.top_nested(plan, levels, span),
-            K::Evaluate {
-                params,
-                call,
-                schema: None,
-            } => self.evaluate(plan, params, call, span),
+            K::Evaluate { params, call, schema } => self.evaluate(plan, params, call, schema.as_ref(), span),
             K::Partition { params, by, body } => self.partition(plan, params, by, body, span),
             K::Top { count, key } => {
                 let n = self.const_count(count)?;
@@ -441,7 +452,7 @@ impl Planner<'_> {
             }
             K::Join { params, right, on } => self.join(plan, params, right, on, span, false),
             K::Lookup { params, right, on } => self.join(plan, params, right, on, span, true),
-            K::Union { params, tables } => self.union(Some(plan), params, tables, span),
+            K::Union { params, tables } => self.union(Some((plan, piped_as)), params, tables, span),
             K::Search {
                 params,
                 tables,
@@ -475,6 +486,7 @@ impl Planner<'_> {
             } => self.parse_op(plan, *kind, params, expr, pattern, span),
             K::As { name, .. } => {
                 self.bind(&name.name, Binding::Tabular(plan.clone()));
+                self.as_name = Some(name.name.clone());
                 Ok(plan)
             }
             K::Invoke(call) => {
@@ -600,6 +612,54 @@ impl Planner<'_> {
         span: Span,
     ) -> PResult<LogicalPlan> {
         let schema = plan.schema().clone();
+        // Serialized input (sort, top, serialize, ...): Kusto aggregates the rows in their order,
+        // so each row's position becomes a hidden column that make_list, take_any, arg_max ties
+        // ... are ordered by (the aggregation itself runs partitioned, which loses the order).
+        let (plan, ord) = match super::window::serial_order(&plan) {
+            super::window::Order::None => (plan, None),
+            super::window::Order::Lost(_) => {
+                // The sort's keys are gone: number the rows right above the sort, and carry the
+                // number up through the order-keeping nodes in between.
+                let name = unclashed("__serial_ord", &names_of(&plan));
+                match ord_above_sort(&plan, &name) {
+                    Some(Ok(p)) => (p, Some(name)),
+                    Some(Err(e)) => return Err(df_err(span, e)),
+                    None => {
+                        let rn = datafusion::functions_window::expr_fn::row_number();
+                        let widened = build(LogicalPlanBuilder::from(plan).window(vec![rn.alias(&name)]), span)?;
+                        (widened, Some(name))
+                    }
+                }
+            }
+            super::window::Order::Keys(keys) => {
+                let name = unclashed("__serial_ord", &names_of(&plan));
+                let rn = datafusion::functions_window::expr_fn::row_number();
+                let w = if keys.is_empty() {
+                    rn
+                } else {
+                    datafusion::logical_expr::ExprFunctionExt::order_by(rn, keys)
+                        .build()
+                        .map_err(|e| df_err(span, e))?
+                };
+                let widened = build(LogicalPlanBuilder::from(plan).window(vec![w.alias(&name)]), span)?;
+                (widened, Some(name))
+            }
+        };
+        let outer_ord = std::mem::replace(&mut self.serial_ord, ord);
+        let result = self.summarize_rows(plan, &schema, aggregates, by, span);
+        self.serial_ord = outer_ord;
+        result
+    }
+
+    fn summarize_rows(
+        &mut self,
+        plan: LogicalPlan,
+        schema: &DFSchemaRef,
+        aggregates: &[kql::NamedExpr],
+        by: &[kql::NamedExpr],
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let schema = schema.clone();
         let mut group_exprs = Vec::new();
         let mut group_names: Vec<String> = Vec::new();
         for ne in by {
@@ -693,6 +753,17 @@ impl Planner<'_> {
         let mut out: Vec<Expr> = group_names.iter().map(ident).collect();
         for (expr, name) in outputs {
             out.push(match expr {
+                // Kusto strings have no null: a string aggregation with no value (max, take_any,
+                // arg_max over no rows) is empty.
+                None if matches!(
+                    aschema
+                        .field_with_unqualified_name(&name)
+                        .map(|f| f.data_type().clone()),
+                    Ok(DataType::Utf8)
+                ) =>
+                {
+                    datafusion::functions::expr_fn::coalesce(vec![ident(&name), lit("")]).alias(&name)
+                }
                 None => ident(&name),
                 Some(e) => self.scalar(&e, &aschema)?.alias(&name),
             });
@@ -793,18 +864,38 @@ impl Planner<'_> {
         let rcol = |n: &str| Expr::Column(Column::new(Some(rq.clone()), n));
         let on_exprs: Vec<Expr> = keys.iter().map(|(a, b)| lcol(a).eq(rcol(b))).collect();
         let joined = build(LogicalPlanBuilder::from(l).join_on(r, jt, on_exprs), span)?;
+        // An outer join's unmatched side is null, but Kusto strings have no null: its string
+        // columns are empty (join operator page, leftouter/rightouter/fullouter examples).
+        let jschema = joined.schema().clone();
+        let outer_side = |c: Expr, side_is_outer: bool| -> Expr {
+            if !side_is_outer {
+                return c;
+            }
+            match datafusion::logical_expr::ExprSchemable::get_type(&c, jschema.as_ref()) {
+                Ok(DataType::Utf8) => datafusion::functions::expr_fn::coalesce(vec![c, lit("")]),
+                Ok(DataType::Utf8View) => {
+                    datafusion::functions::expr_fn::coalesce(vec![c, lit(ScalarValue::Utf8View(Some(String::new())))])
+                }
+                _ => c,
+            }
+        };
+        let left_outer = matches!(jt, JoinType::Right | JoinType::Full);
+        let right_outer = matches!(jt, JoinType::Left | JoinType::Full);
         let out: Vec<Expr> = match jt {
             JoinType::LeftSemi | JoinType::LeftAnti => lnames.iter().map(|n| lcol(n).alias(n)).collect(),
             JoinType::RightSemi | JoinType::RightAnti => rnames.iter().map(|n| rcol(n).alias(n)).collect(),
             _ => {
-                let mut out: Vec<Expr> = lnames.iter().map(|n| lcol(n).alias(n)).collect();
+                let mut out: Vec<Expr> = lnames
+                    .iter()
+                    .map(|n| outer_side(lcol(n), left_outer).alias(n))
+                    .collect();
                 let mut taken = lnames.clone();
                 for n in &rnames {
                     if lookup && keys.iter().any(|(_, r)| r == n) {
                         continue;
                     }
                     let name = unclashed(n, &taken);
-                    out.push(rcol(n).alias(&name));
+                    out.push(outer_side(rcol(n), right_outer).alias(&name));
                     taken.push(name);
                 }
                 out
@@ -816,7 +907,7 @@ impl Planner<'_> {
     /// `union` (also as the first operator of a query): columns matched by name, missing ones null.
     pub fn union(
         &mut self,
-        first: Option<LogicalPlan>,
+        first: Option<(LogicalPlan, Option<String>)>,
         params: &[kql::OpParam],
         tables: &[kql::Expr],
         span: Span,
@@ -835,8 +926,9 @@ impl Planner<'_> {
             }
         }
         let mut legs: Vec<(String, LogicalPlan)> = Vec::new();
-        if let Some(p) = first {
-            legs.push(("union_arg0".into(), p));
+        // A leg's name (withsource): its table name, or the name `as` gave it (as operator page).
+        if let Some((p, label)) = first {
+            legs.push((label.unwrap_or_else(|| "union_arg0".into()), p));
         }
         for (i, t) in tables.iter().enumerate() {
             match t {
@@ -858,7 +950,7 @@ impl Planner<'_> {
                     Ok(plan) => {
                         let label = match other {
                             kql::Expr::Name(n) => n.name.clone(),
-                            _ => format!("union_arg{}", i + 1),
+                            _ => as_label(other).unwrap_or_else(|| format!("union_arg{}", i + 1)),
                         };
                         legs.push((label, plan));
                     }
@@ -867,6 +959,8 @@ impl Planner<'_> {
                 },
             }
         }
+        // A leg's trailing `as` names only that leg.
+        self.as_name = None;
         if legs.is_empty() {
             return Err(err(span, "union has no tables (none matched)"));
         }
@@ -907,6 +1001,24 @@ impl Planner<'_> {
             if conflicting.contains(&c.1) {
                 let tname = KqlType::of_arrow(&c.2).map_or("unknown", KqlType::name);
                 c.0 = format!("{}_{tname}", c.1);
+            }
+        }
+        // A suffixed name that another column already has gets a number: `x_long1` (union
+        // operator page, "Source columns types mismatch").
+        for i in 0..columns.len() {
+            if columns[i].0 == columns[i].1 {
+                continue;
+            }
+            let clashes = |name: &str, cols: &[(String, String, DataType)]| {
+                cols.iter().enumerate().any(|(j, c)| j != i && c.0 == name)
+            };
+            if clashes(&columns[i].0, &columns) {
+                let base = columns[i].0.clone();
+                let mut k = 1;
+                while clashes(&format!("{base}{k}"), &columns) {
+                    k += 1;
+                }
+                columns[i].0 = format!("{base}{k}");
             }
         }
         if inner {
@@ -1153,11 +1265,13 @@ impl Planner<'_> {
     ) -> PResult<LogicalPlan> {
         // bagexpansion=array (or kind=array): a property bag expands into [key, value] arrays.
         let mut bag_as_array = false;
+        let mut index_name: Option<String> = None;
         for p in params {
             match (p.name.name.as_str(), &p.value) {
                 ("bagexpansion" | "kind", kql::Expr::Name(v)) if v.name == "bag" || v.name == "array" => {
                     bag_as_array = v.name == "array";
                 }
+                ("with_itemindex", kql::Expr::Name(v)) => index_name = Some(v.name.clone()),
                 (n, _) => {
                     return Err(err(
                         p.name.span,
@@ -1166,9 +1280,11 @@ impl Planner<'_> {
                 }
             }
         }
-        if let Some(l) = limit {
-            return Err(err(l.span(), "mv-expand `limit` is not supported yet"));
-        }
+        // `limit n`: at most n rows from each input row.
+        let row_limit = match limit {
+            Some(l) => Some(self.const_count(l)?),
+            None => None,
+        };
         if items.is_empty() {
             return Err(err(span, "mv-expand needs a column"));
         }
@@ -1200,7 +1316,7 @@ impl Planner<'_> {
             let op = if bag_as_array {
                 JsonOp::ElementPairs
             } else {
-                JsonOp::Elements
+                JsonOp::ExpandElements
             };
             lists.push(super::expr::json("elements", op, vec![e]).alias(&list_col));
             expanded.push((name, list_col, item.to_type.as_ref()));
@@ -1210,14 +1326,47 @@ impl Planner<'_> {
             .filter(|n| !expanded.iter().any(|(e, _, _)| e == *n))
             .map(ident)
             .collect();
-        exprs.extend(lists);
+        // The item index (with_itemindex, limit): a list 0..n, n the longest expanded list.
+        const INDEX_LIST: &str = "__mv_expand_index";
+        let need_index = index_name.is_some() || row_limit.is_some();
+        if need_index {
+            use datafusion::functions_nested::expr_fn::{cardinality, range};
+            let lens: Vec<Expr> = lists
+                .iter()
+                .map(|l| {
+                    let inner = match l {
+                        Expr::Alias(a) => a.expr.as_ref().clone(),
+                        other => other.clone(),
+                    };
+                    cast(cardinality(inner), DataType::Int64)
+                })
+                .collect();
+            let longest = if lens.len() == 1 {
+                lens.into_iter().next().unwrap_or_else(|| lit(0i64))
+            } else {
+                datafusion::functions::expr_fn::greatest(lens)
+            };
+            exprs.extend(lists);
+            exprs.push(range(lit(0i64), longest, lit(1i64)).alias(INDEX_LIST));
+        } else {
+            exprs.extend(lists);
+        }
         let with_list = project(plan, exprs, span)?;
-        let cols: Vec<Column> = expanded.iter().map(|(_, l, _)| Column::from_name(l)).collect();
-        let unnested = build(
+        let mut cols: Vec<Column> = expanded.iter().map(|(_, l, _)| Column::from_name(l)).collect();
+        if need_index {
+            cols.push(Column::from_name(INDEX_LIST));
+        }
+        let mut unnested = build(
             LogicalPlanBuilder::from(with_list)
                 .unnest_columns_with_options(cols, datafusion::common::UnnestOptions::default()),
             span,
         )?;
+        if let Some(n) = row_limit {
+            unnested = build(
+                LogicalPlanBuilder::from(unnested).filter(ident(INDEX_LIST).lt(lit(n as i64))),
+                span,
+            )?;
+        }
         let mut values: Vec<(String, Expr)> = Vec::new();
         for (name, list_col, to_type) in &expanded {
             let value = ident(list_col);
@@ -1226,7 +1375,31 @@ impl Planner<'_> {
                 Some(ty) => {
                     let target = KqlType::from_name(&ty.name)
                         .ok_or_else(|| err(ty.span, format!("unknown type `{}`", ty.name)))?;
-                    self.coerce(value, KqlType::Dynamic, target)
+                    let v = self.coerce(value.clone(), KqlType::Dynamic, target);
+                    // `to typeof(int)` gives an int column (mv-expand page, "to typeof" example).
+                    let v = if target == KqlType::Int {
+                        datafusion::logical_expr::try_cast(v, DataType::Int32)
+                    } else {
+                        v
+                    };
+                    // "The operation of applying type is cast-only and doesn't include parsing or
+                    // type-conversion. Array elements that don't conform ... become null."
+                    let conforming: &[&str] = match target {
+                        KqlType::Int | KqlType::Long => &["int", "long"],
+                        KqlType::Real | KqlType::Decimal => &["int", "long", "real"],
+                        KqlType::Bool => &["bool"],
+                        KqlType::String => &["string"],
+                        _ => &[],
+                    };
+                    if conforming.is_empty() {
+                        v
+                    } else {
+                        let ty = super::call::lib("gettype", crate::functions::library::LibOp::GetType, vec![value]);
+                        let list = conforming.iter().map(|t| lit(*t)).collect();
+                        datafusion::logical_expr::when(ty.in_list(list, false), v)
+                            .end()
+                            .map_err(|e| df_err(span, e))?
+                    }
                 }
             };
             values.push((name.clone(), value));
@@ -1243,6 +1416,9 @@ impl Planner<'_> {
                 out.push(value.clone().alias(name));
             }
         }
+        if let Some(ix) = &index_name {
+            out.push(ident(INDEX_LIST).alias(ix));
+        }
         project(unnested, out, span)
     }
 
@@ -1256,11 +1432,15 @@ impl Planner<'_> {
         span: Span,
     ) -> PResult<LogicalPlan> {
         let mut regex_mode = false;
+        // kind=relaxed: typed columns take any text between the delimiters and are null when it
+        // doesn't convert (parse operator page, "Relaxed mode").
+        let mut relaxed = false;
         let mut flags = String::new();
         for p in params {
             match (p.name.name.as_str(), &p.value) {
                 ("kind", kql::Expr::Name(v)) if v.name == "simple" => {}
                 ("kind", kql::Expr::Name(v)) if v.name == "regex" => regex_mode = true,
+                ("kind", kql::Expr::Name(v)) if v.name == "relaxed" => relaxed = true,
                 ("kind", kql::Expr::Name(v)) => {
                     return Err(err(v.span, format!("parse kind={} is not supported yet", v.name)));
                 }
@@ -1277,11 +1457,14 @@ impl Planner<'_> {
             _ => scalar_fn("tostring", ScalarOp::ToString, vec![source]),
         };
         let mut re = String::from("^");
-        let mut cols: Vec<(String, KqlType)> = Vec::new();
+        // (name, type, capture group number): a regex-mode delimiter may hold groups of its own.
+        let mut cols: Vec<(String, KqlType, usize)> = Vec::new();
+        let mut groups = 0usize;
         for (i, part) in pattern.iter().enumerate() {
             let last = i + 1 == pattern.len();
             match part {
                 kql::ParsePart::Literal(s, _) => re.push_str(&if regex_mode {
+                    groups += regex::Regex::new(s).map_or(0, |r| r.captures_len().saturating_sub(1));
                     format!("(?:{s})")
                 } else {
                     regex::escape(s)
@@ -1293,15 +1476,27 @@ impl Planner<'_> {
                             .ok_or_else(|| err(t.span, format!("unknown type `{}`", t.name)))?,
                         None => KqlType::String,
                     };
+                    // In regex mode a string (or other non-numeric) column is greedy: the page's
+                    // "Regex mode with regex flags" example captures up to the last delimiter
+                    // unless `flags=U`, though its text says `string` becomes `.*?`.
                     let group = match (t, regex_mode) {
-                        (_, true) => ".*?",
+                        (KqlType::String, true) => ".*",
+                        (KqlType::Long | KqlType::Int, true) => r"\-?\d+",
+                        (KqlType::Real, true) => r"\-?\d+(?:\.\d+)?(?:[eE][\-+]?\d+)?",
+                        (_, true) => ".*",
+                        // Relaxed: the typed text when it is there, else whatever text (null).
+                        (KqlType::Long | KqlType::Int, _) if relaxed => r"\-?\d+|.*?",
+                        (KqlType::Real, _) if relaxed => r"\-?\d+(?:\.\d+)?(?:[eE][\-+]?\d+)?|.*?",
+                        _ if relaxed && last => ".*",
+                        _ if relaxed => ".*?",
                         (KqlType::Long | KqlType::Int, _) => r"\-?\d+",
                         (KqlType::Real, _) => r"\-?\d+(?:\.\d+)?(?:[eE][\-+]?\d+)?",
                         _ if last => ".*",
                         _ => ".*?",
                     };
                     re.push_str(&format!("({group})"));
-                    cols.push((name.name.clone(), t));
+                    groups += 1;
+                    cols.push((name.name.clone(), t, groups));
                 }
             }
         }
@@ -1325,11 +1520,11 @@ impl Planner<'_> {
         let names = names_of(&plan);
         let mut out: Vec<Expr> = names
             .iter()
-            .filter(|n| !cols.iter().any(|(c, _)| c == *n))
+            .filter(|n| !cols.iter().any(|(c, _, _)| c == *n))
             .map(ident)
             .collect();
-        for (i, (name, t)) in cols.iter().enumerate() {
-            let f = RegexFn::new("parse", RegexOp::Extract(i + 1 + offset), &full).map_err(|m| err(span, m))?;
+        for (name, t, group) in cols.iter() {
+            let f = RegexFn::new("parse", RegexOp::Extract(group + offset), &full).map_err(|m| err(span, m))?;
             let text = udf(f).call(vec![source.clone()]);
             let typed = match t {
                 KqlType::String => text,
@@ -1461,10 +1656,12 @@ impl Planner<'_> {
                 }
                 let schema = Arc::new(Schema::new(vec![Field::new(&column.name, data_type, true)]));
                 let table = super::range::RangeTable::new(schema, a, st, n, kind);
-                build(
+                let scan = build(
                     LogicalPlanBuilder::scan("range", provider_as_source(Arc::new(table)), None),
                     span,
-                )
+                )?;
+                // range's output is serialized (serialize operator page), in generation order.
+                super::window::serialize_marker(scan, span)
             }
             K::Union { params, tables } => self.union(None, params, tables, span),
             K::Search {
@@ -1577,6 +1774,52 @@ fn dotnet_type(t: &str) -> &'static str {
         "dynamic" => "Object",
         _ => "String",
     }
+}
+
+/// The name a tabular expression's last operator gives it with `as`.
+fn as_label(e: &kql::Expr) -> Option<String> {
+    match e {
+        kql::Expr::Paren(inner, _) => as_label(inner),
+        kql::Expr::Pipeline { ops, .. } => match ops.last().map(|o| &o.kind) {
+            Some(K::As { name, .. }) => Some(name.name.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `plan` with a column `name` numbering its rows in the order of the nearest `Sort` below
+/// (through projections, filters and limits); `None` when another node is in between.
+fn ord_above_sort(plan: &LogicalPlan, name: &str) -> Option<datafusion::error::Result<LogicalPlan>> {
+    use datafusion::logical_expr::{ExprFunctionExt, Filter, Limit, Projection};
+    let rebuilt = match plan {
+        LogicalPlan::Sort(s) => {
+            let w = datafusion::functions_window::expr_fn::row_number()
+                .order_by(s.expr.clone())
+                .build();
+            return Some(w.and_then(|w| {
+                LogicalPlanBuilder::from(plan.clone())
+                    .window(vec![w.alias(name)])?
+                    .build()
+            }));
+        }
+        LogicalPlan::Projection(p) => ord_above_sort(&p.input, name)?.and_then(|input| {
+            let mut exprs = p.expr.clone();
+            exprs.push(ident(name));
+            Projection::try_new(exprs, Arc::new(input)).map(LogicalPlan::Projection)
+        }),
+        LogicalPlan::Filter(f) => ord_above_sort(&f.input, name)?
+            .and_then(|input| Filter::try_new(f.predicate.clone(), Arc::new(input)).map(LogicalPlan::Filter)),
+        LogicalPlan::Limit(l) => ord_above_sort(&l.input, name)?.map(|input| {
+            LogicalPlan::Limit(Limit {
+                skip: l.skip.clone(),
+                fetch: l.fetch.clone(),
+                input: Arc::new(input),
+            })
+        }),
+        _ => return None,
+    };
+    Some(rebuilt)
 }
 
 fn flatten_and<'e>(e: &'e kql::Expr, out: &mut Vec<&'e kql::Expr>) {

@@ -72,6 +72,14 @@ impl ScalarUDFImpl for SeriesFill {
     }
 }
 
+/// The value of an expression of constants only (`startofday(ago(7d))`), folded as DataFusion's
+/// optimizer would.
+fn folded(e: &Expr) -> Option<ScalarValue> {
+    use datafusion::optimizer::simplify_expressions::ExprSimplifier;
+    let simplifier = ExprSimplifier::new(datafusion::logical_expr::simplify::SimplifyContext::default());
+    simplifier.simplify(e.clone()).ok().as_ref().and_then(constant_value)
+}
+
 impl Planner<'_> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn make_series(
@@ -84,11 +92,18 @@ impl Planner<'_> {
         by: &[kql::NamedExpr],
         span: Span,
     ) -> PResult<LogicalPlan> {
-        if let Some(p) = params.iter().find(|p| !p.name.name.starts_with("hint.")) {
-            return Err(err(
-                p.name.span,
-                format!("make-series parameter `{}` is not supported yet", p.name.name),
-            ));
+        // kind=nonempty: an empty input gives one series of default values (make-series page).
+        let mut nonempty = false;
+        for p in params.iter().filter(|p| !p.name.name.starts_with("hint.")) {
+            match (p.name.name.as_str(), &p.value) {
+                ("kind", kql::Expr::Name(v)) if v.name == "nonempty" => nonempty = true,
+                _ => {
+                    return Err(err(
+                        p.name.span,
+                        format!("make-series parameter `{}` is not supported yet", p.name.name),
+                    ));
+                }
+            }
         }
         // `in range(start, stop, step)`: bins from bin(start) up to and including bin(stop).
         let (from, to, step, aligned) = match range {
@@ -110,7 +125,11 @@ impl Planner<'_> {
         let axis_t = self.type_of(&axis, &schema, on.span())?;
         let axis_name = implicit_name(on).ok_or_else(|| err(on.span(), "make-series takes a column as its axis"))?;
         let (f, t, s) = (self.constant(from)?, self.constant(to)?, self.constant(step)?);
-        let value = |e: &Expr, x: &kql::Expr| constant_value(e).ok_or_else(|| err(x.span(), "expected a constant"));
+        let value = |e: &Expr, x: &kql::Expr| {
+            constant_value(e)
+                .or_else(|| folded(e))
+                .ok_or_else(|| err(x.span(), "expected a constant"))
+        };
         let (mut fv, mut tv, sv) = (value(&f, from)?, value(&t, to)?, value(&s, step)?);
         let (mut f, mut t) = (f, t);
         if aligned {
@@ -273,11 +292,16 @@ impl Planner<'_> {
             LogicalPlanBuilder::from(per_bin).aggregate(key_names.iter().map(ident).collect::<Vec<_>>(), lists),
             span,
         )?;
-        // Without `by` keys the aggregation gives a row on no input too: empty input gives no series.
-        let grouped = build(
-            LogicalPlanBuilder::from(grouped).filter(ident("__ms_bins").is_not_null()),
-            span,
-        )?;
+        // Without `by` keys the aggregation gives a row on no input too: empty input gives no series
+        // (unless kind=nonempty, when that row becomes a series of defaults).
+        let grouped = if nonempty && key_names.is_empty() {
+            grouped
+        } else {
+            build(
+                LogicalPlanBuilder::from(grouped).filter(ident("__ms_bins").is_not_null()),
+                span,
+            )?
+        };
         let gschema = grouped.schema().clone();
         let mut out: Vec<Expr> = key_names.iter().map(ident).collect();
         for (i, (n, a)) in agg_names.iter().zip(aggregates).enumerate() {

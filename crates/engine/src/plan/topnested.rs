@@ -23,8 +23,11 @@ impl Planner<'_> {
         let mut key_names: Vec<String> = Vec::new();
         let mut agg_names: Vec<String> = Vec::new();
         for (i, level) in levels.iter().enumerate() {
-            if let Some(o) = &level.others {
-                return Err(err(o.span(), "top-nested `with others` is not supported yet"));
+            if let (Some(o), true) = (&level.others, levels.len() > 1) {
+                return Err(err(
+                    o.span(),
+                    "top-nested `with others` is supported with a single level only",
+                ));
             }
             let key = match level.of.names.as_slice() {
                 [one] => one.name.clone(),
@@ -126,6 +129,54 @@ impl Planner<'_> {
                     )?;
                     project(filtered, names, span)?
                 }
+            };
+            // `with others = C` (one level): a row keyed C aggregating every row outside the top.
+            let limited = match (&level.others, &level.count) {
+                (Some(o), Some(_)) => {
+                    let c = self.constant(o)?;
+                    let key_type =
+                        datafusion::logical_expr::ExprSchemable::get_type(&ident(hidden(i)), bschema.as_ref())
+                            .map_err(|e| df_err(span, e))?;
+                    let (lq, rq) = (TableReference::bare("__rows"), TableReference::bare("__top"));
+                    let l = build(LogicalPlanBuilder::from(base.clone()).alias(lq.clone()), span)?;
+                    let r = build(LogicalPlanBuilder::from(limited.clone()).alias(rq.clone()), span)?;
+                    let rest = build(
+                        LogicalPlanBuilder::from(l).join_detailed(
+                            r,
+                            JoinType::LeftAnti,
+                            (
+                                vec![Column::new(Some(lq.clone()), hidden(i))],
+                                vec![Column::new(Some(rq.clone()), hidden(i))],
+                            ),
+                            None,
+                            NullEquality::NullEqualsNull,
+                        ),
+                        span,
+                    )?;
+                    let rest = project(
+                        rest,
+                        bschema.columns().into_iter().map(|c| ident(c.name)).collect(),
+                        span,
+                    )?;
+                    let (agg, _) = self
+                        .aggregate(&level.by.expr, &bschema, &[])?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| err(level.by.expr.span(), "empty aggregation"))?;
+                    // Grouped by the constant: no row when nothing is left out.
+                    let others = build(
+                        LogicalPlanBuilder::from(rest).aggregate(
+                            vec![datafusion::logical_expr::cast(c, key_type).alias(hidden(i))],
+                            vec![agg.alias(hidden_agg(i))],
+                        ),
+                        span,
+                    )?;
+                    let names: Vec<Expr> = limited.schema().columns().into_iter().map(|c| ident(c.name)).collect();
+                    let others = project(others, names.clone(), span)?;
+                    let top = project(limited, names, span)?;
+                    build(LogicalPlanBuilder::from(top).union(others), span)?
+                }
+                _ => limited,
             };
             kept = Some(limited);
         }

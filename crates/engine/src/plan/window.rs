@@ -21,7 +21,7 @@ use kql::Span;
 use std::collections::HashMap;
 
 /// The window functions this module lowers.
-pub const WINDOW_FUNCTIONS: &[&str] = &["row_number", "prev", "next"];
+pub const WINDOW_FUNCTIONS: &[&str] = &["row_number", "prev", "next", "row_window_session"];
 
 /// Whether a plan's rows are in a known order.
 pub enum Order {
@@ -347,6 +347,11 @@ impl Planner<'_> {
                 let w = ordered(f, &keys, Vec::new(), None).map_err(|x| df_err(span, x))?;
                 *plan = add_window(plan.clone(), w, &hidden, span)?;
             }
+            "row_window_session" => {
+                let (w, _) = self.row_window_session(&args, &schema, span)?;
+                let w = ordered(w, &keys, Vec::new(), None).map_err(|x| df_err(span, x))?;
+                *plan = add_window(plan.clone(), w, &hidden, span)?;
+            }
             _ => {
                 if args.len() > 2 {
                     return Err(err(
@@ -409,5 +414,140 @@ impl Planner<'_> {
             }
         }
         Ok(kql::Expr::Name(kql::Ident::new(hidden, span)))
+    }
+}
+
+impl Planner<'_> {
+    /// `row_window_session(Expr, MaxDistanceFromFirst, MaxDistanceBetweenNeighbors [, Restart])`:
+    /// the window call computing each row's session start.
+    fn row_window_session(
+        &mut self,
+        args: &[kql::Expr],
+        schema: &datafusion::common::DFSchemaRef,
+        span: Span,
+    ) -> PResult<(Expr, ())> {
+        if !(3..=4).contains(&args.len()) {
+            return Err(err(
+                span,
+                format!("row_window_session() takes 3 or 4 arguments, {} given", args.len()),
+            ));
+        }
+        let value = self.scalar(&args[0], schema)?;
+        if self.type_of(&value, schema, args[0].span())? != KqlType::Datetime {
+            return Err(err(args[0].span(), "row_window_session() takes a datetime expression"));
+        }
+        let mut limits = [0i64; 2];
+        for (slot, a) in limits.iter_mut().zip(&args[1..3]) {
+            *slot = match constant_value(&self.constant(a)?) {
+                Some(ScalarValue::DurationNanosecond(Some(d))) => d,
+                _ => {
+                    return Err(err(
+                        a.span(),
+                        "row_window_session() takes constant timespans as its distances",
+                    ));
+                }
+            };
+        }
+        let restart = match args.get(3) {
+            Some(r) => self.predicate(r, schema)?,
+            None => lit(false),
+        };
+        let udwf = datafusion::logical_expr::WindowUDF::new_from_impl(SessionStart {
+            from_first: limits[0],
+            between_neighbors: limits[1],
+            signature: datafusion::logical_expr::Signature::any(2, datafusion::logical_expr::Volatility::Immutable),
+        });
+        let call = Expr::from(WindowFunction::new(
+            WindowFunctionDefinition::WindowUDF(std::sync::Arc::new(udwf)),
+            vec![value, restart],
+        ));
+        Ok((call, ()))
+    }
+}
+
+/// `row_window_session` as a DataFusion window function over the rows in order: a row starts
+/// a session when there is no session yet (or its start is null), when it is at or past the
+/// start plus `from_first`, at or past the previous value plus `between_neighbors`, or when
+/// `Restart` holds (row_window_session page). A null value gives null and ends the session.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SessionStart {
+    from_first: i64,
+    between_neighbors: i64,
+    signature: datafusion::logical_expr::Signature,
+}
+
+impl datafusion::logical_expr::WindowUDFImpl for SessionStart {
+    fn name(&self) -> &str {
+        "row_window_session"
+    }
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+    fn partition_evaluator(
+        &self,
+        _: datafusion::logical_expr::function::PartitionEvaluatorArgs,
+    ) -> datafusion::error::Result<Box<dyn datafusion::logical_expr::PartitionEvaluator>> {
+        Ok(Box::new(SessionEvaluator {
+            from_first: self.from_first,
+            between_neighbors: self.between_neighbors,
+        }))
+    }
+    fn field(
+        &self,
+        field_args: datafusion::logical_expr::function::WindowUDFFieldArgs,
+    ) -> datafusion::error::Result<datafusion::arrow::datatypes::FieldRef> {
+        Ok(std::sync::Arc::new(datafusion::arrow::datatypes::Field::new(
+            field_args.name(),
+            crate::types::datetime_type(),
+            true,
+        )))
+    }
+}
+
+#[derive(Debug)]
+struct SessionEvaluator {
+    from_first: i64,
+    between_neighbors: i64,
+}
+
+impl datafusion::logical_expr::PartitionEvaluator for SessionEvaluator {
+    fn evaluate_all(
+        &mut self,
+        values: &[datafusion::arrow::array::ArrayRef],
+        num_rows: usize,
+    ) -> datafusion::error::Result<datafusion::arrow::array::ArrayRef> {
+        use datafusion::arrow::array::{Array, AsArray, TimestampNanosecondArray};
+        use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampNanosecondType};
+        let [v, restart] = values else {
+            return Err(datafusion::error::DataFusionError::Execution(
+                "row_window_session takes a value and a restart condition".into(),
+            ));
+        };
+        let v = datafusion::arrow::compute::cast(v, &DataType::Timestamp(TimeUnit::Nanosecond, None))?;
+        let v = v.as_primitive::<TimestampNanosecondType>();
+        let restart = datafusion::arrow::compute::cast(restart, &DataType::Boolean)?;
+        let restart = restart.as_boolean();
+        let mut out: Vec<Option<i64>> = Vec::with_capacity(num_rows);
+        let (mut start, mut previous): (Option<i64>, Option<i64>) = (None, None);
+        for i in 0..num_rows.min(v.len()) {
+            if v.is_null(i) {
+                out.push(None);
+                start = None;
+                previous = None;
+                continue;
+            }
+            let x = v.value(i);
+            let past = |base: Option<i64>, d: i64| base.is_none_or(|b| x >= b.saturating_add(d));
+            let restarts = restart.is_valid(i) && restart.value(i);
+            if restarts || past(start, self.from_first) || past(previous, self.between_neighbors) {
+                start = Some(x);
+            }
+            previous = Some(x);
+            out.push(start);
+        }
+        out.resize(num_rows, None);
+        Ok(std::sync::Arc::new(
+            TimestampNanosecondArray::from(out).with_timezone("UTC"),
+        ))
     }
 }
