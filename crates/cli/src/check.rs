@@ -29,25 +29,42 @@ struct JsonRecord<'a> {
     diagnostics: Vec<JsonDiagnostic<'a>>,
 }
 
-pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
+/// What reading the inputs left over: the ones that could not be read (already printed), and
+/// the YAML files beside the rules in a folder that are not rules.
+struct Inputs {
+    errors: Vec<sources::SourceError>,
+    other_yaml: usize,
+}
+
+/// Reads the queries of `paths` one at a time and hands each to `each`, which returns false to
+/// stop (the output went away; then `None`).
+fn each_query(paths: &[PathBuf], mut each: impl FnMut(QuerySource) -> bool) -> Option<Inputs> {
     let (files, mut errors) = sources::discover(paths);
+    let mut other_yaml = 0;
+    for found in files {
+        match sources::read(&found.path) {
+            Ok(src) => {
+                if !each(src) {
+                    return None;
+                }
+            }
+            // Rule tests, configs and other YAML beside the rules in a folder are not rules.
+            Err(e) if e.not_a_rule && found.in_folder => other_yaml += 1,
+            Err(e) => errors.push(e),
+        }
+    }
+    for e in &errors {
+        eprintln!("error: {}: {}", e.path.display(), e.message);
+    }
+    Some(Inputs { errors, other_yaml })
+}
+
+pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let color = format == CheckFormat::Text && std::io::stdout().is_terminal();
-    let (mut parsed, mut failed, mut other_yaml) = (0usize, 0usize, 0usize);
-    for found in files {
-        let src = match sources::read(&found.path) {
-            Ok(s) => s,
-            // Rule tests, configs and other YAML beside the rules in a folder are not rules.
-            Err(e) if e.not_a_rule && found.in_folder => {
-                other_yaml += 1;
-                continue;
-            }
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
+    let (mut parsed, mut failed) = (0usize, 0usize);
+    let inputs = each_query(paths, |src| {
         let result = kql::parse(&src.query);
         if result.is_ok() {
             parsed += 1;
@@ -60,14 +77,12 @@ pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
             CheckFormat::Text if result.is_ok() => writeln!(out, "{}: ok", src.path.display()),
             CheckFormat::Text => write_text(&mut out, &src, &result.diagnostics, color),
         };
-        if written.is_err() {
-            // The reader went away (a closed pipe): stop quietly.
-            return ExitCode::from(2);
-        }
-    }
-    for e in &errors {
-        eprintln!("error: {}: {}", e.path.display(), e.message);
-    }
+        written.is_ok()
+    });
+    let Some(Inputs { errors, other_yaml }) = inputs else {
+        // The reader went away (a closed pipe): stop quietly.
+        return ExitCode::from(2);
+    };
     let mut summary = format!("{parsed} parsed, {failed} failed");
     if !errors.is_empty() {
         summary += &format!(", {} unreadable", errors.len());
@@ -263,23 +278,11 @@ pub fn run_schema(paths: &[PathBuf], format: CheckFormat, quiet: bool, opts: &Sc
             return ExitCode::from(2);
         }
     };
-    let (files, mut errors) = sources::discover(paths);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let color = format == CheckFormat::Text && std::io::stdout().is_terminal();
-    let (mut ok, mut failed, mut syntax, mut unknown, mut gaps, mut other_yaml) = (0usize, 0, 0, 0, 0, 0);
-    for found in files {
-        let src = match sources::read(&found.path) {
-            Ok(s) => s,
-            Err(e) if e.not_a_rule && found.in_folder => {
-                other_yaml += 1;
-                continue;
-            }
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
+    let (mut ok, mut failed, mut syntax, mut unknown, mut gaps) = (0usize, 0, 0, 0, 0);
+    let inputs = each_query(paths, |src| {
         let verdict = checker.check(&src.query);
         let bad = match &verdict {
             Verdict::Ok => {
@@ -307,13 +310,11 @@ pub fn run_schema(paths: &[PathBuf], format: CheckFormat, quiet: bool, opts: &Sc
             CheckFormat::Jsonl => write_schema_jsonl(&mut out, &src, &verdict, !bad, opts.with_query),
             CheckFormat::Text => write_schema_text(&mut out, &src, &verdict, quiet, color),
         };
-        if written.is_err() {
-            return ExitCode::from(2);
-        }
-    }
-    for e in &errors {
-        eprintln!("error: {}: {}", e.path.display(), e.message);
-    }
+        written.is_ok()
+    });
+    let Some(Inputs { errors, other_yaml }) = inputs else {
+        return ExitCode::from(2);
+    };
     let checked = ok + failed;
     let mut summary = format!(
         "{checked} checked against {tables} table schemas ({ok} ok, {failed} with errors), \

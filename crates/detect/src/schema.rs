@@ -15,149 +15,78 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// One `(name, JSON)` entry per shipped table file `schemas/<name>.json`.
+macro_rules! tables {
+    ($($name:literal,)*) => {
+        &[$(($name, include_str!(concat!("../../../schemas/", $name, ".json")))),*]
+    };
+}
+
 /// The shipped schemas: Microsoft's Azure Monitor table reference and Defender tables, one file
 /// per table (sources in `schemas/README.md`).
-const BUILTIN: &[(&str, &str)] = &[
-    (
-        "AADManagedIdentitySignInLogs",
-        include_str!("../../../schemas/AADManagedIdentitySignInLogs.json"),
-    ),
-    (
-        "AADNonInteractiveUserSignInLogs",
-        include_str!("../../../schemas/AADNonInteractiveUserSignInLogs.json"),
-    ),
-    (
-        "AADProvisioningLogs",
-        include_str!("../../../schemas/AADProvisioningLogs.json"),
-    ),
-    ("AADRiskyUsers", include_str!("../../../schemas/AADRiskyUsers.json")),
-    (
-        "AADServicePrincipalSignInLogs",
-        include_str!("../../../schemas/AADServicePrincipalSignInLogs.json"),
-    ),
-    (
-        "AADSignInEventsBeta",
-        include_str!("../../../schemas/AADSignInEventsBeta.json"),
-    ),
-    (
-        "AADUserRiskEvents",
-        include_str!("../../../schemas/AADUserRiskEvents.json"),
-    ),
-    (
-        "ASimAuditEventLogs",
-        include_str!("../../../schemas/ASimAuditEventLogs.json"),
-    ),
-    (
-        "ASimAuthenticationEventLogs",
-        include_str!("../../../schemas/ASimAuthenticationEventLogs.json"),
-    ),
-    (
-        "ASimDnsActivityLogs",
-        include_str!("../../../schemas/ASimDnsActivityLogs.json"),
-    ),
-    (
-        "ASimFileEventLogs",
-        include_str!("../../../schemas/ASimFileEventLogs.json"),
-    ),
-    (
-        "ASimNetworkSessionLogs",
-        include_str!("../../../schemas/ASimNetworkSessionLogs.json"),
-    ),
-    (
-        "ASimProcessEventLogs",
-        include_str!("../../../schemas/ASimProcessEventLogs.json"),
-    ),
-    (
-        "ASimRegistryEventLogs",
-        include_str!("../../../schemas/ASimRegistryEventLogs.json"),
-    ),
-    (
-        "ASimWebSessionLogs",
-        include_str!("../../../schemas/ASimWebSessionLogs.json"),
-    ),
-    ("AWSCloudTrail", include_str!("../../../schemas/AWSCloudTrail.json")),
-    ("AWSGuardDuty", include_str!("../../../schemas/AWSGuardDuty.json")),
-    ("AWSVPCFlow", include_str!("../../../schemas/AWSVPCFlow.json")),
-    ("AlertEvidence", include_str!("../../../schemas/AlertEvidence.json")),
-    ("AlertInfo", include_str!("../../../schemas/AlertInfo.json")),
-    ("Anomalies", include_str!("../../../schemas/Anomalies.json")),
-    ("AuditLogs", include_str!("../../../schemas/AuditLogs.json")),
-    ("AzureActivity", include_str!("../../../schemas/AzureActivity.json")),
-    (
-        "AzureDevOpsAuditing",
-        include_str!("../../../schemas/AzureDevOpsAuditing.json"),
-    ),
-    ("AzureMetrics", include_str!("../../../schemas/AzureMetrics.json")),
-    (
-        "BehaviorAnalytics",
-        include_str!("../../../schemas/BehaviorAnalytics.json"),
-    ),
-    ("CloudAppEvents", include_str!("../../../schemas/CloudAppEvents.json")),
-    (
-        "CommonSecurityLog",
-        include_str!("../../../schemas/CommonSecurityLog.json"),
-    ),
-    ("DnsEvents", include_str!("../../../schemas/DnsEvents.json")),
-    (
-        "EmailAttachmentInfo",
-        include_str!("../../../schemas/EmailAttachmentInfo.json"),
-    ),
-    ("EmailEvents", include_str!("../../../schemas/EmailEvents.json")),
-    (
-        "EmailPostDeliveryEvents",
-        include_str!("../../../schemas/EmailPostDeliveryEvents.json"),
-    ),
-    ("EmailUrlInfo", include_str!("../../../schemas/EmailUrlInfo.json")),
-    ("Event", include_str!("../../../schemas/Event.json")),
-    ("GCPAuditLogs", include_str!("../../../schemas/GCPAuditLogs.json")),
-    ("Heartbeat", include_str!("../../../schemas/Heartbeat.json")),
-    (
-        "IdentityDirectoryEvents",
-        include_str!("../../../schemas/IdentityDirectoryEvents.json"),
-    ),
-    ("IdentityInfo", include_str!("../../../schemas/IdentityInfo.json")),
-    (
-        "IdentityLogonEvents",
-        include_str!("../../../schemas/IdentityLogonEvents.json"),
-    ),
-    (
-        "IdentityQueryEvents",
-        include_str!("../../../schemas/IdentityQueryEvents.json"),
-    ),
-    ("IntuneDevices", include_str!("../../../schemas/IntuneDevices.json")),
-    ("LAQueryLogs", include_str!("../../../schemas/LAQueryLogs.json")),
-    (
-        "MicrosoftGraphActivityLogs",
-        include_str!("../../../schemas/MicrosoftGraphActivityLogs.json"),
-    ),
-    ("OfficeActivity", include_str!("../../../schemas/OfficeActivity.json")),
-    ("Perf", include_str!("../../../schemas/Perf.json")),
-    ("SecurityAlert", include_str!("../../../schemas/SecurityAlert.json")),
-    (
-        "SecurityIncident",
-        include_str!("../../../schemas/SecurityIncident.json"),
-    ),
-    (
-        "SecurityRecommendation",
-        include_str!("../../../schemas/SecurityRecommendation.json"),
-    ),
-    ("SentinelAudit", include_str!("../../../schemas/SentinelAudit.json")),
-    ("SentinelHealth", include_str!("../../../schemas/SentinelHealth.json")),
-    ("SigninLogs", include_str!("../../../schemas/SigninLogs.json")),
-    ("StorageBlobLogs", include_str!("../../../schemas/StorageBlobLogs.json")),
-    ("StorageFileLogs", include_str!("../../../schemas/StorageFileLogs.json")),
-    ("Syslog", include_str!("../../../schemas/Syslog.json")),
-    (
-        "ThreatIntelligenceIndicator",
-        include_str!("../../../schemas/ThreatIntelligenceIndicator.json"),
-    ),
-    ("Update", include_str!("../../../schemas/Update.json")),
-    ("UrlClickEvents", include_str!("../../../schemas/UrlClickEvents.json")),
-    ("Usage", include_str!("../../../schemas/Usage.json")),
-    ("VMConnection", include_str!("../../../schemas/VMConnection.json")),
-    ("W3CIISLog", include_str!("../../../schemas/W3CIISLog.json")),
-    ("Watchlist", include_str!("../../../schemas/Watchlist.json")),
-    ("WireData", include_str!("../../../schemas/WireData.json")),
+const BUILTIN: &[(&str, &str)] = tables![
+    "AADManagedIdentitySignInLogs",
+    "AADNonInteractiveUserSignInLogs",
+    "AADProvisioningLogs",
+    "AADRiskyUsers",
+    "AADServicePrincipalSignInLogs",
+    "AADSignInEventsBeta",
+    "AADUserRiskEvents",
+    "ASimAuditEventLogs",
+    "ASimAuthenticationEventLogs",
+    "ASimDnsActivityLogs",
+    "ASimFileEventLogs",
+    "ASimNetworkSessionLogs",
+    "ASimProcessEventLogs",
+    "ASimRegistryEventLogs",
+    "ASimWebSessionLogs",
+    "AWSCloudTrail",
+    "AWSGuardDuty",
+    "AWSVPCFlow",
+    "AlertEvidence",
+    "AlertInfo",
+    "Anomalies",
+    "AuditLogs",
+    "AzureActivity",
+    "AzureDevOpsAuditing",
+    "AzureMetrics",
+    "BehaviorAnalytics",
+    "CloudAppEvents",
+    "CommonSecurityLog",
+    "DnsEvents",
+    "EmailAttachmentInfo",
+    "EmailEvents",
+    "EmailPostDeliveryEvents",
+    "EmailUrlInfo",
+    "Event",
+    "GCPAuditLogs",
+    "Heartbeat",
+    "IdentityDirectoryEvents",
+    "IdentityInfo",
+    "IdentityLogonEvents",
+    "IdentityQueryEvents",
+    "IntuneDevices",
+    "LAQueryLogs",
+    "MicrosoftGraphActivityLogs",
+    "OfficeActivity",
+    "Perf",
+    "SecurityAlert",
+    "SecurityIncident",
+    "SecurityRecommendation",
+    "SentinelAudit",
+    "SentinelHealth",
+    "SigninLogs",
+    "StorageBlobLogs",
+    "StorageFileLogs",
+    "Syslog",
+    "ThreatIntelligenceIndicator",
+    "Update",
+    "UrlClickEvents",
+    "Usage",
+    "VMConnection",
+    "W3CIISLog",
+    "Watchlist",
+    "WireData",
 ];
 
 /// Kusto's built-in function, aggregation and plugin names (`schemas/kusto-functions.txt`).
