@@ -1,4 +1,6 @@
-//! Embeds the rule pack (`rules/*.yaml` and their `rules/*.md` guides) into the crate.
+//! Embeds the rule pack (`rules/*.yaml` and their `rules/*.md` guides) and the pack's tests
+//! (`rules/tests/**`: cases, their evidence and tuning, and the example evidence one case reads)
+//! into the crate.
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -20,6 +22,47 @@ fn main() {
         println!("cargo:rerun-if-changed={}", abs.display());
     }
     out.push_str("];\n");
+    // The tests and the example evidence one of them reads (`../../examples`), by their path
+    // from the repository's root.
+    let root = manifest.join("../..");
+    let mut test_files = Vec::new();
+    collect(&rules.join("tests"), &mut test_files);
+    collect(&root.join("examples/evidence"), &mut test_files);
+    test_files.push(root.join("examples/tuning.toml"));
+    println!("cargo:rerun-if-changed={}", root.join("examples/tuning.toml").display());
+    test_files.sort();
+    out.push_str(
+        "/// The pack's tests and the evidence they read: (path from the repository's root, bytes).\n\
+         pub const TEST_FILES: &[(&str, &[u8])] = &[\n",
+    );
+    for f in &test_files {
+        let rel = f.strip_prefix(&root).expect("under the repository");
+        let rel: Vec<&str> = rel.iter().map(|c| c.to_str().expect("UTF-8 test path")).collect();
+        let abs = f.canonicalize().expect("test file path");
+        writeln!(
+            out,
+            "    ({:?}, include_bytes!({:?})),",
+            rel.join("/"),
+            abs.display().to_string()
+        )
+        .expect("write to string");
+        println!("cargo:rerun-if-changed={}", abs.display());
+    }
+    out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("pack.rs");
     std::fs::write(dest, out).expect("write pack.rs");
+}
+
+/// Every file below `dir`, recursively.
+fn collect(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
 }

@@ -26,7 +26,7 @@ pub struct RunSummary<'a> {
     pub rules_run: usize,
     /// Rules (or rule files) that failed to load, plan, run or stay within their limits: id and
     /// why.
-    pub failures: crate::hunt::Failures,
+    pub failures: Vec<(String, String)>,
     /// The evidence accounting.
     pub evidence: &'a telemetry::Report,
     /// `--allow-partial`.

@@ -1,14 +1,13 @@
 //! `ratcatcher explain RULE` and `ratcatcher catalog [TERM]`: a rule's investigation guide and
 //! playbook, and searching the remote-access-tool catalog.
 
-use crate::hunt::load_rules;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Prints a rule's summary and its guide (Markdown).
 pub fn explain(rule_id: &str, rules_paths: &[PathBuf]) -> ExitCode {
-    let rules = match load_rules(rules_paths) {
+    let rules = match detect::load_rules(rules_paths) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -20,7 +19,7 @@ pub fn explain(rule_id: &str, rules_paths: &[PathBuf]) -> ExitCode {
         .find(|r| r.id == rule_id || r.guid.as_deref() == Some(rule_id) || r.name.eq_ignore_ascii_case(rule_id))
     else {
         let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-        ids.sort_by_key(|id| strsim_distance(id, rule_id));
+        ids.sort_by_key(|id| kql::diag::edit_distance(id, rule_id));
         eprintln!(
             "error: no rule `{rule_id}`; closest: {}",
             ids.iter().take(3).copied().collect::<Vec<_>>().join(", ")
@@ -51,20 +50,6 @@ pub fn explain(rule_id: &str, rules_paths: &[PathBuf]) -> ExitCode {
     }
     let _ = writeln!(out, "\n## Query\n\n```kql\n{}\n```", rule.query.trim_end());
     ExitCode::SUCCESS
-}
-
-/// Edit distance, for "closest rule" suggestions.
-fn strsim_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]

@@ -3,14 +3,11 @@
 
 use crate::alerts_out::{self, AlertFormat, RunSummary};
 use crate::evidence;
+use crate::exit::error_message;
 use crate::query::{engine_options, positive_span};
-use detect::hunt::{self, TimeMode, Window};
-use detect::replay::RuleReplay;
-use detect::timeline::TimeProfile;
-use detect::{Alert, Rule, Severity, Tool, Tuning};
-use engine::Engine;
-
-use std::path::{Path, PathBuf};
+use detect::hunt::{TimeMode, Window};
+use detect::{Hunt, RuleFilter, Severity, SigmaRules};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// `ratcatcher hunt` arguments.
@@ -139,60 +136,6 @@ impl HuntArgs {
     }
 }
 
-/// The catalog tables the rules query: not evidence (no time profile, no replay bins).
-pub const CATALOG_TABLES: &[&str] = &["RemoteAccessTools", "RemoteAccessToolIndicators"];
-
-/// The rules to run: `--rules` paths, else the built-in pack; errors are fatal (a broken pack
-/// must not silently shrink).
-pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, String> {
-    let (rules, errors) = if paths.is_empty() {
-        detect::rule::builtin_pack()
-    } else {
-        detect::rule::load_paths(paths)
-    };
-    if let Some(e) = errors.first() {
-        let more = if errors.len() > 1 {
-            format!(" (and {} more)", errors.len() - 1)
-        } else {
-            String::new()
-        };
-        return Err(format!("rule {e}{more}"));
-    }
-    let dups = detect::rule::duplicate_ids(&rules);
-    if !dups.is_empty() {
-        return Err(format!("rule ids used twice: {}", dups.join(", ")));
-    }
-    if rules.is_empty() {
-        return Err("no rules found".into());
-    }
-    Ok(rules)
-}
-
-/// Rules or rule files that failed (id or file, why), for the summary.
-pub type Failures = Vec<(String, String)>;
-
-/// The rules `hunt` runs, and the rule files that failed to load (file, why). The built-in pack
-/// must load whole; with `--rules`, each file that fails (or repeats an id) is reported on
-/// stderr as `error: rule FILE: reason` and the others run. No rule at all is fatal.
-pub fn load_hunt_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, Failures), String> {
-    if paths.is_empty() {
-        return load_rules(paths).map(|rules| (rules, Vec::new()));
-    }
-    let (mut rules, mut errors) = detect::rule::load_paths(paths);
-    errors.extend(detect::rule::drop_duplicate_ids(&mut rules));
-    for e in &errors {
-        eprintln!("error: rule {e}");
-    }
-    if rules.is_empty() {
-        return Err(format!("no rules loaded ({} rule files failed)", errors.len()));
-    }
-    let failed = errors
-        .iter()
-        .map(|e| (e.path.display().to_string(), e.message.clone()))
-        .collect();
-    Ok((rules, failed))
-}
-
 /// Engine options of a hunt: `--now`, the memory and time limits, and the folders rules may
 /// read (the evidence's and `--allow-read`).
 pub fn hunt_engine_options(args: &HuntArgs) -> Result<engine::EngineOptions, String> {
@@ -200,57 +143,8 @@ pub fn hunt_engine_options(args: &HuntArgs) -> Result<engine::EngineOptions, Str
     options.query_timeout = Some(std::time::Duration::from_nanos(
         positive_span("--rule-timeout", &args.rule_timeout)?.unsigned_abs(),
     ));
-    options.file_access = crate::query::file_access(&args.inputs, &args.allow_read)?;
+    options.file_access = detect::evidence::file_access(&args.inputs, &args.allow_read).map_err(|e| e.to_string())?;
     Ok(options)
-}
-
-/// Reads a tuning file.
-pub fn load_tuning(path: &Path, tools: &[Tool]) -> Result<Tuning, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Tuning::parse(&text, tools).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// The result of running rules over loaded evidence.
-pub struct Outcome {
-    pub alerts: Vec<Alert>,
-    pub suppressed: Vec<Alert>,
-    pub runs: Vec<hunt::RuleRun>,
-    pub anchor: i64,
-    pub anchor_source: &'static str,
-    /// When the evidence's events lie: per host, the bulk, the outliers.
-    pub profile: TimeProfile,
-    /// `--replay`: each rule's runs.
-    pub replay: Option<Vec<RuleReplay>>,
-}
-
-/// Runs rules over an engine holding evidence: catalog tables, time profile and anchor, rules
-/// (as `mode` says), tuning.
-pub async fn run_pack(
-    engine: &mut Engine,
-    rules: &[Rule],
-    tuning: Option<&Tuning>,
-    tools: &[Tool],
-    now: Option<i64>,
-    mode: TimeMode,
-) -> Result<Outcome, String> {
-    detect::catalog::register(engine, tools).map_err(|e| e.to_string())?;
-    let disabled = tuning.map_or(&[][..], |t| t.disabled_rules());
-    let active: Vec<Rule> = rules.iter().filter(|r| !disabled.contains(&r.id)).cloned().collect();
-    let run = hunt::hunt(engine, &active, now, mode, CATALOG_TABLES)
-        .await
-        .map_err(|e| format!("reading the evidence's times: {e}"))?;
-    let (mut alerts, mut suppressed) = hunt::apply_tuning(run.alerts, tuning, tools);
-    hunt::sort_alerts(&mut alerts);
-    hunt::sort_alerts(&mut suppressed);
-    Ok(Outcome {
-        alerts,
-        suppressed,
-        runs: run.runs,
-        anchor: run.anchor,
-        anchor_source: run.anchor_source.describe(),
-        profile: run.profile,
-        replay: run.replay,
-    })
 }
 
 pub async fn run(args: HuntArgs) -> ExitCode {
@@ -263,66 +157,117 @@ pub async fn run(args: HuntArgs) -> ExitCode {
     }
 }
 
+/// Builds the hunt from the arguments, runs it (the libraries do all of it) and renders the
+/// outcome.
 async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
-    if !args.sigma.is_empty() {
-        return crate::sigma_hunt::run(args).await;
-    }
     if args.inputs.is_empty() {
         return Err("no evidence given: name files, folders, globs or an ingested dataset".into());
     }
-    let (rules, mut failures) = load_hunt_rules(&args.rules)?;
-    let tools = detect::catalog::builtin();
-    let tuning = args.config.as_deref().map(|p| load_tuning(p, &tools)).transpose()?;
-    let min_severity = args.min_severity()?;
+    let mut hunt = Hunt::new(&args.inputs);
+    let sigma = !args.sigma.is_empty();
+    if sigma {
+        let filter = RuleFilter::parse(args.min_level.as_deref(), &args.status).map_err(error_message)?;
+        let rules = SigmaRules::load(&args.sigma, filter).map_err(error_message)?;
+        for e in &rules.rejected {
+            eprintln!("warning: sigma: rejected {e}");
+        }
+        for e in &rules.not_evaluated {
+            eprintln!("warning: sigma: not evaluated: {e}");
+        }
+        hunt = hunt.sigma(rules);
+    }
+    // Without --sigma the pack (or --rules) runs; with --sigma, the pack runs too only when
+    // --rules names rules.
+    if !sigma || !args.rules.is_empty() {
+        let (rules, failed) = detect::load_hunt_rules(&args.rules).map_err(error_message)?;
+        for e in &failed {
+            eprintln!("error: rule {e}");
+        }
+        hunt = hunt.rules(rules).rule_failures(&failed);
+    }
+    let tuning = args
+        .config
+        .as_deref()
+        .map(|p| detect::load_tuning(p, hunt.tools()))
+        .transpose()
+        .map_err(error_message)?;
     let mode = args.time_mode()?;
     let options = hunt_engine_options(&args)?;
-    let now = options.now;
     // Output files first: a path that cannot be written fails now, not after the hunt.
     let dest = args.destination()?;
-    let mut engine = Engine::new(options).map_err(|e| e.to_string())?;
-    let loaded = evidence::load_evidence(&mut engine, &args.inputs).await?;
-    let outcome = run_pack(&mut engine, &rules, tuning.as_ref(), &tools, now, mode).await?;
-    for r in outcome.runs.iter() {
-        let Some(err) = &r.error else { continue };
-        let rule = rules.iter().find(|x| x.id == r.rule_id);
-        let why = rule.map_or_else(|| err.message.clone(), |x| err.describe(&x.query));
-        eprintln!(
-            "error: rule {} ({}): {why}",
-            r.rule_id,
-            rule.map_or_else(String::new, |x| x.origin.display().to_string()),
-        );
-        failures.push((r.rule_id.clone(), why));
+    let (read, bar) = evidence::progress_options();
+    let hunt = hunt
+        .tuning(tuning)
+        .time(mode)
+        .min_severity(args.min_severity()?)
+        .engine_options(options)
+        .load_options(evidence::load_options(read));
+    let outcome = hunt.run().await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
-    let (mut alerts, mut suppressed) = (outcome.alerts, outcome.suppressed);
-    if let Some(min) = min_severity {
-        alerts.retain(|a| a.severity >= min);
-        suppressed.retain(|a| a.severity >= min);
+    let outcome = outcome.map_err(error_message)?;
+    evidence::print_report(&outcome.evidence);
+    for f in outcome.failures.iter().filter(|f| !f.load) {
+        let origin = f.origin.as_ref().map_or_else(String::new, |o| o.display().to_string());
+        eprintln!("error: rule {} ({origin}): {}", f.rule, f.why);
     }
+    let mode_text = describe_time(&args, mode, &outcome);
     let anchor = detect::alert::iso(outcome.anchor);
-    let time = alerts_out::TimeSummary::new(
-        &outcome.profile,
-        alerts_out::describe_mode(mode, args.lookback.as_deref(), outcome.replay.as_deref()),
-    );
-    eprintln!(
-        "hunt: anchor {anchor} ({}); {}; {} rules, {} alerts, {} suppressed",
-        outcome.anchor_source,
-        time.mode,
-        outcome.runs.len(),
-        alerts.len(),
-        suppressed.len()
-    );
+    let anchor_source = outcome.anchor_source.describe();
+    match outcome.sigma {
+        Some((rules, correlations)) => eprintln!(
+            "hunt: anchor {anchor} ({anchor_source}); {mode_text}; {rules} Sigma rules, {correlations} correlations; {} files, {} records ({} skipped); {} alerts, {} suppressed",
+            outcome.evidence.files.len(),
+            outcome.evidence.records(),
+            outcome.evidence.skipped_total,
+            outcome.alerts.len(),
+            outcome.suppressed.len()
+        ),
+        None => eprintln!(
+            "hunt: anchor {anchor} ({anchor_source}); {mode_text}; {} rules, {} alerts, {} suppressed",
+            outcome.runs.len(),
+            outcome.alerts.len(),
+            outcome.suppressed.len()
+        ),
+    }
+    let time = alerts_out::TimeSummary::new(&outcome.profile, mode_text);
     alerts_out::emit(
         dest,
-        &alerts,
-        &suppressed,
+        &outcome.alerts,
+        &outcome.suppressed,
         &RunSummary {
             anchor,
-            anchor_source: outcome.anchor_source,
-            rules_run: outcome.runs.len(),
-            failures,
-            evidence: &loaded.report,
+            anchor_source,
+            rules_run: outcome.rules_run,
+            failures: outcome
+                .failures
+                .iter()
+                .map(|f| (f.rule.clone(), f.why.clone()))
+                .collect(),
+            evidence: &outcome.evidence,
             allow_partial: args.allow_partial,
             time,
         },
     )
+}
+
+/// What the rules ran over, in words, for the summary.
+fn describe_time(args: &HuntArgs, mode: TimeMode, outcome: &detect::Outcome) -> String {
+    let pack = alerts_out::describe_mode(mode, args.lookback.as_deref(), outcome.replay.as_deref());
+    if outcome.sigma.is_none() {
+        return pack;
+    }
+    let sigma = match mode {
+        TimeMode::Window(Window::Fixed(_)) => format!(
+            "Sigma rules over {} before the anchor",
+            args.lookback.as_deref().unwrap_or("the lookback")
+        ),
+        _ => "Sigma rules over all evidence".to_string(),
+    };
+    if args.rules.is_empty() {
+        sigma
+    } else {
+        format!("{pack}; {sigma}")
+    }
 }

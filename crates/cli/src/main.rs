@@ -12,7 +12,6 @@ mod output;
 mod query;
 mod render;
 mod ruletest;
-mod sigma_hunt;
 mod sources;
 
 use clap::{Parser, Subcommand, ValueEnum};

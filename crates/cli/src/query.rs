@@ -30,27 +30,6 @@ pub struct QueryArgs {
     pub allow_partial: bool,
 }
 
-/// The files a query may read (`externaldata`): the evidence (folders as given, files and glob
-/// matches one by one) and the `--allow-read` folders. Folders named with `--allow-read` must
-/// exist.
-pub fn file_access(inputs: &[String], allow_read: &[PathBuf]) -> Result<engine::FileAccess, String> {
-    let mut roots: Vec<PathBuf> = Vec::new();
-    for dir in allow_read {
-        if !dir.is_dir() {
-            return Err(format!("--allow-read {}: not a folder", dir.display()));
-        }
-        roots.push(dir.clone());
-    }
-    for input in inputs {
-        let path = std::path::Path::new(input);
-        if path.exists() {
-            roots.push(path.to_path_buf());
-        } else {
-            roots.extend(telemetry::discover(std::slice::from_ref(input)).0);
-        }
-    }
-    Ok(engine::FileAccess::Under(roots))
-}
 /// `7d`, `36h`, `1.5h`, `00:30:00` as nanoseconds.
 pub fn parse_span(text: &str) -> Result<i64, String> {
     kql::parser::parse_timespan_text(text.trim())
@@ -130,7 +109,7 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, Stop> {
             .filter_map(|t| t.split_once('='))
             .map(|(_, p)| p.to_string()),
     );
-    options.file_access = file_access(&readable, &args.allow_read)?;
+    options.file_access = detect::evidence::file_access(&readable, &args.allow_read).map_err(|e| e.to_string())?;
     let lookback = args
         .lookback
         .as_deref()
@@ -154,7 +133,7 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, Stop> {
     // bulk of the evidence (outliers reported, never the anchor); the wall clock without timed rows.
     if args.now.is_none() && (lookback.is_some() || detect::replay::uses_now(&text)) {
         let wall = detect::timeline::wall_clock();
-        let profile = detect::timeline::profile_tables(&mut engine, crate::hunt::CATALOG_TABLES, wall)
+        let profile = detect::timeline::profile_tables(&mut engine, detect::CATALOG_TABLES, wall)
             .await
             .map_err(|e| format!("reading the evidence's times: {e}"))?;
         let (anchor, source) = detect::hunt::anchor(None, &profile, wall);

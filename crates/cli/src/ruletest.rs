@@ -1,11 +1,8 @@
 //! `ratcatcher test`: runs the pack's test cases (evidence + the exact alerts expected) and ends
 //! with `N passed, M failed`.
 
-use crate::evidence;
-use crate::hunt::{load_rules, load_tuning, run_pack};
-use detect::hunt::{TimeMode, Window};
-use detect::testcase::{self, TestCase};
-use engine::{Engine, EngineOptions};
+use crate::exit::error_message;
+use detect::testcase::{self, TestCase, run_case};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -28,7 +25,7 @@ pub async fn run(args: TestArgs) -> ExitCode {
 }
 
 async fn run_inner(args: TestArgs) -> Result<ExitCode, String> {
-    let rules = load_rules(&args.rules)?;
+    let rules = detect::load_rules(&args.rules).map_err(error_message)?;
     let tools = detect::catalog::builtin();
     let mut case_paths = Vec::new();
     let mut rule_filter = Vec::new();
@@ -42,15 +39,23 @@ async fn run_inner(args: TestArgs) -> Result<ExitCode, String> {
             return Err(format!("`{item}` is neither a test file or folder nor a rule id"));
         }
     }
+    // Without case files: --tests, else a `tests` folder beside --rules, else the pack's own
+    // tests (compiled in, so `test` runs from any folder).
+    let mut _builtin = None;
     if case_paths.is_empty() {
-        let dir = match &args.tests {
-            Some(d) => d.clone(),
-            None => args
-                .rules
-                .iter()
-                .map(|r| r.join("tests"))
-                .find(|d| d.is_dir())
-                .unwrap_or_else(|| PathBuf::from("rules/tests")),
+        let beside_rules = args.rules.iter().map(|r| r.join("tests")).find(|d| d.is_dir());
+        let dir = match (&args.tests, beside_rules) {
+            (Some(d), _) => d.clone(),
+            (None, Some(d)) => d,
+            (None, None) if args.rules.is_empty() => {
+                let tests = testcase::BuiltinTests::write().map_err(error_message)?;
+                let path = tests.path();
+                _builtin = Some(tests);
+                path
+            }
+            (None, None) => {
+                return Err("no test folder beside --rules: give case files or --tests DIR".into());
+            }
         };
         if !dir.is_dir() {
             return Err(format!(
@@ -75,7 +80,7 @@ async fn run_inner(args: TestArgs) -> Result<ExitCode, String> {
         if !rule_filter.is_empty() && !case.rules().iter().any(|r| rule_filter.iter().any(|f| f == r)) {
             continue;
         }
-        match run_case(&case, &rules, &tools).await {
+        match run_case(&case, &rules, &tools).await.map_err(error_message) {
             Ok(problems) if problems.is_empty() => {
                 passed += 1;
                 rules_tested.extend(case.rules().into_iter().map(str::to_string));
@@ -109,51 +114,4 @@ async fn run_inner(args: TestArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
-}
-
-async fn run_case(case: &TestCase, rules: &[detect::Rule], tools: &[detect::Tool]) -> Result<Vec<String>, String> {
-    let now = case
-        .now
-        .as_deref()
-        .map(|n| engine::value::parse_datetime(n).map_err(|e| format!("now: {e}")))
-        .transpose()?;
-    let tuning = case.config.as_deref().map(|p| load_tuning(p, tools)).transpose()?;
-    let inputs: Vec<String> = case.evidence.iter().map(|p| p.display().to_string()).collect();
-    let mut engine = Engine::new(EngineOptions {
-        now,
-        // Rules may read the case's evidence (externaldata), nothing else.
-        file_access: crate::query::file_access(&inputs, &[])?,
-        ..EngineOptions::default()
-    })
-    .map_err(|e| e.to_string())?;
-    for e in &case.evidence {
-        if !e.exists() {
-            return Err(format!("evidence {}: no such file or folder", e.display()));
-        }
-    }
-    let loaded = evidence::load_evidence_quietly(&mut engine, &inputs).await?;
-    if !loaded.report.is_complete() {
-        return Err(format!(
-            "evidence incomplete: {} (run `ratcatcher tables` on it)",
-            evidence::totals_line(&loaded.report)
-        ));
-    }
-    // A case with `now` runs like Sentinel (each rule over its queryPeriod before it); without, like
-    // `hunt`'s default (all the evidence, ago() at the newest event of its bulk).
-    let mode = TimeMode::Window(if now.is_some() { Window::RulePeriod } else { Window::All });
-    let outcome = run_pack(&mut engine, rules, tuning.as_ref(), tools, now, mode).await?;
-    let mut problems: Vec<String> = outcome
-        .runs
-        .iter()
-        .filter_map(|r| {
-            let err = r.error.as_ref()?;
-            let q = rules
-                .iter()
-                .find(|x| x.id == r.rule_id)
-                .map_or("", |x| x.query.as_str());
-            Some(format!("rule {} failed: {}", r.rule_id, err.describe(q)))
-        })
-        .collect();
-    problems.extend(case.check(&outcome.alerts, &outcome.suppressed));
-    Ok(problems)
 }

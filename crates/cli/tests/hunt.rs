@@ -290,17 +290,23 @@ fn query_sees_the_catalog_tables() {
     assert_eq!(stdout(&o).trim(), r#"{"ToolId":"anydesk"}"#, "{}", stderr(&o));
 }
 
-/// The pack's own tests (rules/tests) all pass through `ratcatcher test`.
+/// `ratcatcher test` finds the pack's own tests from any folder (they are compiled in; the whole
+/// set runs in `cargo test -p ratcatcher-detect`): here the cases of one rule, from a folder
+/// outside the repository.
 #[test]
-fn the_pack_passes_its_tests() {
-    let tests = repo("rules/tests");
-    let o = ratcatcher(&["test", tests.to_str().unwrap()]);
+fn test_runs_the_built_in_tests_from_any_folder() {
+    let away = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ratcatcher"))
+        .args(["test", "rat-service-install"])
+        .current_dir(away.path())
+        .output()
+        .unwrap();
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{text}\n{}", stderr(&o));
     let last = text.lines().last().unwrap_or("");
-    assert!(last.ends_with(" 0 failed"), "{last}");
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
     let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
-    assert!(passed >= 20, "only {passed} pack tests");
+    assert!(passed >= 1, "{text}");
 }
 
 /// Evidence tables of different kinds union (their schemas differ in metadata as well as columns).

@@ -264,6 +264,63 @@ fn first_text(row: &Row, columns: &[&str]) -> Option<String> {
     columns.iter().find_map(|c| row.text(c))
 }
 
+/// The columns an alert's device is read from, in order, when no entity mapping names it: the
+/// Defender tables' `DeviceName`, Windows events' `Computer`, and the names other sources use.
+/// One table for pack, Sigma and correlation alerts.
+pub const DEVICE_COLUMNS: &[&str] = &["DeviceName", "Computer", "HostName", "Hostname", "ComputerName"];
+
+/// The columns an alert's account is read from, in order, each with the column holding its
+/// domain: the first present gives `DOMAIN\name` (a name that already holds a `\` is kept as
+/// it is; `-`, Windows' "no value", counts as absent). One table for pack, Sigma and correlation
+/// alerts.
+pub const ACCOUNT_COLUMNS: &[(&str, Option<&str>)] = &[
+    ("User", None),
+    ("AccountName", Some("AccountDomain")),
+    ("TargetUserName", Some("TargetDomainName")),
+    ("SubjectUserName", Some("SubjectDomainName")),
+    ("InitiatingProcessAccountName", Some("InitiatingProcessAccountDomain")),
+    ("Account", None),
+];
+
+/// A row's value as text, with Windows' `-` placeholder counting as absent.
+fn present(row: &Row, column: &str) -> Option<String> {
+    row.text(column).filter(|v| v != "-")
+}
+
+/// The device a row names ([`DEVICE_COLUMNS`]).
+pub fn device_of(row: &Row) -> Option<String> {
+    DEVICE_COLUMNS.iter().find_map(|c| present(row, c))
+}
+
+/// The account a row names, as `DOMAIN\name` where the row has the domain ([`ACCOUNT_COLUMNS`]).
+pub fn account_of(row: &Row) -> Option<String> {
+    ACCOUNT_COLUMNS.iter().find_map(|(user, domain)| {
+        let name = present(row, user)?;
+        Some(match domain.and_then(|d| present(row, d)) {
+            Some(d) if !name.contains('\\') => format!("{d}\\{name}"),
+            _ => name,
+        })
+    })
+}
+
+/// The Host and Account entities of an alert without an entity mapping (Sigma rules).
+pub fn default_entities(device: Option<&str>, account: Option<&str>) -> Vec<Entity> {
+    let mut out = Vec::new();
+    if let Some(d) = device {
+        out.push(Entity {
+            entity_type: "Host".into(),
+            fields: Row(vec![("HostName".into(), Value::String(d.to_string()))]),
+        });
+    }
+    if let Some(a) = account {
+        out.push(Entity {
+            entity_type: "Account".into(),
+            fields: Row(vec![("Name".into(), Value::String(a.to_string()))]),
+        });
+    }
+    out
+}
+
 /// Builds one alert from a result row.
 pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
     let entities: Vec<Entity> = rule
@@ -284,15 +341,8 @@ pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
             .filter(|e| e.entity_type.eq_ignore_ascii_case(ty))
             .find_map(|e| ids.iter().find_map(|id| e.fields.text(id)))
     };
-    let device = entity_value("Host", &["HostName", "FullName"])
-        .or_else(|| first_text(&row, &["DeviceName", "Computer", "HostName"]));
-    let account = entity_value("Account", &["FullName", "Name"]).or_else(|| {
-        let name = first_text(&row, &["AccountName", "InitiatingProcessAccountName", "Account"])?;
-        match first_text(&row, &["AccountDomain", "InitiatingProcessAccountDomain"]) {
-            Some(d) if !name.contains('\\') => Some(format!("{d}\\{name}")),
-            _ => Some(name),
-        }
-    });
+    let device = entity_value("Host", &["HostName", "FullName"]).or_else(|| device_of(&row));
+    let account = entity_value("Account", &["FullName", "Name"]).or_else(|| account_of(&row));
     let detail = |key: &str, fallback: &[&str]| match rule.detail_column(key) {
         Some(col) => row.text(col),
         None => first_text(&row, fallback),

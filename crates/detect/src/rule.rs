@@ -373,6 +373,11 @@ mod pack {
     include!(concat!(env!("OUT_DIR"), "/pack.rs"));
 }
 
+/// The pack's tests compiled into the binary: (path from the repository's root, bytes).
+pub(crate) fn pack_test_files() -> &'static [(&'static str, &'static [u8])] {
+    pack::TEST_FILES
+}
+
 /// The pack compiled into the binary (`rules/*.yaml` with their `rules/*.md` guides).
 pub fn builtin_pack() -> (Vec<Rule>, Vec<RuleError>) {
     let files: BTreeMap<&str, &str> = pack::FILES.iter().copied().collect();

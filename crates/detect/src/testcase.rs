@@ -258,3 +258,94 @@ mod tests {
         assert!(TestCase::load(&p).unwrap_err().contains("expected"));
     }
 }
+
+/// Runs one case: loads its evidence (every input must be read whole), runs `rules` as `hunt`
+/// does, applies the case's tuning and compares the alerts with the expectations. Returns what
+/// did not match (nothing: the case passed), including rules that failed to run.
+pub async fn run_case(case: &TestCase, rules: &[crate::Rule], tools: &[crate::Tool]) -> crate::Result<Vec<String>> {
+    use crate::error::Error;
+    use crate::hunt::{TimeMode, Window};
+    let now = case
+        .now
+        .as_deref()
+        .map(|n| engine::value::parse_datetime(n).map_err(|e| Error::Usage(format!("now: {e}"))))
+        .transpose()?;
+    let tuning = case
+        .config
+        .as_deref()
+        .map(|p| crate::load_tuning(p, tools))
+        .transpose()?;
+    for e in &case.evidence {
+        if !e.exists() {
+            return Err(Error::Usage(format!(
+                "evidence {}: no such file or folder",
+                e.display()
+            )));
+        }
+    }
+    let inputs: Vec<String> = case.evidence.iter().map(|p| p.display().to_string()).collect();
+    let mut engine = engine::Engine::new(engine::EngineOptions {
+        now,
+        // Rules may read the case's evidence (externaldata), nothing else.
+        file_access: crate::evidence::file_access(&inputs, &[])?,
+        ..engine::EngineOptions::default()
+    })?;
+    let loaded = crate::evidence::load_evidence(&mut engine, &inputs, &Default::default()).await?;
+    if !loaded.report.is_complete() {
+        return Err(Error::Usage(format!(
+            "evidence incomplete: {} (run `ratcatcher tables` on it)",
+            crate::evidence::totals_line(&loaded.report)
+        )));
+    }
+    // A case with `now` runs like Sentinel (each rule over its queryPeriod before it); without, like
+    // `hunt`'s default (all the evidence, ago() at the newest event of its bulk).
+    let mode = TimeMode::Window(if now.is_some() { Window::RulePeriod } else { Window::All });
+    let run = crate::run_pack(&mut engine, rules, tuning.as_ref(), tools, now, mode).await?;
+    let mut problems: Vec<String> = run
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let err = r.error.as_ref()?;
+            let q = rules
+                .iter()
+                .find(|x| x.id == r.rule_id)
+                .map_or("", |x| x.query.as_str());
+            Some(format!("rule {} failed: {}", r.rule_id, err.describe(q)))
+        })
+        .collect();
+    let (mut alerts, mut suppressed) = crate::hunt::apply_tuning(run.alerts, tuning.as_ref(), tools);
+    crate::hunt::sort_alerts(&mut alerts);
+    crate::hunt::sort_alerts(&mut suppressed);
+    problems.extend(case.check(&alerts, &suppressed));
+    Ok(problems)
+}
+
+/// The pack's own tests, compiled in and written out to a temporary folder (deleted when dropped),
+/// laid out as in the repository (`rules/tests`, `examples`), so `ratcatcher test` runs anywhere.
+pub struct BuiltinTests {
+    dir: tempfile::TempDir,
+}
+
+impl BuiltinTests {
+    /// Writes the case files, their evidence and tuning out.
+    pub fn write() -> crate::Result<BuiltinTests> {
+        let dir = tempfile::Builder::new()
+            .prefix("ratcatcher-tests-")
+            .tempdir()
+            .map_err(|e| crate::Error::io("creating a folder for the built-in tests", e))?;
+        for (rel, bytes) in crate::rule::pack_test_files() {
+            let path = dir.path().join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| crate::Error::io(format!("writing {}", parent.display()), e))?;
+            }
+            std::fs::write(&path, bytes).map_err(|e| crate::Error::io(format!("writing {}", path.display()), e))?;
+        }
+        Ok(BuiltinTests { dir })
+    }
+
+    /// The `tests` folder holding the cases (what [`discover`] takes).
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("rules/tests")
+    }
+}

@@ -1,20 +1,19 @@
-//! `ratcatcher hunt --sigma`: runs Sigma rules over evidence in one streaming pass (EVTX read
-//! directly with the `evtx` crate, files in parallel; other inputs through the telemetry
-//! readers), feeds the matches to the correlation rules and writes alerts like the pack does.
+//! Sigma rules over evidence in one streaming pass: EVTX records through telemetry's EVTX driver
+//! (files in parallel, records on the parser's threads), other inputs through the telemetry
+//! readers as table rows; matches feed the correlation rules, and alerts come from the same
+//! builder as the pack's ([`crate::alert`]).
 
-use crate::alerts_out::{self, RunSummary};
-use crate::hunt::{self as pack, HuntArgs};
-use detect::alert::{Entity, Row, RuleRef};
-use detect::timeline::Tally;
-use detect::{Alert, Severity, Tool};
-use evtx::{EvtxParser, ParserSettings};
+use crate::Alert;
+use crate::alert::{Row, RuleRef, account_of, default_entities, device_of, iso};
+use crate::catalog::Tool;
+use crate::error::Error;
+use crate::rule::Severity;
+use crate::timeline::Tally;
 use serde_json::{Map, Value};
 use sigma::{CompiledRuleSet, Document, Event, FieldValue, RuleId, RuleSet, Scanner, SigmaRule};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use telemetry::BatchSink;
@@ -35,7 +34,7 @@ pub struct RuleFilter {
 
 impl RuleFilter {
     /// Parses `--min-level` and `--status` (comma-separated or repeated; `all` for every status).
-    pub fn parse(min_level: Option<&str>, status: &[String]) -> Result<RuleFilter, String> {
+    pub fn parse(min_level: Option<&str>, status: &[String]) -> Result<RuleFilter, Error> {
         let min_level = min_level
             .map(|l| {
                 let l = l.trim().to_ascii_lowercase();
@@ -43,7 +42,7 @@ impl RuleFilter {
                 LEVELS
                     .iter()
                     .position(|x| *x == l)
-                    .ok_or_else(|| format!("--min-level: `{l}` is not one of {}", LEVELS.join(", ")))
+                    .ok_or_else(|| Error::Usage(format!("--min-level: `{l}` is not one of {}", LEVELS.join(", "))))
             })
             .transpose()?;
         let mut statuses: Vec<String> = Vec::new();
@@ -57,10 +56,10 @@ impl RuleFilter {
             } else if ALL_STATUSES.contains(&s.as_str()) {
                 statuses.push(s);
             } else {
-                return Err(format!(
+                return Err(Error::Usage(format!(
                     "--status: `{s}` is not one of {}, all",
                     ALL_STATUSES.join(", ")
-                ));
+                )));
             }
         }
         if statuses.is_empty() {
@@ -85,9 +84,18 @@ impl RuleFilter {
     }
 }
 
+/// Sigma rules loaded for a hunt, and the documents that were rejected (file and why).
+pub struct LoadedRules {
+    /// The rules, correlations and filters to run.
+    pub set: RuleSet,
+    /// Documents that could not be used, each with its file and reason.
+    pub rejected: Vec<String>,
+}
+
 /// Loads Sigma rules from files and folders; rules the filter drops are left out unless a kept
-/// correlation needs them. Rejected documents are reported on stderr.
-pub fn load_rules(paths: &[PathBuf], filter: &RuleFilter) -> Result<RuleSet, String> {
+/// correlation needs them. Rejected documents are listed in the result; no rule at all is an
+/// error.
+pub fn load_rules(paths: &[PathBuf], filter: &RuleFilter) -> Result<LoadedRules, Error> {
     let mut all = RuleSet::new();
     for p in paths {
         if p.is_dir() {
@@ -95,12 +103,10 @@ pub fn load_rules(paths: &[PathBuf], filter: &RuleFilter) -> Result<RuleSet, Str
         } else if p.is_file() {
             all.add_file(p);
         } else {
-            return Err(format!("--sigma: {}: no such file or folder", p.display()));
+            return Err(Error::Sigma(format!("{}: no such file or folder", p.display())));
         }
     }
-    for e in all.rejected() {
-        eprintln!("warning: sigma: rejected {e}");
-    }
+    let rejected: Vec<String> = all.rejected().iter().map(ToString::to_string).collect();
     let kept_corr: Vec<_> = all
         .correlations()
         .iter()
@@ -128,16 +134,13 @@ pub fn load_rules(paths: &[PathBuf], filter: &RuleFilter) -> Result<RuleSet, Str
         let _ = set.add_document(Document::Filter(f.clone()));
     }
     if set.rules().is_empty() {
-        return Err(if all.rules().is_empty() {
-            "--sigma: no Sigma rules found".into()
+        return Err(Error::Sigma(if all.rules().is_empty() {
+            "no Sigma rules found".into()
         } else {
-            format!(
-                "--sigma: none of the {} rules passes --min-level/--status",
-                all.rules().len()
-            )
-        });
+            format!("none of the {} rules passes --min-level/--status", all.rules().len())
+        }));
     }
-    Ok(set)
+    Ok(LoadedRules { set, rejected })
 }
 
 /// One rule match.
@@ -225,7 +228,7 @@ pub struct ScanReport {
 }
 
 /// Skipped-record details kept per run (the totals are always exact).
-const MAX_SKIP_DETAILS: usize = 1000;
+const MAX_SKIP_DETAILS: usize = telemetry::MAX_SKIP_DETAILS;
 
 /// Scanners shared by the EVTX worker threads.
 type Pool = Arc<Mutex<Vec<Scanner<'static>>>>;
@@ -276,7 +279,7 @@ impl Pooled {
 }
 
 /// Runs the compiled rules over the inputs; returns the matches in input order.
-pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>, ScanReport), String> {
+pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> (Vec<Hit>, ScanReport) {
     let set = maker.set;
     let mut report = ScanReport::default();
     let mut datasets = Vec::new();
@@ -297,7 +300,7 @@ pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>
     };
     let (mut evtx, mut other) = (Vec::new(), Vec::new());
     for (i, f) in files.into_iter().enumerate() {
-        if is_evtx(&f) {
+        if telemetry::is_evtx(&f) {
             evtx.push((i, f));
         } else {
             other.push((i, vec![f]));
@@ -305,12 +308,12 @@ pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>
     }
     let base = evtx.len() + other.len();
     for (k, d) in datasets.iter().enumerate() {
-        match dataset_files(d) {
+        match telemetry::dataset_files(d) {
             Ok(files) => other.push((base + k, files)),
             Err(e) => report.evidence.unread.push(telemetry::Unread {
                 path: d.clone(),
                 kind: telemetry::UnreadKind::Unreadable,
-                reason: e,
+                reason: e.to_string(),
             }),
         }
     }
@@ -349,34 +352,7 @@ pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> Result<(Vec<Hit>
         hits.extend(sink.hits.into_iter().filter(|(t, _)| !raw || *t).map(|(_, h)| h));
     }
     hits.sort_by_key(|h| h.order);
-    Ok((hits, report))
-}
-
-fn is_evtx(path: &Path) -> bool {
-    let mut head = [0u8; 8];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && &head == b"ElfFile\0"
-}
-
-/// The Parquet files of an ingested dataset: only `WindowsEvent` when it has rows (the Device
-/// tables were derived from the same events), else every table.
-fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let tables = telemetry::list_tables(dir).map_err(|e| e.to_string())?;
-    let raw = tables
-        .iter()
-        .any(|t| t.name == telemetry::schema::WINDOWS_EVENT && t.rows > 0);
-    let mut out = Vec::new();
-    for t in tables {
-        if raw && t.name != telemetry::schema::WINDOWS_EVENT {
-            continue;
-        }
-        for f in &t.files {
-            out.push(dir.join(f));
-        }
-    }
-    Ok(out)
+    (hits, report)
 }
 
 /// EVTX files: `min(files, cores)` workers pull files; a file gets the remaining cores for its
@@ -429,116 +405,40 @@ struct FileScan {
     tally: Tally,
 }
 
-/// Scans one EVTX file; what could not be read is counted exactly (lost chunks by their
-/// records, through the same ledger as the readers).
+/// Scans one EVTX file through telemetry's EVTX driver, which counts what could not be read
+/// exactly (lost chunks by their records); events are built and scanned on the parser's threads.
 fn scan_evtx(maker: &Arc<HitMaker>, pool: &Pool, idx: usize, path: &Path, threads: usize) -> FileScan {
-    let mut report = telemetry::Report::default();
-    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let settings = ParserSettings::new()
-        .num_threads(threads)
-        .separate_json_attributes(false)
-        .indent(false);
-    let opened = std::fs::File::open(path)
-        .map_err(|e| e.to_string())
-        .and_then(|f| Ok((f.try_clone().map_err(|e| e.to_string())?, f)))
-        .and_then(|(again, f)| match EvtxParser::from_read_seek(f) {
-            Ok(p) => Ok((again, p.with_configuration(settings))),
-            Err(e) => Err(format!("unreadable EVTX file header: {e}")),
-        });
-    let (mut again, mut parser) = match opened {
-        Ok(opened) => opened,
-        Err(reason) => {
-            report.unread.push(telemetry::Unread {
-                path: path.to_path_buf(),
-                kind: telemetry::UnreadKind::Unreadable,
-                reason,
-            });
-            return FileScan {
-                idx,
-                hits: Vec::new(),
-                report,
-                tally: Tally::default(),
-            };
-        }
-    };
     let mut scan = Pooled {
         pool: pool.clone(),
         set: maker.set,
         scanner: None,
         hits: Vec::new(),
     };
-    let maker = Arc::clone(maker);
-    let records = parser.serialized_records(move |record| {
-        let record = record?;
-        let id = record.event_record_id;
-        let json = record.into_json_bytes()?;
-        let event = match Event::from_evtx_bytes(&json.data) {
-            Ok(event) => event,
-            Err(e) => return Ok(Err((id, e.to_string()))),
-        };
-        let when = event.timestamp.map(|t| {
-            let channel = event.channel.as_deref().unwrap_or("EVTX").to_string();
-            (t, channel, event.computer.as_deref().unwrap_or("").to_string())
-        });
-        let rules = scan.scan(&event);
-        let mut hits = Vec::new();
-        if !rules.is_empty() {
-            maker.hits(rules, event, (idx, id), &mut hits);
-        }
-        Ok(Ok((id, hits, when)))
-    });
-    let (mut hits, mut n) = (Vec::new(), 0u64);
-    let mut tally = Tally::default();
-    let mut ledger = telemetry::ledger::EvtxLedger::new();
-    let mut skipped: Vec<telemetry::Skipped> = Vec::new();
-    let mut skipped_total = 0u64;
-    let mut skip = |location: telemetry::Location, reason: String, count: u64| {
-        skipped_total += count;
-        if skipped.len() < MAX_SKIP_DETAILS {
-            skipped.push(telemetry::Skipped {
-                file: path.to_path_buf(),
-                location,
-                reason,
+    let on_thread = Arc::clone(maker);
+    let (mut hits, mut tally) = (Vec::new(), Tally::default());
+    let report = telemetry::scan_evtx(
+        path,
+        threads,
+        move |id, json: &[u8]| {
+            let event = Event::from_evtx_bytes(json).map_err(|e| e.to_string())?;
+            let when = event.timestamp.map(|t| {
+                let channel = event.channel.as_deref().unwrap_or("EVTX").to_string();
+                (t, channel, event.computer.as_deref().unwrap_or("").to_string())
             });
-        }
-    };
-    for item in records {
-        match item {
-            Ok(Ok((id, found, when))) => {
-                n += 1;
-                ledger.seen(id);
-                hits.extend(found);
-                if let Some((t, channel, computer)) = when {
-                    tally.add(&channel, &computer, t);
-                }
+            let rules = scan.scan(&event);
+            let mut found = Vec::new();
+            if !rules.is_empty() {
+                on_thread.hits(rules, event, (idx, id), &mut found);
             }
-            Ok(Err((id, why))) => {
-                ledger.seen(id);
-                skip(telemetry::Location::Record(id), why, 1);
+            Ok((found, when))
+        },
+        |_, (found, when): (Vec<Hit>, Option<(i64, String, String)>)| {
+            hits.extend(found);
+            if let Some((t, channel, computer)) = when {
+                tally.add(&channel, &computer, t);
             }
-            Err(e) => {
-                ledger.error(&e);
-                let (at, why) = telemetry::source::evtx_error(&e);
-                skip(at, why, 1);
-            }
-        }
-    }
-    if let Some(lost) = ledger.finish(&mut again) {
-        let at = lost
-            .offset
-            .map_or(telemetry::Location::File, telemetry::Location::Offset);
-        skip(at, lost.reason, lost.extra);
-    }
-    report.files.push(telemetry::FileReport {
-        path: path.to_path_buf(),
-        format: telemetry::Format::Evtx,
-        gzip: false,
-        records: n,
-        skipped: skipped_total,
-        bytes,
-    });
-    report.skipped = skipped;
-    report.skipped_total = skipped_total;
+        },
+    );
     FileScan {
         idx,
         hits,
@@ -751,7 +651,7 @@ fn json_of(v: &FieldValue<'_>) -> Value {
 fn event_row(ev: &Event<'_>) -> Row {
     let mut cols: Vec<(String, Value)> = Vec::new();
     if let Some(t) = ev.timestamp {
-        cols.push(("Timestamp".into(), Value::String(detect::alert::iso(t))));
+        cols.push(("Timestamp".into(), Value::String(iso(t))));
     }
     for (k, v) in [("Computer", &ev.computer), ("Channel", &ev.channel)] {
         if let Some(v) = v {
@@ -837,43 +737,6 @@ fn signal_for(rule: &SigmaRule) -> Option<&'static str> {
     })
 }
 
-fn account_of(row: &Row) -> Option<String> {
-    if let Some(u) = row.text("User") {
-        return Some(u);
-    }
-    for (user, domain) in [
-        ("TargetUserName", "TargetDomainName"),
-        ("SubjectUserName", "SubjectDomainName"),
-        ("AccountName", "AccountDomain"),
-        ("InitiatingProcessAccountName", "InitiatingProcessAccountDomain"),
-    ] {
-        if let Some(u) = row.text(user).filter(|u| u != "-") {
-            return Some(match row.text(domain).filter(|d| d != "-") {
-                Some(d) if !u.contains('\\') => format!("{d}\\{u}"),
-                _ => u,
-            });
-        }
-    }
-    None
-}
-
-fn entities(device: &Option<String>, account: &Option<String>) -> Vec<Entity> {
-    let mut out = Vec::new();
-    if let Some(d) = device {
-        out.push(Entity {
-            entity_type: "Host".into(),
-            fields: Row(vec![("HostName".into(), Value::String(d.clone()))]),
-        });
-    }
-    if let Some(a) = account {
-        out.push(Entity {
-            entity_type: "Account".into(),
-            fields: Row(vec![("Name".into(), Value::String(a.clone()))]),
-        });
-    }
-    out
-}
-
 /// The alert of one detection-rule match.
 fn detection_alert(rule: &SigmaRule, event: &Event<'_>, tools: &ToolIndex) -> Alert {
     let (rule_ref, severity) = rule_ref(&Meta {
@@ -887,15 +750,15 @@ fn detection_alert(rule: &SigmaRule, event: &Event<'_>, tools: &ToolIndex) -> Al
         .computer
         .as_deref()
         .map(str::to_string)
-        .or_else(|| row.text("DeviceName"));
+        .or_else(|| device_of(&row));
     let account = account_of(&row);
     let tool = tools.find(&row);
     Alert {
         rule: rule_ref,
-        time: event.timestamp.map(detect::alert::iso),
+        time: event.timestamp.map(iso),
         time_nanos: event.timestamp,
         severity,
-        entities: entities(&device, &account),
+        entities: default_entities(device.as_deref(), account.as_deref()),
         device,
         account,
         tool: tool.map(|t| t.name.clone()),
@@ -927,12 +790,12 @@ pub fn hunt_alerts(
     tools: &[Tool],
     filter: &RuleFilter,
     window: Option<SigmaWindow>,
-) -> Result<(Vec<Alert>, ScanReport), String> {
+) -> (Vec<Alert>, ScanReport) {
     let maker = Arc::new(HitMaker::new(set, filter, tools));
-    let (mut hits, report) = scan_inputs(&maker, inputs)?;
+    let (mut hits, report) = scan_inputs(&maker, inputs);
     if let Some(w) = window {
-        let wall = detect::timeline::wall_clock();
-        let (anchor, _) = detect::hunt::anchor(w.now, &report.tally.profile(wall), wall);
+        let wall = crate::timeline::wall_clock();
+        let (anchor, _) = crate::hunt::anchor(w.now, &report.tally.profile(wall), wall);
         let from = anchor.saturating_sub(w.span);
         hits.retain(|h| h.time.is_some_and(|t| t > from && t <= anchor));
     }
@@ -984,9 +847,7 @@ pub fn hunt_alerts(
             let mut o = Map::new();
             o.insert(
                 "Timestamp".into(),
-                event
-                    .timestamp
-                    .map_or(Value::Null, |t| Value::String(detect::alert::iso(t))),
+                event.timestamp.map_or(Value::Null, |t| Value::String(iso(t))),
             );
             if let Some(r) = set.rule(*rule) {
                 o.insert("Rule".into(), Value::String(r.reference().to_string()));
@@ -1005,8 +866,8 @@ pub fn hunt_alerts(
             events.push(Value::Object(o));
         }
         let mut cols: Vec<(String, Value)> = vec![
-            ("Timestamp".into(), Value::String(detect::alert::iso(f.first))),
-            ("LastTimestamp".into(), Value::String(detect::alert::iso(f.last))),
+            ("Timestamp".into(), Value::String(iso(f.first))),
+            ("LastTimestamp".into(), Value::String(iso(f.last))),
             ("Correlation".into(), Value::String(format!("{:?}", c.rule.kind))),
             (
                 "Value".into(),
@@ -1017,17 +878,14 @@ pub fn hunt_alerts(
             cols.push((k.clone(), v.clone().map_or(Value::Null, Value::String)));
         }
         let row = Row(cols);
-        let device = ["Computer", "Hostname", "DeviceName", "ComputerName"]
-            .iter()
-            .find_map(|k| row.text(k))
-            .or_else(|| (devices.len() == 1).then(|| devices[0].clone()));
+        let device = device_of(&row).or_else(|| (devices.len() == 1).then(|| devices[0].clone()));
         let account = account_of(&row);
         alerts.push(Alert {
             rule: rule_ref,
-            time: Some(detect::alert::iso(f.first)),
+            time: Some(iso(f.first)),
             time_nanos: Some(f.first),
             severity,
-            entities: entities(&device, &account),
+            entities: default_entities(device.as_deref(), account.as_deref()),
             device,
             account,
             tool: None,
@@ -1041,109 +899,5 @@ pub fn hunt_alerts(
             detail_column: None,
         });
     }
-    Ok((alerts, report))
-}
-
-/// `hunt --sigma`: Sigma rules (and the pack too when `--rules` is given).
-pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
-    if args.inputs.is_empty() {
-        return Err("no evidence given: name files, folders, globs or an ingested dataset".into());
-    }
-    let filter = RuleFilter::parse(args.min_level.as_deref(), &args.status)?;
-    let rules = load_rules(&args.sigma, &filter)?;
-    let compiled = rules.compile();
-    for e in compiled.skipped() {
-        eprintln!("warning: sigma: not evaluated: {e}");
-    }
-    let set: &'static CompiledRuleSet = Box::leak(Box::new(compiled));
-    let tools = detect::catalog::builtin();
-    let tuning = args
-        .config
-        .as_deref()
-        .map(|p| pack::load_tuning(p, &tools))
-        .transpose()?;
-    let min_severity = args.min_severity()?;
-    // Sigma rules have no queryPeriod: like hunting queries they see all the evidence, unless
-    // --lookback gives every rule the same window (docs/alerts.md, "Time").
-    let mode = args.time_mode()?;
-    let options = crate::query::engine_options(args.now.as_deref(), None, args.memory_limit.as_deref())?;
-    let now = options.now;
-    let window = match mode {
-        detect::hunt::TimeMode::Window(detect::hunt::Window::Fixed(span)) => Some(SigmaWindow { now, span }),
-        _ => None,
-    };
-    let dest = args.destination()?;
-    let (mut alerts, report) = hunt_alerts(set, &args.inputs, &tools, &filter, window)?;
-    crate::evidence::print_report(&report.evidence);
-    if let Some(msg) = crate::evidence::nothing_read(&report.evidence) {
-        return Err(msg);
-    }
-    let sigma_mode = match window {
-        Some(_) => format!(
-            "Sigma rules over {} before the anchor",
-            args.lookback.as_deref().unwrap_or("the lookback")
-        ),
-        None => "Sigma rules over all evidence".to_string(),
-    };
-    let wall = detect::timeline::wall_clock();
-    let mut profile = report.tally.profile(wall);
-    let (anchor, source) = detect::hunt::anchor(now, &profile, wall);
-    let (mut anchor, mut anchor_source) = (anchor, source.describe());
-    let mut mode_text = sigma_mode.clone();
-    let mut rules_run = set.rules().len() + set.correlations().len();
-    let mut failures = Vec::new();
-    if !args.rules.is_empty() {
-        let (pack_rules, not_loaded) = pack::load_hunt_rules(&args.rules)?;
-        failures.extend(not_loaded);
-        let mut engine = engine::Engine::new(pack::hunt_engine_options(&args)?).map_err(|e| e.to_string())?;
-        let _loaded = crate::evidence::load_evidence_quietly(&mut engine, &args.inputs).await?;
-        let outcome = pack::run_pack(&mut engine, &pack_rules, None, &tools, now, mode).await?;
-        for r in &outcome.runs {
-            if let Some(err) = &r.error {
-                eprintln!("error: rule {}: {}", r.rule_id, err.message);
-                failures.push((r.rule_id.clone(), err.message.clone()));
-            }
-        }
-        rules_run += outcome.runs.len();
-        anchor = outcome.anchor;
-        anchor_source = outcome.anchor_source;
-        mode_text = format!(
-            "{}; {sigma_mode}",
-            alerts_out::describe_mode(mode, args.lookback.as_deref(), outcome.replay.as_deref())
-        );
-        profile = outcome.profile;
-        alerts.extend(outcome.alerts);
-    }
-    let (mut alerts, mut suppressed) = detect::hunt::apply_tuning(alerts, tuning.as_ref(), &tools);
-    if let Some(min) = min_severity {
-        alerts.retain(|a| a.severity >= min);
-        suppressed.retain(|a| a.severity >= min);
-    }
-    detect::hunt::sort_alerts(&mut alerts);
-    detect::hunt::sort_alerts(&mut suppressed);
-    let anchor = detect::alert::iso(anchor);
-    eprintln!(
-        "hunt: anchor {anchor} ({anchor_source}); {mode_text}; {} Sigma rules, {} correlations; {} files, {} records ({} skipped); {} alerts, {} suppressed",
-        set.rules().len(),
-        set.correlations().len(),
-        report.evidence.files.len(),
-        report.evidence.records(),
-        report.evidence.skipped_total,
-        alerts.len(),
-        suppressed.len()
-    );
-    alerts_out::emit(
-        dest,
-        &alerts,
-        &suppressed,
-        &RunSummary {
-            anchor,
-            anchor_source,
-            rules_run,
-            failures,
-            evidence: &report.evidence,
-            allow_partial: args.allow_partial,
-            time: alerts_out::TimeSummary::new(&profile, mode_text),
-        },
-    )
+    (alerts, report)
 }
