@@ -139,6 +139,13 @@ impl<'a> Lexer<'a> {
         });
     }
 
+    /// Pushes the string literal read from `start`, if one was read.
+    fn push_string(&mut self, value: Option<String>, obfuscated: bool, start: usize) {
+        if let Some(value) = value {
+            self.push(Tok::Str { value, obfuscated }, start);
+        }
+    }
+
     fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
         self.errors.push(LexError {
             span: Span::new(start, end),
@@ -159,74 +166,32 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 b'\'' | b'"' => {
-                    if let Some(value) = self.string(c) {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: false,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.string(c);
+                    self.push_string(value, false, start);
                 }
                 b'`' if self.src[self.pos..].starts_with("```") => {
-                    if let Some(value) = self.multiline() {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: false,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.multiline();
+                    self.push_string(value, false, start);
                 }
                 b'@' if matches!(self.peek(1), b'\'' | b'"') => {
                     self.pos += 1;
-                    if let Some(value) = self.verbatim(self.bytes[self.pos]) {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: false,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.verbatim(self.bytes[self.pos]);
+                    self.push_string(value, false, start);
                 }
                 b'h' | b'H' if matches!(self.peek(1), b'\'' | b'"') => {
                     self.pos += 1;
-                    if let Some(value) = self.string(self.bytes[self.pos]) {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: true,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.string(self.bytes[self.pos]);
+                    self.push_string(value, true, start);
                 }
                 b'h' | b'H' if self.peek(1) == b'@' && matches!(self.peek(2), b'\'' | b'"') => {
                     self.pos += 2;
-                    if let Some(value) = self.verbatim(self.bytes[self.pos]) {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: true,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.verbatim(self.bytes[self.pos]);
+                    self.push_string(value, true, start);
                 }
                 b'h' | b'H' if self.src[self.pos + 1..].starts_with("```") => {
                     self.pos += 1;
-                    if let Some(value) = self.multiline() {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: true,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.multiline();
+                    self.push_string(value, true, start);
                 }
                 b'[' if self.bracket_name_ahead() => self.bracket_name(),
                 b'0'..=b'9' => self.number(),

@@ -117,14 +117,16 @@ impl Parser {
 
     /// A union operand: a name (wildcards allowed), a call, or a parenthesised query.
     pub(super) fn union_item(&mut self) -> PResult<Expr> {
-        if self.at(&Tok::Star) || (matches!(self.peek(), Tok::Ident(_)) && self.at_pattern_star()) {
+        if self.at_name_pattern() {
             return self.name_pattern();
         }
         self.postfix()
     }
 
-    fn at_pattern_star(&self) -> bool {
-        matches!(self.peek_at(1), Tok::Star) && self.adjacent(1)
+    /// Whether a name pattern starts here: `*`, or a name with a `*` right after it.
+    fn at_name_pattern(&self) -> bool {
+        self.at(&Tok::Star)
+            || (matches!(self.peek(), Tok::Ident(_)) && matches!(self.peek_at(1), Tok::Star) && self.adjacent(1))
     }
 
     /// A column or table name pattern such as `Device*`, `*Id`, `a*b`.
@@ -158,7 +160,7 @@ impl Parser {
 
     /// A column in project-away / project-keep / project-reorder: name, pattern, or expression.
     pub(super) fn column_pattern(&mut self) -> PResult<Expr> {
-        if self.at(&Tok::Star) || (matches!(self.peek(), Tok::Ident(_)) && self.at_pattern_star()) {
+        if self.at_name_pattern() {
             return self.name_pattern();
         }
         self.expr()
@@ -222,14 +224,7 @@ impl Parser {
 
     /// `[name =] expr [to typeof(type)]`
     pub(super) fn expand_item(&mut self) -> PResult<ExpandItem> {
-        let name =
-            if matches!(self.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(self.peek_at(1), Tok::Assign) {
-                let n = self.ident("a column name")?;
-                self.bump();
-                Some(n)
-            } else {
-                None
-            };
+        let name = self.assigned_name("a column name")?;
         let expr = self.expr()?;
         let to_type = if self.at_kw("to") && self.at_kw_n(1, "typeof") {
             self.bump();
@@ -277,9 +272,7 @@ impl Parser {
 
     /// `name = expr`, `(a, b) = expr`, or `expr`.
     fn named_expr(&mut self) -> PResult<NamedExpr> {
-        if matches!(self.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(self.peek_at(1), Tok::Assign) {
-            let name = self.ident("a column name")?;
-            self.bump();
+        if let Some(name) = self.assigned_name("a column name")? {
             let expr = self.expr()?;
             return Ok(NamedExpr {
                 names: vec![name],

@@ -210,6 +210,17 @@ impl Parser {
         }
     }
 
+    /// `name =` at the cursor: reads both and returns the name, or reads nothing and returns
+    /// `None` when no assignment starts here.
+    pub(super) fn assigned_name(&mut self, what: &str) -> PResult<Option<Ident>> {
+        if !(matches!(self.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(self.peek_at(1), Tok::Assign)) {
+            return Ok(None);
+        }
+        let name = self.ident(what)?;
+        self.bump();
+        Ok(Some(name))
+    }
+
     /// A dotted name such as `hint.strategy` or `query_datascope`.
     pub(super) fn dotted_ident(&mut self, what: &str) -> PResult<Ident> {
         let mut id = self.ident(what)?;
@@ -238,11 +249,7 @@ impl Parser {
 
     pub(super) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         if self.depth >= MAX_DEPTH {
-            return Err(Diagnostic::new(
-                format!("query nests too deeply (more than {MAX_DEPTH} levels)"),
-                self.span(),
-            )
-            .help("split the expression with `let` statements"));
+            return Err(self.too_deep().help("split the expression with `let` statements"));
         }
         self.depth += 1;
         // Grow the stack when it runs low, so the depth limit, not the thread's stack size
@@ -250,6 +257,23 @@ impl Parser {
         let r = stacker::maybe_grow(256 * 1024, 2 * 1024 * 1024, || f(self));
         self.depth -= 1;
         r
+    }
+
+    /// The error for nesting deeper than [`MAX_DEPTH`], at the cursor.
+    fn too_deep(&self) -> Diagnostic {
+        Diagnostic::new(
+            format!("query nests too deeply (more than {MAX_DEPTH} levels)"),
+            self.span(),
+        )
+    }
+
+    /// Fails when a left-deep chain of `chain` operators (`a + b + ...`, `x.a.b...`) at the
+    /// current depth would nest deeper than [`MAX_DEPTH`].
+    pub(super) fn check_chain(&self, chain: usize) -> PResult<()> {
+        if self.depth + chain >= MAX_DEPTH {
+            return Err(self.too_deep());
+        }
+        Ok(())
     }
 
     /// Skips to the next `;` (or `|` when `stop_at_pipe`) at bracket depth 0, or to a closing

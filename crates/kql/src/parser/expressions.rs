@@ -2,7 +2,7 @@
 //! `+ -`, `* / %`, unary signs, postfix member access, indexing and calls, and primaries.
 
 use super::literals::raw_literal;
-use super::{MAX_DEPTH, PResult, Parser};
+use super::{PResult, Parser};
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::lexer::Tok;
@@ -97,12 +97,7 @@ impl Parser {
         let mut chain = 0usize;
         while let Some((op, len)) = self.comparison_op() {
             chain += 1;
-            if self.depth + chain >= MAX_DEPTH {
-                return Err(Diagnostic::new(
-                    format!("query nests too deeply (more than {MAX_DEPTH} levels)"),
-                    self.span(),
-                ));
-            }
+            self.check_chain(chain)?;
             for _ in 0..len {
                 self.bump();
             }
@@ -164,12 +159,7 @@ impl Parser {
         let mut chain = 0usize;
         while let Some(op) = ops.iter().find(|(t, _)| self.at(t)).map(|(_, op)| *op) {
             chain += 1;
-            if self.depth + chain >= MAX_DEPTH {
-                return Err(Diagnostic::new(
-                    format!("query nests too deeply (more than {MAX_DEPTH} levels)"),
-                    self.span(),
-                ));
-            }
+            self.check_chain(chain)?;
             self.bump();
             let right = next(self)?;
             let span = left.span().to(right.span());
@@ -223,12 +213,7 @@ impl Parser {
         let mut chain = 0usize;
         loop {
             chain += 1;
-            if self.depth + chain >= MAX_DEPTH {
-                return Err(Diagnostic::new(
-                    format!("query nests too deeply (more than {MAX_DEPTH} levels)"),
-                    self.span(),
-                ));
-            }
+            self.check_chain(chain)?;
             match self.peek().clone() {
                 Tok::Dot if matches!(self.peek_at(1), Tok::LBracket) => {
                     // `d.[0]` indexes like `d[0]`.
@@ -299,9 +284,7 @@ impl Parser {
         self.expect(&Tok::LParen)?;
         let args = self.nested(|p| {
             p.comma_list(&Tok::RParen, |p| {
-                if matches!(p.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(p.peek_at(1), Tok::Assign) {
-                    let name = p.ident("a parameter name")?;
-                    p.bump();
+                if let Some(name) = p.assigned_name("a parameter name")? {
                     return Ok(Arg::Named(name, p.pipe_expr()?));
                 }
                 Ok(Arg::Positional(p.pipe_expr()?))

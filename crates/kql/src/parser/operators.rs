@@ -89,10 +89,7 @@ impl Parser {
             match self.operator() {
                 Ok(op) => {
                     ops.push(op);
-                    if !matches!(
-                        self.peek(),
-                        Tok::Pipe | Tok::Semi | Tok::Eof | Tok::RParen | Tok::RBrace | Tok::RBracket
-                    ) {
+                    if !self.at_operator_end() {
                         let d = self.unexpected(&["`|`", "`;`", "end of query"]);
                         self.report(d);
                         self.recover(true);
@@ -171,10 +168,7 @@ impl Parser {
         use OperatorKind as K;
         Ok(match name {
             "where" | "filter" => {
-                if matches!(self.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(self.peek_at(1), Tok::Assign)
-                {
-                    let name = self.ident("a column name")?;
-                    self.bump();
+                if let Some(name) = self.assigned_name("a column name")? {
                     let value = self.expr()?;
                     let span = name.span.to(value.span());
                     K::Where(Expr::Assign {
@@ -564,14 +558,7 @@ impl Parser {
     fn make_series(&mut self) -> PResult<OperatorKind> {
         let params = self.op_params()?;
         let aggregates = self.comma_list(&Tok::Eof, |p| {
-            let name = if matches!(p.peek(), Tok::Ident(_) | Tok::BracketName(_)) && matches!(p.peek_at(1), Tok::Assign)
-            {
-                let n = p.ident("a column name")?;
-                p.bump();
-                Some(n)
-            } else {
-                None
-            };
+            let name = p.assigned_name("a column name")?;
             let expr = p.expr()?;
             let default = if p.at_kw("default") && matches!(p.peek_at(1), Tok::Assign) {
                 p.bump();
