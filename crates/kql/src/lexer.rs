@@ -11,7 +11,9 @@ pub enum Tok {
     BracketName(String),
     /// A string literal, decoded; `obfuscated` for `h"..."`.
     Str {
+        /// The decoded text.
         value: String,
+        /// Written `h"..."`: the text is hidden from logs.
         obfuscated: bool,
     },
     /// An integer literal (decimal or `0x` hex).
@@ -22,65 +24,109 @@ pub enum Tok {
     Timespan(i64),
     /// The raw text between the parentheses of `datetime(...)`, `time(...)`, `guid(...)`, ... .
     RawLiteral {
+        /// Which literal form it is.
         kind: RawKind,
+        /// The text between the parentheses (or inside their quotes), trimmed.
         text: String,
     },
+    /// `|`
     Pipe,
+    /// `(`
     LParen,
+    /// `)`
     RParen,
+    /// `[`
     LBracket,
+    /// `]`
     RBracket,
+    /// `{`
     LBrace,
+    /// `}`
     RBrace,
+    /// `,`
     Comma,
+    /// `;`
     Semi,
+    /// `:`
     Colon,
+    /// `.`
     Dot,
+    /// `..`
     DotDot,
+    /// `=`
     Assign,
+    /// `==`
     EqEq,
+    /// `!=` (or `<>`)
     NotEq,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `=~`
     EqTilde,
+    /// `!~`
     BangTilde,
+    /// `!`
     Bang,
+    /// `~`
     Tilde,
+    /// `+`
     Plus,
+    /// `-`
     Minus,
+    /// `*`
     Star,
+    /// `/`
     Slash,
+    /// `%`
     Percent,
+    /// `=>`
     FatArrow,
+    /// `?`
     Question,
+    /// `@`
     At,
+    /// `#`
     Hash,
+    /// The end of the text: always the last token.
     Eof,
 }
 
 /// The literal forms whose parenthesised content is not ordinary tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RawKind {
+    /// `datetime(...)` or `date(...)`.
     Datetime,
+    /// `timespan(...)` or `time(...)`.
     Timespan,
+    /// `guid(...)` or `uniqueid(...)`.
     Guid,
 }
 
+/// A token and where it stands in the text.
 #[derive(Clone, Debug)]
 pub struct Token {
+    /// What the token is.
     pub tok: Tok,
+    /// Its bytes in the text.
     pub span: Span,
 }
 
 /// A lexical error: where, and what.
 #[derive(Clone, Debug)]
 pub struct LexError {
+    /// The bytes in error.
     pub span: Span,
+    /// What is wrong with them.
     pub message: String,
 }
 
+/// Timespans count ticks of 100 ns.
 pub const TICKS_PER_SECOND: i64 = 10_000_000;
 
 /// Timespan unit suffixes and their length in ticks.

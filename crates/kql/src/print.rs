@@ -162,7 +162,7 @@ fn write_string(f: &mut impl Write, value: &str) -> fmt::Result {
 }
 
 /// Timespan ticks in the largest exact unit (`1d`, `90m`, `15tick`).
-pub fn format_timespan(ticks: i64) -> String {
+fn format_timespan(ticks: i64) -> String {
     const UNITS: &[(i64, &str)] = &[
         (86_400 * TICKS_PER_SECOND, "d"),
         (3_600 * TICKS_PER_SECOND, "h"),

@@ -202,9 +202,7 @@ impl Parser {
         let count = if self.at_kw("of") { None } else { Some(self.expr()?) };
         self.expect_kw("of")?;
         let of = self.named_expr()?;
-        let others = if self.at_kw("with") && self.at_kw_n(1, "others") {
-            self.bump();
-            self.bump();
+        let others = if self.eat_kw_pair("with", "others") {
             self.expect(&Tok::Assign)?;
             Some(self.expr()?)
         } else {
@@ -226,9 +224,7 @@ impl Parser {
     pub(super) fn expand_item(&mut self) -> PResult<ExpandItem> {
         let name = self.assigned_name("a column name")?;
         let expr = self.expr()?;
-        let to_type = if self.at_kw("to") && self.at_kw_n(1, "typeof") {
-            self.bump();
-            self.bump();
+        let to_type = if self.eat_kw_pair("to", "typeof") {
             self.expect(&Tok::LParen)?;
             let t = self.type_name()?;
             self.expect(&Tok::RParen)?;

@@ -149,6 +149,17 @@ impl Parser {
         matches!(self.peek_at(n), Tok::Ident(s) if s == kw)
     }
 
+    /// Reads the two keywords `first second` (`order by`, `to typeof`) when both are next.
+    pub(super) fn eat_kw_pair(&mut self, first: &str, second: &str) -> bool {
+        if self.at_kw(first) && self.at_kw_n(1, second) {
+            self.bump();
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
     pub(super) fn eat_kw(&mut self, kw: &str) -> bool {
         if self.at_kw(kw) {
             self.bump();

@@ -572,9 +572,7 @@ impl Parser {
         self.expect_kw("on")?;
         // Not a full expression: `on T in range(...)` must not read `in` as the list operator.
         let on = self.additive()?;
-        let range = if self.at_kw("in") && self.at_kw_n(1, "range") {
-            self.bump();
-            self.bump();
+        let range = if self.eat_kw_pair("in", "range") {
             self.expect(&Tok::LParen)?;
             let start = self.expr()?;
             self.expect(&Tok::Comma)?;
@@ -612,13 +610,9 @@ impl Parser {
         let mut order_by = Vec::new();
         let mut partition_by = Vec::new();
         loop {
-            if self.at_kw("order") && self.at_kw_n(1, "by") {
-                self.bump();
-                self.bump();
+            if self.eat_kw_pair("order", "by") {
                 order_by = self.comma_list(&Tok::Eof, |p| p.sort_key())?;
-            } else if self.at_kw("partition") && self.at_kw_n(1, "by") {
-                self.bump();
-                self.bump();
+            } else if self.eat_kw_pair("partition", "by") {
                 partition_by = self.comma_list(&Tok::Eof, |p| p.expr())?;
             } else {
                 break;

@@ -63,18 +63,14 @@ impl Parser {
                 span: start.to(self.prev_span()),
             });
         }
-        if self.at_kw("declare") && self.at_kw_n(1, "query_parameters") {
-            self.bump();
-            self.bump();
+        if self.eat_kw_pair("declare", "query_parameters") {
             let params = self.param_list()?;
             return Ok(Statement::DeclareQueryParameters {
                 params,
                 span: start.to(self.prev_span()),
             });
         }
-        if self.at_kw("alias") && self.at_kw_n(1, "database") {
-            self.bump();
-            self.bump();
+        if self.eat_kw_pair("alias", "database") {
             let name = self.ident("a database alias name")?;
             self.expect(&Tok::Assign)?;
             let value = self.expr()?;
@@ -84,9 +80,7 @@ impl Parser {
                 span: start.to(self.prev_span()),
             });
         }
-        if self.at_kw("restrict") && self.at_kw_n(1, "access") {
-            self.bump();
-            self.bump();
+        if self.eat_kw_pair("restrict", "access") {
             self.expect_kw("to")?;
             self.expect(&Tok::LParen)?;
             let names = self.comma_list(&Tok::RParen, |p| p.pipe_expr())?;
