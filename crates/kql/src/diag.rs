@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 /// One error found while reading a query.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
+    /// What went wrong, as a short phrase such as "unexpected end of query".
     pub message: String,
+    /// Where in the query text.
     pub span: Span,
     /// What the parser would have accepted here (`` `|` ``, `an expression`, ...).
     pub expected: Vec<String>,
@@ -15,6 +17,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error with its message and place, nothing expected and no help.
     pub fn new(message: impl Into<String>, span: Span) -> Self {
         Diagnostic {
             message: message.into(),
@@ -24,11 +27,13 @@ impl Diagnostic {
         }
     }
 
+    /// Adds what would have been accepted at the place.
     pub fn expected(mut self, what: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.expected.extend(what.into_iter().map(Into::into));
         self
     }
 
+    /// Sets the suggestion.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

@@ -11,7 +11,9 @@ pub enum Tok {
     BracketName(String),
     /// A string literal, decoded; `obfuscated` for `h"..."`.
     Str {
+        /// The decoded text.
         value: String,
+        /// Written `h"..."`: the text is hidden from logs.
         obfuscated: bool,
     },
     /// An integer literal (decimal or `0x` hex).
@@ -22,65 +24,109 @@ pub enum Tok {
     Timespan(i64),
     /// The raw text between the parentheses of `datetime(...)`, `time(...)`, `guid(...)`, ... .
     RawLiteral {
+        /// Which literal form it is.
         kind: RawKind,
+        /// The text between the parentheses (or inside their quotes), trimmed.
         text: String,
     },
+    /// `|`
     Pipe,
+    /// `(`
     LParen,
+    /// `)`
     RParen,
+    /// `[`
     LBracket,
+    /// `]`
     RBracket,
+    /// `{`
     LBrace,
+    /// `}`
     RBrace,
+    /// `,`
     Comma,
+    /// `;`
     Semi,
+    /// `:`
     Colon,
+    /// `.`
     Dot,
+    /// `..`
     DotDot,
+    /// `=`
     Assign,
+    /// `==`
     EqEq,
+    /// `!=` (or `<>`)
     NotEq,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `=~`
     EqTilde,
+    /// `!~`
     BangTilde,
+    /// `!`
     Bang,
+    /// `~`
     Tilde,
+    /// `+`
     Plus,
+    /// `-`
     Minus,
+    /// `*`
     Star,
+    /// `/`
     Slash,
+    /// `%`
     Percent,
+    /// `=>`
     FatArrow,
+    /// `?`
     Question,
+    /// `@`
     At,
+    /// `#`
     Hash,
+    /// The end of the text: always the last token.
     Eof,
 }
 
 /// The literal forms whose parenthesised content is not ordinary tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RawKind {
+    /// `datetime(...)` or `date(...)`.
     Datetime,
+    /// `timespan(...)` or `time(...)`.
     Timespan,
+    /// `guid(...)` or `uniqueid(...)`.
     Guid,
 }
 
+/// A token and where it stands in the text.
 #[derive(Clone, Debug)]
 pub struct Token {
+    /// What the token is.
     pub tok: Tok,
+    /// Its bytes in the text.
     pub span: Span,
 }
 
 /// A lexical error: where, and what.
 #[derive(Clone, Debug)]
 pub struct LexError {
+    /// The bytes in error.
     pub span: Span,
+    /// What is wrong with them.
     pub message: String,
 }
 
+/// Timespans count ticks of 100 ns.
 pub const TICKS_PER_SECOND: i64 = 10_000_000;
 
 /// Timespan unit suffixes and their length in ticks.
@@ -139,6 +185,13 @@ impl<'a> Lexer<'a> {
         });
     }
 
+    /// Pushes the string literal read from `start`, if one was read.
+    fn push_string(&mut self, value: Option<String>, obfuscated: bool, start: usize) {
+        if let Some(value) = value {
+            self.push(Tok::Str { value, obfuscated }, start);
+        }
+    }
+
     fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
         self.errors.push(LexError {
             span: Span::new(start, end),
@@ -159,74 +212,32 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 b'\'' | b'"' => {
-                    if let Some(value) = self.string(c) {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: false,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.string(c);
+                    self.push_string(value, false, start);
                 }
                 b'`' if self.src[self.pos..].starts_with("```") => {
-                    if let Some(value) = self.multiline() {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: false,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.multiline();
+                    self.push_string(value, false, start);
                 }
                 b'@' if matches!(self.peek(1), b'\'' | b'"') => {
                     self.pos += 1;
-                    if let Some(value) = self.verbatim(self.bytes[self.pos]) {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: false,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.verbatim(self.bytes[self.pos]);
+                    self.push_string(value, false, start);
                 }
                 b'h' | b'H' if matches!(self.peek(1), b'\'' | b'"') => {
                     self.pos += 1;
-                    if let Some(value) = self.string(self.bytes[self.pos]) {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: true,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.string(self.bytes[self.pos]);
+                    self.push_string(value, true, start);
                 }
                 b'h' | b'H' if self.peek(1) == b'@' && matches!(self.peek(2), b'\'' | b'"') => {
                     self.pos += 2;
-                    if let Some(value) = self.verbatim(self.bytes[self.pos]) {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: true,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.verbatim(self.bytes[self.pos]);
+                    self.push_string(value, true, start);
                 }
                 b'h' | b'H' if self.src[self.pos + 1..].starts_with("```") => {
                     self.pos += 1;
-                    if let Some(value) = self.multiline() {
-                        self.push(
-                            Tok::Str {
-                                value,
-                                obfuscated: true,
-                            },
-                            start,
-                        );
-                    }
+                    let value = self.multiline();
+                    self.push_string(value, true, start);
                 }
                 b'[' if self.bracket_name_ahead() => self.bracket_name(),
                 b'0'..=b'9' => self.number(),

@@ -101,15 +101,9 @@ impl Display for Name<'_> {
         if is_plain_ident(s) && !RESERVED.contains(&s) && !has_string_op && !s.ends_with("_cs") {
             f.write_str(s)
         } else {
-            f.write_str("['")?;
-            for c in s.chars() {
-                match c {
-                    '\'' => f.write_str("\\'")?,
-                    '\\' => f.write_str("\\\\")?,
-                    _ => write_escaped_char(f, c)?,
-                }
-            }
-            f.write_str("']")
+            f.write_char('[')?;
+            write_quoted(f, '\'', s)?;
+            f.write_char(']')
         }
     }
 }
@@ -149,20 +143,26 @@ fn write_escaped_char(f: &mut impl Write, c: char) -> fmt::Result {
     }
 }
 
-fn write_string(f: &mut impl Write, value: &str) -> fmt::Result {
-    f.write_char('"')?;
+/// `value` between `quote`s, with the quote and backslash escaped.
+fn write_quoted(f: &mut impl Write, quote: char, value: &str) -> fmt::Result {
+    f.write_char(quote)?;
     for c in value.chars() {
-        match c {
-            '"' => f.write_str("\\\"")?,
-            '\\' => f.write_str("\\\\")?,
-            _ => write_escaped_char(f, c)?,
+        if c == quote || c == '\\' {
+            f.write_char('\\')?;
+            f.write_char(c)?;
+        } else {
+            write_escaped_char(f, c)?;
         }
     }
-    f.write_char('"')
+    f.write_char(quote)
+}
+
+fn write_string(f: &mut impl Write, value: &str) -> fmt::Result {
+    write_quoted(f, '"', value)
 }
 
 /// Timespan ticks in the largest exact unit (`1d`, `90m`, `15tick`).
-pub fn format_timespan(ticks: i64) -> String {
+fn format_timespan(ticks: i64) -> String {
     const UNITS: &[(i64, &str)] = &[
         (86_400 * TICKS_PER_SECOND, "d"),
         (3_600 * TICKS_PER_SECOND, "h"),
@@ -438,11 +438,7 @@ fn list<T: Display>(f: &mut Formatter<'_>, items: &[T]) -> fmt::Result {
 impl Display for SortKey {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         self.expr.fmt(f)?;
-        match self.dir {
-            Some(SortDir::Asc) => f.write_str(" asc")?,
-            Some(SortDir::Desc) => f.write_str(" desc")?,
-            None => {}
-        }
+        sort_dir(f, self.dir)?;
         match self.nulls {
             Some(NullsOrder::First) => f.write_str(" nulls first"),
             Some(NullsOrder::Last) => f.write_str(" nulls last"),
@@ -496,6 +492,45 @@ impl Display for ExpandItem {
     }
 }
 
+/// `prefix` and the items separated by commas, or nothing when there are none.
+fn clause<T: Display>(f: &mut Formatter<'_>, prefix: &str, items: &[T]) -> fmt::Result {
+    if items.is_empty() {
+        return Ok(());
+    }
+    f.write_str(prefix)?;
+    list(f, items)
+}
+
+/// ` with (name=value, ...)`, or nothing when there are no parameters.
+fn with_params(f: &mut Formatter<'_>, with: &[OpParam]) -> fmt::Result {
+    if with.is_empty() {
+        return Ok(());
+    }
+    f.write_str(" with (")?;
+    list(f, with)?;
+    f.write_char(')')
+}
+
+/// `(name:type, ...) [value, ...]` of datatable and externaldata.
+fn schema_and_values(f: &mut Formatter<'_>, schema: &[ColumnDecl], values: &[Expr]) -> fmt::Result {
+    f.write_char('(')?;
+    list(f, schema)?;
+    f.write_str(") [")?;
+    list(f, values)?;
+    f.write_char(']')
+}
+
+/// The parameters, items and limit that mv-expand and mv-apply share.
+fn expand_items(f: &mut Formatter<'_>, ps: &[OpParam], items: &[ExpandItem], limit: Option<&Expr>) -> fmt::Result {
+    params(f, ps)?;
+    f.write_char(' ')?;
+    list(f, items)?;
+    if let Some(l) = limit {
+        write!(f, " limit {l}")?;
+    }
+    Ok(())
+}
+
 fn sub_pipeline(f: &mut Formatter<'_>, ops: &[Operator]) -> fmt::Result {
     f.write_char('(')?;
     sep(f, ops, " | ", |f, op| op.fmt(f))?;
@@ -516,12 +551,7 @@ impl Display for Operator {
         f.write_str(self.keyword())?;
         match &self.kind {
             K::Where(e) | K::Take(e) | K::Sample(e) | K::Invoke(e) => write!(f, " {e}"),
-            K::Extend(items) | K::Project(items) | K::Print(items) | K::Serialize(items) => {
-                if !items.is_empty() {
-                    f.write_char(' ')?;
-                }
-                list(f, items)
-            }
+            K::Extend(items) | K::Project(items) | K::Print(items) | K::Serialize(items) => clause(f, " ", items),
             K::ProjectAway(cols) | K::ProjectKeep(cols) => {
                 f.write_char(' ')?;
                 list(f, cols)
@@ -544,15 +574,8 @@ impl Display for Operator {
                 by,
             } => {
                 params(f, ps)?;
-                if !aggregates.is_empty() {
-                    f.write_char(' ')?;
-                    list(f, aggregates)?;
-                }
-                if !by.is_empty() {
-                    f.write_str(" by ")?;
-                    list(f, by)?;
-                }
-                Ok(())
+                clause(f, " ", aggregates)?;
+                clause(f, " by ", by)
             }
             K::Sort { params: ps, keys } => {
                 params(f, ps)?;
@@ -604,15 +627,7 @@ impl Display for Operator {
                 params: ps,
                 items,
                 limit,
-            } => {
-                params(f, ps)?;
-                f.write_char(' ')?;
-                list(f, items)?;
-                if let Some(l) = limit {
-                    write!(f, " limit {l}")?;
-                }
-                Ok(())
-            }
+            } => expand_items(f, ps, items, limit.as_ref()),
             K::MvApply {
                 params: ps,
                 items,
@@ -620,12 +635,7 @@ impl Display for Operator {
                 id,
                 on,
             } => {
-                params(f, ps)?;
-                f.write_char(' ')?;
-                list(f, items)?;
-                if let Some(l) = limit {
-                    write!(f, " limit {l}")?;
-                }
+                expand_items(f, ps, items, limit.as_ref())?;
                 if let Some(i) = id {
                     write!(f, " id={}", Name(&i.name))?;
                 }
@@ -659,12 +669,7 @@ impl Display for Operator {
                 write!(f, " {expr} as (")?;
                 list(f, columns)?;
                 f.write_char(')')?;
-                if !with.is_empty() {
-                    f.write_str(" with (")?;
-                    list(f, with)?;
-                    f.write_char(')')?;
-                }
-                Ok(())
+                with_params(f, with)
             }
             K::MakeSeries {
                 params: ps,
@@ -698,11 +703,7 @@ impl Display for Operator {
                         write!(f, " step {step}")?;
                     }
                 }
-                if !by.is_empty() {
-                    f.write_str(" by ")?;
-                    list(f, by)?;
-                }
-                Ok(())
+                clause(f, " by ", by)
             }
             K::Evaluate {
                 params: ps,
@@ -718,12 +719,7 @@ impl Display for Operator {
             }
             K::Render { chart, with } => {
                 write!(f, " {}", Word(&chart.name))?;
-                if !with.is_empty() {
-                    f.write_str(" with (")?;
-                    list(f, with)?;
-                    f.write_char(')')?;
-                }
-                Ok(())
+                with_params(f, with)
             }
             K::As { params: ps, name } => {
                 params(f, ps)?;
@@ -753,25 +749,10 @@ impl Display for Operator {
                 }
                 Ok(())
             }
-            K::Datatable { schema, values } => {
-                f.write_char('(')?;
-                list(f, schema)?;
-                f.write_str(") [")?;
-                list(f, values)?;
-                f.write_char(']')
-            }
+            K::Datatable { schema, values } => schema_and_values(f, schema, values),
             K::ExternalData { schema, uris, with } => {
-                f.write_char('(')?;
-                list(f, schema)?;
-                f.write_str(") [")?;
-                list(f, uris)?;
-                f.write_char(']')?;
-                if !with.is_empty() {
-                    f.write_str(" with (")?;
-                    list(f, with)?;
-                    f.write_char(')')?;
-                }
-                Ok(())
+                schema_and_values(f, schema, uris)?;
+                with_params(f, with)
             }
             K::Range { column, from, to, step } => write!(f, " {} from {from} to {to} step {step}", Name(&column.name)),
             K::SampleDistinct { count, of } => write!(f, " {count} of {of}"),
@@ -783,14 +764,8 @@ impl Display for Operator {
                 steps,
             } => {
                 params(f, ps)?;
-                if !order_by.is_empty() {
-                    f.write_str(" order by ")?;
-                    list(f, order_by)?;
-                }
-                if !partition_by.is_empty() {
-                    f.write_str(" partition by ")?;
-                    list(f, partition_by)?;
-                }
+                clause(f, " order by ", order_by)?;
+                clause(f, " partition by ", partition_by)?;
                 if !declare.is_empty() {
                     f.write_str(" declare (")?;
                     list(f, declare)?;
@@ -803,10 +778,7 @@ impl Display for Operator {
                         write!(f, " output={}", Word(&o.name))?;
                     }
                     write!(f, ": {}", s.condition)?;
-                    if !s.assignments.is_empty() {
-                        f.write_str(" => ")?;
-                        list(f, &s.assignments)?;
-                    }
+                    clause(f, " => ", &s.assignments)?;
                     f.write_char(';')?;
                 }
                 f.write_str(" )")
@@ -842,11 +814,7 @@ impl Display for Operator {
             K::Reduce { params: ps, by, with } => {
                 params(f, ps)?;
                 write!(f, " by {by}")?;
-                if !with.is_empty() {
-                    f.write_str(" with ")?;
-                    list(f, with)?;
-                }
-                Ok(())
+                clause(f, " with ", with)
             }
             K::AssertSchema(t) => write!(f, " {t}"),
         }

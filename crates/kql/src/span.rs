@@ -9,11 +9,14 @@ use std::fmt;
 /// printed text lays out differently). Use [`Span::range`] to compare locations.
 #[derive(Clone, Copy, Default)]
 pub struct Span {
+    /// The first byte.
     pub start: u32,
+    /// One past the last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// The span `start..end` (byte offsets).
     pub fn new(start: usize, end: usize) -> Self {
         Span {
             start: start as u32,
@@ -29,14 +32,17 @@ impl Span {
         }
     }
 
+    /// The byte range, for slicing the source text.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
 
+    /// Its length in bytes.
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
     }
 
+    /// Whether it covers no bytes.
     pub fn is_empty(self) -> bool {
         self.end == self.start
     }
@@ -57,7 +63,9 @@ impl fmt::Debug for Span {
 /// A 1-based line and column (columns count characters, not bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LineCol {
+    /// The line, from 1.
     pub line: usize,
+    /// The column in characters, from 1.
     pub column: usize,
 }
 
@@ -68,12 +76,14 @@ pub struct LineIndex<'a> {
 }
 
 impl<'a> LineIndex<'a> {
+    /// Indexes the line starts of `text`.
     pub fn new(text: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { text, line_starts }
     }
 
+    /// The line and column of a byte offset (clamped to the end of the text).
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
