@@ -10,7 +10,7 @@ use crate::error::{ErrorKind, FieldError, FieldResult, Unsupported};
 use crate::modifier::CmpOp;
 use crate::rule::Header;
 use crate::time::NANOS_PER_SEC;
-use crate::yaml::{join, key_text, opt_text_list, req_text, scalar_text, type_error};
+use crate::yaml::{join, key_text, number, opt_map, opt_text_list, req_map, req_text, scalar_text, type_error};
 
 /// The correlation `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -178,12 +178,8 @@ impl CorrelationRule {
 
     pub(crate) fn from_mapping(m: &Mapping, path: &Path) -> FieldResult<CorrelationRule> {
         let h = Header::parse(m)?;
-        let c = match m.get("correlation") {
-            Some(Yaml::Mapping(c)) => c,
-            Some(other) => return Err(type_error("correlation", "map", other)),
-            None => return Err(FieldError::new("correlation", ErrorKind::Missing)),
-        };
         let base = "correlation";
+        let c = req_map(m, base, "")?;
         let kind_text = req_text(c, "type", base)?;
         let kind = CorrelationType::parse(&kind_text).map_err(|k| FieldError::new("correlation.type", k))?;
         let rules = opt_text_list(c, "rules", base)?;
@@ -201,10 +197,9 @@ impl CorrelationRule {
                 ErrorKind::Value(format!("`{timespan_text}` is not a number followed by s, m, h or d")),
             )
         })?;
-        let condition = match c.get("condition") {
-            None | Some(Yaml::Null) => None,
-            Some(Yaml::Mapping(cm)) => Some(parse_condition(cm, "correlation.condition")?),
-            Some(other) => return Err(type_error("correlation.condition", "map", other)),
+        let condition = match opt_map(c, "condition", base)? {
+            Some(cm) => Some(parse_condition(cm, "correlation.condition")?),
+            None => None,
         };
         let condition = match (condition, kind) {
             (Some(cond), _) => cond,
@@ -228,10 +223,9 @@ impl CorrelationRule {
         if condition.bounds.is_empty() {
             condition.bounds.push(Bound::Cmp(CmpOp::Gte, rules.len() as f64));
         }
-        let aliases = match c.get("aliases") {
-            None | Some(Yaml::Null) => Vec::new(),
-            Some(Yaml::Mapping(am)) => parse_aliases(am, "correlation.aliases")?,
-            Some(other) => return Err(type_error("correlation.aliases", "map", other)),
+        let aliases = match opt_map(c, "aliases", base)? {
+            Some(am) => parse_aliases(am, "correlation.aliases")?,
+            None => Vec::new(),
         };
         let generate = match c.get("generate").or_else(|| m.get("generate")) {
             None | Some(Yaml::Null) => false,
@@ -292,13 +286,7 @@ fn parse_condition(m: &Mapping, path: &str) -> FieldResult<CorrelationCondition>
             };
             continue;
         }
-        let n = match v {
-            Yaml::Number(n) => n.as_f64(),
-            Yaml::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-        .filter(|n: &f64| n.is_finite())
-        .ok_or_else(|| type_error(&p, "number", v))?;
+        let n = number(v).ok_or_else(|| type_error(&p, "number", v))?;
         let bound = match key.as_str() {
             "gt" => Bound::Cmp(CmpOp::Gt, n),
             "gte" => Bound::Cmp(CmpOp::Gte, n),

@@ -506,17 +506,7 @@ impl Ctx<'_, '_, '_> {
                     let refs = self.fieldrefs(f);
                     match self.event.meta(m) {
                         Some(v) => match v.as_text() {
-                            Some(t) => {
-                                let lower = fold_case(&t);
-                                values_on_present(
-                                    f,
-                                    Some(Val {
-                                        orig: &t,
-                                        lower: &lower,
-                                    }),
-                                    &refs,
-                                )
-                            }
+                            Some(t) => values_on_text(f, &t, &refs),
                             None => values_on_present(f, None, &refs),
                         },
                         None => values_on_absent(f),
@@ -529,26 +519,13 @@ impl Ctx<'_, '_, '_> {
                 if values.is_empty() {
                     values_on_absent(f)
                 } else {
-                    values.iter().any(|t| {
-                        let lower = fold_case(t);
-                        values_on_present(f, Some(Val { orig: t, lower: &lower }), &refs)
-                    })
+                    values.iter().any(|t| values_on_text(f, t, &refs))
                 }
             }
             Some(r) => {
                 let refs = self.fieldrefs(f);
                 match self.ref_text(r) {
-                    Some(t) => {
-                        let lower = fold_case(&t);
-                        values_on_present(
-                            f,
-                            Some(Val {
-                                orig: &t,
-                                lower: &lower,
-                            }),
-                            &refs,
-                        )
-                    }
+                    Some(t) => values_on_text(f, &t, &refs),
                     None => values_on_absent(f),
                 }
             }
@@ -606,6 +583,12 @@ pub(crate) fn values_on_absent(f: &CField) -> bool {
     } else {
         f.values.iter().any(one)
     }
+}
+
+/// [`values_on_present`] for a field whose value is the text `t`.
+fn values_on_text(f: &CField, t: &str, refs: &[Option<(String, String)>]) -> bool {
+    let lower = fold_case(t);
+    values_on_present(f, Some(Val { orig: t, lower: &lower }), refs)
 }
 
 /// `val` is `None` for a present field whose value is null.

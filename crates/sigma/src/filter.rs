@@ -7,12 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_norway::{Mapping, Value as Yaml};
+use serde_norway::Mapping;
 
 use crate::error::{ErrorKind, FieldError, FieldResult};
 use crate::modifier::ParseOptions;
 use crate::rule::{Detection, Header, LogSource, SigmaRule, parse_logsource};
-use crate::yaml::{opt_text_list, type_error};
+use crate::yaml::{opt_text_list, req_map};
 
 /// A Sigma filter rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,11 +46,7 @@ impl FilterRule {
     pub(crate) fn from_mapping(m: &Mapping, path: &Path, opts: &ParseOptions) -> FieldResult<FilterRule> {
         let h = Header::parse(m)?;
         let logsource = parse_logsource(m)?;
-        let f = match m.get("filter") {
-            Some(Yaml::Mapping(f)) => f,
-            Some(other) => return Err(type_error("filter", "map", other)),
-            None => return Err(FieldError::new("filter", ErrorKind::Missing)),
-        };
+        let f = req_map(m, "filter", "")?;
         let rules = opt_text_list(f, "rules", "filter")?;
         if rules.is_empty() {
             return Err(FieldError::new("filter.rules", ErrorKind::Missing));
@@ -70,6 +66,8 @@ impl FilterRule {
 
 #[cfg(test)]
 mod tests {
+    use serde_norway::Value as Yaml;
+
     use super::*;
 
     #[test]

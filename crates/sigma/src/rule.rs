@@ -9,7 +9,7 @@ use serde_norway::{Mapping, Value as Yaml};
 use crate::condition::{Condition, OfTarget, resolve_target};
 use crate::error::{ErrorKind, FieldError, FieldResult, Unsupported};
 use crate::modifier::{FieldMatch, ParseOptions, field_match, parse_key};
-use crate::yaml::{join, key_text, opt_text, opt_text_list, req_text, type_error};
+use crate::yaml::{join, key_text, opt_text, opt_text_list, req_map, req_text, type_error};
 
 /// The `logsource` section.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -318,22 +318,14 @@ impl Header {
 }
 
 pub(crate) fn parse_logsource(m: &Mapping) -> FieldResult<LogSource> {
-    match m.get("logsource") {
-        Some(Yaml::Mapping(ls)) => LogSource::parse(ls, "logsource"),
-        Some(other) => Err(type_error("logsource", "map", other)),
-        None => Err(FieldError::new("logsource", ErrorKind::Missing)),
-    }
+    LogSource::parse(req_map(m, "logsource", "")?, "logsource")
 }
 
 impl SigmaRule {
     pub(crate) fn from_mapping(m: &Mapping, path: &Path, opts: &ParseOptions) -> FieldResult<SigmaRule> {
         let h = Header::parse(m)?;
         let logsource = parse_logsource(m)?;
-        let detection = match m.get("detection") {
-            Some(Yaml::Mapping(d)) => Detection::parse(d, "detection", &[], opts)?,
-            Some(other) => return Err(type_error("detection", "map", other)),
-            None => return Err(FieldError::new("detection", ErrorKind::Missing)),
-        };
+        let detection = Detection::parse(req_map(m, "detection", "")?, "detection", &[], opts)?;
         Ok(SigmaRule {
             title: h.title,
             id: h.id,

@@ -1,47 +1,14 @@
 //! Timestamp parsing (ISO 8601 / RFC 3339 / Sysmon `UtcTime`) to Unix nanoseconds, and civil-date parts.
 
+use chrono::{DateTime, Datelike, NaiveDate, Timelike};
+
 /// Nanoseconds per second.
 pub const NANOS_PER_SEC: i64 = 1_000_000_000;
 
-/// Days since 1970-01-01 of the proleptic Gregorian date `y-m-d` (month 1..=12, day 1..=31).
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    // Shift the year so that it starts in March: the leap day is then the last day of the year.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400; // 0..=399
-    let m = i64::from(m);
-    let month_from_march = (m + 9) % 12; // March = 0
-    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(d) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// Inverse of [`days_from_civil`]: (year, month, day).
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097; // 0..=146096
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153; // March = 0
-    let d = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = year_of_era + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
+/// Days since 1970-01-01 of the proleptic Gregorian date `y-m-d`; `None` when there is no such date.
+fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
+    Some(i64::from(date.to_epoch_days()))
 }
 
 /// Calendar parts of a UTC timestamp, as used by the Sigma time modifiers.
@@ -64,40 +31,24 @@ pub struct CivilTime {
 impl CivilTime {
     /// Splits Unix nanoseconds (UTC) into calendar parts.
     pub fn from_unix_nanos(nanos: i64) -> CivilTime {
-        let secs = nanos.div_euclid(NANOS_PER_SEC);
-        let days = secs.div_euclid(86_400);
-        let rem = secs.rem_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
+        let t = DateTime::from_timestamp_nanos(nanos);
         CivilTime {
-            year,
-            month,
-            day,
-            hour: (rem / 3600) as u32,
-            minute: ((rem % 3600) / 60) as u32,
-            second: (rem % 60) as u32,
+            year: i64::from(t.year()),
+            month: t.month(),
+            day: t.day(),
+            hour: t.hour(),
+            minute: t.minute(),
+            second: t.second(),
         }
     }
 
-    /// ISO 8601 week number (1..=53).
+    /// ISO 8601 week number (1..=53); 0 when the fields do not form a calendar date.
     pub fn iso_week(&self) -> u32 {
-        let days = days_from_civil(self.year, self.month, self.day);
-        // 1970-01-01 was a Thursday; ISO weekday Monday=1..Sunday=7.
-        let weekday = (days + 3).rem_euclid(7) + 1;
-        let ordinal = days - days_from_civil(self.year, 1, 1) + 1;
-        let week = (ordinal - weekday + 10) / 7;
-        if week < 1 {
-            weeks_in_year(self.year - 1)
-        } else if week > i64::from(weeks_in_year(self.year)) {
-            1
-        } else {
-            week as u32
-        }
+        i32::try_from(self.year)
+            .ok()
+            .and_then(|y| NaiveDate::from_ymd_opt(y, self.month, self.day))
+            .map_or(0, |date| date.iso_week().week())
     }
-}
-
-fn weeks_in_year(y: i64) -> u32 {
-    let jan1 = (days_from_civil(y, 1, 1) + 3).rem_euclid(7) + 1; // ISO weekday
-    if jan1 == 4 || (is_leap(y) && jan1 == 3) { 53 } else { 52 }
 }
 
 struct Cursor<'a> {
@@ -149,9 +100,7 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         return None;
     }
     let day = c.digits(2)?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
-        return None;
-    }
+    let days = days_from_civil(i64::from(year), month, day)?;
     let (mut hour, mut minute, mut second, mut nanos) = (0u32, 0u32, 0u32, 0i64);
     let mut offset_secs = 0i64;
     if c.eat(b'T') || c.eat(b't') || c.eat(b' ') {
@@ -195,7 +144,6 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     if c.i != c.b.len() {
         return None;
     }
-    let days = days_from_civil(i64::from(year), month, day);
     let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second) - offset_secs;
     secs.checked_mul(NANOS_PER_SEC)?.checked_add(nanos)
 }
@@ -206,12 +154,23 @@ mod tests {
 
     #[test]
     fn civil_roundtrip() {
-        for days in [-800_000i64, -1, 0, 1, 11_016, 20_433, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        for days in [-106_000i64, -1, 0, 1, 11_016, 20_433, 106_000] {
+            let t = CivilTime::from_unix_nanos(days * 86_400 * NANOS_PER_SEC);
+            assert_eq!(
+                days_from_civil(t.year, t.month, t.day),
+                Some(days),
+                "{}-{}-{}",
+                t.year,
+                t.month,
+                t.day
+            );
         }
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
+        assert_eq!(days_from_civil(9999, 12, 31), Some(2_932_896));
+        assert_eq!(days_from_civil(-220, 1, 1), Some(-799_881));
+        assert_eq!(days_from_civil(2025, 2, 29), None);
+        assert_eq!(days_from_civil(2024, 13, 1), None);
     }
 
     #[test]

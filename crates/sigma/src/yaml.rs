@@ -82,6 +82,34 @@ pub(crate) fn opt_text_list(m: &Mapping, key: &str, path: &str) -> FieldResult<V
     }
 }
 
+/// Mandatory map attribute.
+pub(crate) fn req_map<'a>(m: &'a Mapping, key: &str, path: &str) -> FieldResult<&'a Mapping> {
+    match get(m, key) {
+        Some(Value::Mapping(v)) => Ok(v),
+        Some(other) => Err(type_error(&join(path, key), "map", other)),
+        None => Err(FieldError::new(join(path, key), ErrorKind::Missing)),
+    }
+}
+
+/// Optional map attribute; absent and `null` are `None`.
+pub(crate) fn opt_map<'a>(m: &'a Mapping, key: &str, path: &str) -> FieldResult<Option<&'a Mapping>> {
+    match get(m, key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Mapping(v)) => Ok(Some(v)),
+        Some(other) => Err(type_error(&join(path, key), "map", other)),
+    }
+}
+
+/// A finite number written as a YAML number or as text.
+pub(crate) fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|n: &f64| n.is_finite())
+}
+
 /// Key of a mapping entry as text.
 pub(crate) fn key_text(k: &Value, path: &str) -> FieldResult<String> {
     scalar_text(k).ok_or_else(|| type_error(path, "string key", k))
