@@ -6,6 +6,7 @@ pub mod datadep;
 mod evaluate;
 mod expr;
 mod external;
+mod functions;
 mod mvapply;
 mod ops;
 mod partition;
@@ -369,7 +370,7 @@ impl<'a> Planner<'a> {
         let kind = if tabular { "tabular function" } else { "function" };
         let mut d = err(name.span, format!("unknown {kind} `{}`", name.name));
         let lets: Vec<&str> = self.scopes.iter().flat_map(|s| s.keys().map(String::as_str)).collect();
-        let known = lets.iter().copied().chain(call::FUNCTION_NAMES.iter().copied());
+        let known = lets.iter().copied().chain(functions::registry::function_names());
         if let Some(s) = kql::diag::closest(&name.name, known) {
             d = d.help(format!("did you mean `{s}`?"));
         }

@@ -1,6 +1,6 @@
 //! Naming of result columns: the names Kusto gives unnamed expressions and clashing columns.
 
-use crate::plan::call::AGGREGATE_NAMES;
+use crate::plan::functions::registry::{self, Naming};
 use crate::plan::{PResult, Planner, err};
 use datafusion::common::DFSchemaRef;
 
@@ -58,85 +58,16 @@ pub(in crate::plan) fn implicit_name(e: &kql::Expr) -> Option<String> {
         } => {
             let first = || args.first().and_then(|a| implicit_name(a.expr()));
             let n = name.name.as_str();
-            if NAMED_BY_FIRST_ARGUMENT.contains(&n) || (NAMED_BY_ONLY_ARGUMENT.contains(&n) && args.len() == 1) {
-                first()
-            } else if NAMED_BY_FUNCTION_AND_FIRST_ARGUMENT.contains(&n) {
-                first().map(|a| format!("{n}_{a}"))
-            } else {
-                None
+            match registry::naming(n) {
+                Naming::FirstArgument => first(),
+                Naming::OnlyArgument if args.len() == 1 => first(),
+                Naming::FunctionAndFirstArgument => first().map(|a| format!("{n}_{a}")),
+                _ => None,
             }
         }
         _ => None,
     }
 }
-
-/// Functions whose result column, when not named, takes the name of the first argument
-/// (`project tostring(x)` gives `x`, `summarize by bin(Timestamp, 1h)` gives `Timestamp`). The
-/// lists follow the result-name kinds of Microsoft's KQL analyzer (Kusto.Language); any other
-/// function gives `Column1`, `Column2`, ...
-pub(super) const NAMED_BY_FIRST_ARGUMENT: &[&str] = &[
-    "abs",
-    "acos",
-    "asin",
-    "atan",
-    "atan2",
-    "bin",
-    "bin_at",
-    "binary_and",
-    "binary_not",
-    "binary_or",
-    "binary_shift_left",
-    "binary_shift_right",
-    "binary_xor",
-    "bitset_count_ones",
-    "ceiling",
-    "cos",
-    "exp",
-    "exp10",
-    "exp2",
-    "floor",
-    "format_bytes",
-    "format_datetime",
-    "format_timespan",
-    "gamma",
-    "log",
-    "log10",
-    "log2",
-    "loggamma",
-    "parse_csv",
-    "parse_json",
-    "parse_xml",
-    "parsejson",
-    "pow",
-    "round",
-    "series_fill_backward",
-    "series_fill_const",
-    "series_fill_forward",
-    "series_fill_linear",
-    "series_fir",
-    "series_iir",
-    "series_outliers",
-    "sin",
-    "split",
-    "sqrt",
-    "startofday",
-    "tan",
-    "tobool",
-    "toboolean",
-    "todatetime",
-    "todecimal",
-    "todouble",
-    "todynamic",
-    "toguid",
-    "tohex",
-    "toint",
-    "tolong",
-    "toobject",
-    "toreal",
-    "tostring",
-    "totime",
-    "totimespan",
-];
 
 /// `name`, or the first of `name1`, `name2`, … not in `taken` (how join numbers a clashing
 /// column of its right side).
@@ -158,10 +89,8 @@ pub(super) fn wrapped_aggregate(e: &kql::Expr) -> Option<&kql::Expr> {
             name,
             args,
             ..
-        } if NAMED_BY_FIRST_ARGUMENT.contains(&name.name.as_str()) => match args.first()? {
-            kql::Arg::Positional(inner @ kql::Expr::Call { name, .. })
-                if AGGREGATE_NAMES.contains(&name.name.as_str()) =>
-            {
+        } if registry::naming(&name.name) == Naming::FirstArgument => match args.first()? {
+            kql::Arg::Positional(inner @ kql::Expr::Call { name, .. }) if registry::is_aggregate(&name.name) => {
                 Some(inner)
             }
             kql::Arg::Positional(inner) => wrapped_aggregate(inner),
@@ -171,8 +100,3 @@ pub(super) fn wrapped_aggregate(e: &kql::Expr) -> Option<&kql::Expr> {
         _ => None,
     }
 }
-
-/// As [`NAMED_BY_FIRST_ARGUMENT`] when the call has exactly one argument.
-pub(super) const NAMED_BY_ONLY_ARGUMENT: &[&str] = &["make_datetime", "make_timespan"];
-/// `strlen(x)` gives `strlen_x`.
-pub(super) const NAMED_BY_FUNCTION_AND_FIRST_ARGUMENT: &[&str] = &["strlen", "string_size"];

@@ -3,7 +3,7 @@
 
 use super::naming::wrapped_aggregate;
 use super::{build, implicit_name, names_of, project, unclashed};
-use crate::plan::call::AGGREGATE_NAMES;
+use crate::plan::functions::registry::is_aggregate;
 use crate::plan::{PResult, Planner, df_err, err};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchemaRef;
@@ -85,8 +85,7 @@ impl Planner<'_> {
         let mut outputs: Vec<(Option<kql::Expr>, String)> = Vec::new();
         let mut hidden = 0usize;
         for ne in aggregates {
-            let direct =
-                matches!(&ne.expr, kql::Expr::Call { name, .. } if AGGREGATE_NAMES.contains(&name.name.as_str()));
+            let direct = matches!(&ne.expr, kql::Expr::Call { name, .. } if is_aggregate(&name.name));
             if direct {
                 let aggs = self.aggregate(&ne.expr, &schema, &group_names)?;
                 let multi = aggs.len() > 1;
@@ -231,7 +230,7 @@ pub(super) fn extract_aggregates(
             name,
             span,
             ..
-        } if AGGREGATE_NAMES.contains(&name.name.as_str()) => {
+        } if is_aggregate(&name.name) => {
             *counter += 1;
             let hidden = format!("__agg{counter}");
             calls.push((e.clone(), hidden.clone()));
