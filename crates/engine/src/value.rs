@@ -6,8 +6,11 @@ use datafusion::arrow::compute::kernels::cast_utils::string_to_timestamp_nanos;
 use datafusion::common::ScalarValue;
 use kql::{Dynamic, Literal};
 
+/// Nanoseconds in a .NET tick (Kusto's datetime and timespan resolution).
 pub const NANOS_PER_TICK: i64 = 100;
+/// Nanoseconds in a second.
 pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
+/// Nanoseconds in a day.
 pub const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
 
 /// A `datetime` scalar from nanoseconds since the epoch.
@@ -15,6 +18,7 @@ pub fn datetime_scalar(nanos: Option<i64>) -> ScalarValue {
     ScalarValue::TimestampNanosecond(nanos, Some("UTC".into()))
 }
 
+/// A `timespan` scalar from nanoseconds.
 pub fn timespan_scalar(nanos: Option<i64>) -> ScalarValue {
     ScalarValue::DurationNanosecond(nanos)
 }

@@ -47,6 +47,7 @@ pub(super) fn project(plan: LogicalPlan, exprs: Vec<Expr>, span: Span) -> PResul
 }
 
 impl Planner<'_> {
+    /// Applies one tabular operator to `plan`.
     pub fn operator(&mut self, plan: LogicalPlan, op: &Operator) -> PResult<LogicalPlan> {
         self.column_counter = 0;
         let piped_as = self.as_name.take();
