@@ -275,11 +275,13 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// Writes the CSV header line: the column names, quoted where CSV needs it.
 pub fn write_csv_header(out: &mut impl Write, schema: &datafusion::arrow::datatypes::Schema) -> io::Result<()> {
     let h: Vec<String> = schema.fields().iter().map(|f| csv_field(f.name())).collect();
     writeln!(out, "{}", h.join(","))
 }
 
+/// Writes each row of `batch` as a CSV line, cells as Kusto renders them.
 pub fn write_csv_rows(out: &mut impl Write, batch: &RecordBatch) -> io::Result<()> {
     for row in 0..batch.num_rows() {
         let cells: Vec<String> = batch.columns().iter().map(|c| csv_field(&cell_text(c, row))).collect();

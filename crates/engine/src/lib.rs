@@ -1,11 +1,13 @@
 //! KQL engine: compiles parsed KQL to Apache DataFusion plans with Kusto's semantics, runs them
 //! over registered tables, and renders results the way Kusto does.
 
+#![warn(missing_docs)]
+
 pub mod format;
-pub mod functions;
+pub(crate) mod functions;
 pub mod load;
 pub mod plan;
-pub mod types;
+pub(crate) mod types;
 pub mod value;
 
 use datafusion::arrow::array::RecordBatch;
@@ -165,6 +167,7 @@ fn wall_clock_nanos() -> i64 {
 }
 
 impl Engine {
+    /// An engine with no tables, configured by `options`.
     pub fn new(options: EngineOptions) -> Result<Engine, QueryError> {
         let mut config = SessionConfig::new().with_information_schema(false);
         if let Some(n) = options.target_partitions {
@@ -197,6 +200,7 @@ impl Engine {
         self.now
     }
 
+    /// Sets the queries' `now` (nanoseconds since the epoch).
     pub fn set_now(&mut self, now: i64) {
         self.now = now;
     }
@@ -221,6 +225,7 @@ impl Engine {
         self.file_access = access;
     }
 
+    /// The DataFusion session the queries run in.
     pub fn session(&self) -> &SessionContext {
         &self.ctx
     }
@@ -257,12 +262,14 @@ impl Engine {
         Ok(())
     }
 
+    /// The registered table names, sorted.
     pub fn table_names(&self) -> Vec<String> {
         let mut n: Vec<String> = self.tables.keys().cloned().collect();
         n.sort();
         n
     }
 
+    /// The table registered as `name`.
     pub fn table(&self, name: &str) -> Option<&Arc<dyn TableProvider>> {
         self.tables.get(name)
     }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 /// A table read from a file, with what was skipped on the way.
 pub struct Loaded {
+    /// The rows read.
     pub table: Arc<dyn TableProvider>,
     /// Records that could not be read: (line number, reason).
     pub skipped: Vec<(usize, String)>,

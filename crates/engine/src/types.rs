@@ -7,14 +7,23 @@ use std::fmt;
 /// A Kusto scalar type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KqlType {
+    /// `bool`
     Bool,
+    /// `int` (32-bit)
     Int,
+    /// `long` (64-bit)
     Long,
+    /// `real` (64-bit floating point)
     Real,
+    /// `decimal` (recognised, but it has no Arrow type here and is not supported)
     Decimal,
+    /// `string`
     String,
+    /// `datetime` (nanoseconds since the epoch, UTC)
     Datetime,
+    /// `timespan` (nanoseconds)
     Timespan,
+    /// `guid`
     Guid,
     /// JSON values: kept as JSON text in a `LargeUtf8` column (plain strings are `Utf8`).
     Dynamic,
@@ -43,6 +52,7 @@ impl KqlType {
         })
     }
 
+    /// The KQL name (`long`, `datetime`, ...).
     pub fn name(self) -> &'static str {
         match self {
             KqlType::Bool => "bool",
@@ -90,10 +100,12 @@ impl KqlType {
         })
     }
 
+    /// `int`, `long`, `real` or `decimal`.
     pub fn is_numeric(self) -> bool {
         matches!(self, KqlType::Int | KqlType::Long | KqlType::Real | KqlType::Decimal)
     }
 
+    /// `string` or `guid`.
     pub fn is_string_like(self) -> bool {
         matches!(self, KqlType::String | KqlType::Guid)
     }

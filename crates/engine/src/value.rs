@@ -1,12 +1,16 @@
 //! Literal values: KQL literals to Arrow scalars, and Kusto's text forms of datetimes and timespans.
 
 use crate::types::KqlType;
+use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::compute::kernels::cast_utils::string_to_timestamp_nanos;
 use datafusion::common::ScalarValue;
 use kql::{Dynamic, Literal};
 
+/// Nanoseconds in a .NET tick (Kusto's datetime and timespan resolution).
 pub const NANOS_PER_TICK: i64 = 100;
+/// Nanoseconds in a second.
 pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
+/// Nanoseconds in a day.
 pub const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
 
 /// A `datetime` scalar from nanoseconds since the epoch.
@@ -14,6 +18,7 @@ pub fn datetime_scalar(nanos: Option<i64>) -> ScalarValue {
     ScalarValue::TimestampNanosecond(nanos, Some("UTC".into()))
 }
 
+/// A `timespan` scalar from nanoseconds.
 pub fn timespan_scalar(nanos: Option<i64>) -> ScalarValue {
     ScalarValue::DurationNanosecond(nanos)
 }
@@ -156,7 +161,7 @@ fn parse_us_datetime(t: &str) -> Option<i64> {
         }
         secs = h * 3600 + mi * 60 + s;
     }
-    Some(days_from_civil(y, m, d) * NANOS_PER_DAY + secs * NANOS_PER_SECOND)
+    Some(days_from_ymd(y, m, d)? * NANOS_PER_DAY + secs * NANOS_PER_SECOND)
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
@@ -173,16 +178,15 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// (year, month, day) to days since 1970-01-01.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 } as i64;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// (year, month, day) to days since 1970-01-01, proleptic Gregorian (a day past the end of its
+/// month counts on into the next); `None` outside chrono's date range.
+pub fn days_from_ymd(y: i64, m: u32, d: u32) -> Option<i64> {
+    let first = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, 1)?;
+    Some(i64::from(first.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE + i64::from(d) - 1)
 }
+
+/// 1970-01-01 counted in days from 0001-01-01 as day 1 (chrono's `num_days_from_ce`).
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// Kusto's datetime text: `2024-01-31T10:00:00Z`, with 7 fractional digits when there is a fraction.
 pub fn format_datetime(nanos: i64) -> String {
@@ -250,8 +254,10 @@ mod tests {
         );
         for days in [-800_000, -1, 0, 1, 19_000, 2_932_896] {
             let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
+            assert_eq!(days_from_ymd(y, m, d), Some(days));
         }
+        assert_eq!(days_from_ymd(1970, 1, 1), Some(0));
+        assert_eq!(days_from_ymd(2024, 2, 30), days_from_ymd(2024, 3, 1));
     }
 
     #[test]

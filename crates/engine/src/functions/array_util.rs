@@ -31,10 +31,6 @@ impl<'a> StrArray<'a> {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Row `i`, `None` for null.
     pub fn value(&self, i: usize) -> Option<&'a str> {
         match self {

@@ -3,7 +3,7 @@
 
 use super::array_util::StrArray;
 use super::dynamic::json_at;
-use crate::value::{NANOS_PER_DAY, civil_from_days, days_from_civil, format_datetime, format_timespan, parse_datetime};
+use crate::value::{NANOS_PER_DAY, civil_from_days, days_from_ymd, format_datetime, format_timespan, parse_datetime};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, DurationNanosecondArray, Float64Array, Int32Array, Int64Array, StringArray,
     TimestampNanosecondArray,
@@ -170,8 +170,8 @@ fn start_of(part: Part, t: i64) -> i64 {
     let days = t.div_euclid(NANOS_PER_DAY);
     let (y, m, _) = civil_from_days(days);
     let day = match part {
-        Part::Year => days_from_civil(y, 1, 1),
-        Part::Month => days_from_civil(y, m, 1),
+        Part::Year => days_from_ymd(y, 1, 1).expect("a datetime's year is in chrono's range"),
+        Part::Month => days_from_ymd(y, m, 1).expect("a datetime's year is in chrono's range"),
         // Weeks start on Sunday; 1970-01-01 was a Thursday.
         Part::Week => days - (days + 4).rem_euclid(7),
         _ => days,
@@ -191,9 +191,9 @@ fn add_months(t: i64, months: i64) -> Option<i64> {
         return None;
     }
     let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
-    let last = days_from_civil(if nm == 12 { ny + 1 } else { ny }, if nm == 12 { 1 } else { nm + 1 }, 1)
-        - days_from_civil(ny, nm, 1);
-    days_from_civil(ny, nm, d.min(last as u32))
+    let last = days_from_ymd(if nm == 12 { ny + 1 } else { ny }, if nm == 12 { 1 } else { nm + 1 }, 1)?
+        - days_from_ymd(ny, nm, 1)?;
+    days_from_ymd(ny, nm, d.min(last as u32))?
         .checked_mul(NANOS_PER_DAY)?
         .checked_add(tod)
 }
@@ -260,7 +260,7 @@ fn date_part(part: Part, t: i64) -> i64 {
         Part::Millisecond => tod / 1_000_000 % 1000,
         Part::Microsecond => tod / 1_000 % 1_000_000,
         Part::Nanosecond => tod % 1_000_000_000,
-        Part::Week => (days - days_from_civil(y, 1, 1)) / 7 + 1,
+        Part::Week => (days - days_from_ymd(y, 1, 1).expect("a datetime's year is in chrono's range")) / 7 + 1,
     }
 }
 

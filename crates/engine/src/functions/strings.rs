@@ -25,8 +25,6 @@ pub enum MatchMode {
     Prefix,
     /// `endswith`
     Suffix,
-    /// `==` on text (used by `in~` style list matching when needed).
-    Equals,
 }
 
 fn is_term_char(b: u8) -> bool {
@@ -89,10 +87,6 @@ impl Matcher {
         })
     }
 
-    pub fn needles(&self) -> &[String] {
-        &self.needles
-    }
-
     /// Whether `needle_idx` occurring at `start..end` of `text` satisfies the mode's boundaries.
     fn boundaries_ok(&self, text: &[u8], idx: usize, start: usize, end: usize) -> bool {
         let n = &self.folded[idx];
@@ -124,11 +118,10 @@ impl Matcher {
             }
         };
         match self.mode {
-            MatchMode::Prefix | MatchMode::Suffix | MatchMode::Equals => {
+            MatchMode::Prefix | MatchMode::Suffix => {
                 let one = |n: &Vec<u8>| match self.mode {
                     MatchMode::Prefix => text.len() >= n.len() && eq(&text[..n.len()], n),
-                    MatchMode::Suffix => text.len() >= n.len() && eq(&text[text.len() - n.len()..], n),
-                    _ => text.len() == n.len() && eq(text, n),
+                    _ => text.len() >= n.len() && eq(&text[text.len() - n.len()..], n),
                 };
                 if self.all {
                     self.folded.iter().all(one)

@@ -1,7 +1,7 @@
 //! Datetime and timespan functions: `format_datetime`, `format_timespan` (format strings parsed
 //! at plan time), `make_datetime`, `make_timespan`, `datetime_part`, `dayofyear`, `week_of_year`.
 
-use crate::value::{NANOS_PER_DAY, NANOS_PER_SECOND, NANOS_PER_TICK, civil_from_days, days_from_civil};
+use crate::value::{NANOS_PER_DAY, NANOS_PER_SECOND, NANOS_PER_TICK, civil_from_days, days_from_ymd};
 
 /// One element of a format string.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -167,15 +167,15 @@ pub fn make_datetime(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: f64) -> Option
     }
     let (mo, d32) = (mo as u32, u32::try_from(d).ok()?);
     let next = if mo == 12 {
-        days_from_civil(y + 1, 1, 1)
+        days_from_ymd(y + 1, 1, 1)?
     } else {
-        days_from_civil(y, mo + 1, 1)
+        days_from_ymd(y, mo + 1, 1)?
     };
-    let month_days = next - days_from_civil(y, mo, 1);
+    let month_days = next - days_from_ymd(y, mo, 1)?;
     if d32 < 1 || i64::from(d32) > month_days {
         return None;
     }
-    let days = days_from_civil(y, mo, d32);
+    let days = days_from_ymd(y, mo, d32)?;
     let base =
         i128::from(days) * i128::from(NANOS_PER_DAY) + i128::from(h * 3600 + mi * 60) * i128::from(NANOS_PER_SECOND);
     let total = base + i128::from(seconds_nanos(s)?);
@@ -199,7 +199,7 @@ pub fn make_timespan(d: i64, h: i64, mi: i64, s: f64) -> Option<i64> {
 pub fn day_of_year(nanos: i64) -> i64 {
     let days = nanos.div_euclid(NANOS_PER_DAY);
     let (y, _, _) = civil_from_days(days);
-    days - days_from_civil(y, 1, 1) + 1
+    days - days_from_ymd(y, 1, 1).expect("a datetime's year is in chrono's range") + 1
 }
 
 /// ISO 8601 week number (weeks start on Monday; week 1 holds the year's first Thursday).
@@ -209,7 +209,7 @@ pub fn iso_week(nanos: i64) -> i64 {
     let weekday = (days + 3).rem_euclid(7) + 1;
     let thursday = days - weekday + 4;
     let (y, _, _) = civil_from_days(thursday);
-    (thursday - days_from_civil(y, 1, 1)) / 7 + 1
+    (thursday - days_from_ymd(y, 1, 1).expect("a datetime's year is in chrono's range")) / 7 + 1
 }
 
 /// `datetime_part` part names (case-insensitive).

@@ -470,9 +470,7 @@ impl Planner<'_> {
             return Err(self.unknown_column(&pcol.name, pcol.span, &names));
         }
         let agg: Option<&kql::Expr> = match pos.peek() {
-            Some(kql::Expr::Call { name, .. }) if super::call::AGGREGATE_NAMES.contains(&name.name.as_str()) => {
-                pos.next()
-            }
+            Some(kql::Expr::Call { name, .. }) if super::functions::registry::is_aggregate(&name.name) => pos.next(),
             _ => None,
         };
         let count = kql::Expr::Call {

@@ -2,17 +2,18 @@
 //! DataFusion logical plan, rejecting by name whatever it cannot run with Kusto's semantics.
 
 mod call;
-pub mod datadep;
+pub(crate) mod datadep;
 mod evaluate;
 mod expr;
 mod external;
+mod functions;
 mod mvapply;
 mod ops;
 mod partition;
 mod range;
 mod series;
 mod seriesfn;
-pub mod stages;
+pub(crate) mod stages;
 mod topnested;
 mod window;
 
@@ -27,6 +28,7 @@ use kql::{Diagnostic, Span};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// A planning result: the value, or the diagnostic that stopped planning.
 pub type PResult<T> = Result<T, Diagnostic>;
 
 /// Most operators one query may plan, counted over every tabular expression planned, so each
@@ -68,13 +70,17 @@ pub fn df_err(span: Span, e: datafusion::error::DataFusionError) -> Diagnostic {
 /// What a name bound by `let` (or a function parameter) stands for.
 #[derive(Clone)]
 pub enum Binding {
+    /// A scalar value.
     Scalar(Expr),
+    /// A table (tabular expression).
     Tabular(LogicalPlan),
+    /// A user-defined function.
     Function(Arc<kql::FunctionDef>),
 }
 
 /// Everything the planner needs from the engine.
 pub struct PlanContext<'a> {
+    /// The registered tables by name.
     pub tables: &'a HashMap<String, Arc<dyn TableProvider>>,
     /// The query's `now`, nanoseconds since the epoch.
     pub now: i64,
@@ -90,6 +96,7 @@ pub struct PlanContext<'a> {
     pub open_schemas: bool,
 }
 
+/// Compiles KQL syntax trees to DataFusion logical plans.
 pub struct Planner<'a> {
     cx: PlanContext<'a>,
     scopes: Vec<HashMap<String, Binding>>,
@@ -117,6 +124,7 @@ pub struct Planner<'a> {
 const TIME_COLUMNS: &[&str] = &["Timestamp", "TimeGenerated"];
 
 impl<'a> Planner<'a> {
+    /// A planner over the tables and settings of `cx`.
     pub fn new(cx: PlanContext<'a>) -> Self {
         Planner {
             cx,
@@ -152,6 +160,7 @@ impl<'a> Planner<'a> {
         self.data_request.take()
     }
 
+    /// The query's `now`, nanoseconds since the epoch.
     pub fn now(&self) -> i64 {
         self.cx.now
     }
@@ -293,12 +302,14 @@ impl<'a> Planner<'a> {
         self.is_tabular(body)
     }
 
+    /// Binds `name` in the innermost scope.
     pub fn bind(&mut self, name: &str, b: Binding) {
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(name.to_string(), b);
         }
     }
 
+    /// What `name` is bound to, innermost scope first.
     pub fn lookup(&self, name: &str) -> Option<&Binding> {
         self.scopes.iter().rev().find_map(|s| s.get(name))
     }
@@ -365,11 +376,12 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// The "unknown function" diagnostic for `name`, with the closest known name as help.
     pub fn unknown_function(&self, name: &kql::Ident, tabular: bool) -> Diagnostic {
         let kind = if tabular { "tabular function" } else { "function" };
         let mut d = err(name.span, format!("unknown {kind} `{}`", name.name));
         let lets: Vec<&str> = self.scopes.iter().flat_map(|s| s.keys().map(String::as_str)).collect();
-        let known = lets.iter().copied().chain(call::FUNCTION_NAMES.iter().copied());
+        let known = lets.iter().copied().chain(functions::registry::function_names());
         if let Some(s) = kql::diag::closest(&name.name, known) {
             d = d.help(format!("did you mean `{s}`?"));
         }
@@ -524,6 +536,7 @@ impl<'a> Planner<'a> {
         lit(crate::value::timespan_scalar(Some(ticks * NANOS_PER_TICK)))
     }
 
+    /// A KQL literal as a DataFusion literal.
     pub fn literal(&self, l: &kql::Literal, span: Span) -> PResult<Expr> {
         literal_scalar(l).map(lit).map_err(|m| err(span, m))
     }

@@ -59,7 +59,7 @@ impl Planner<'_> {
         let mut kept: Option<LogicalPlan> = None;
         for (i, level) in levels.iter().enumerate() {
             let direct = matches!(&level.by.expr, kql::Expr::Call { name, .. }
-                if super::call::AGGREGATE_NAMES.contains(&name.name.as_str()));
+                if super::functions::registry::is_aggregate(&name.name));
             if !direct {
                 return Err(err(
                     level.by.expr.span(),

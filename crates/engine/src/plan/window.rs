@@ -20,9 +20,6 @@ use datafusion::prelude::ident;
 use kql::Span;
 use std::collections::HashMap;
 
-/// The window functions this module lowers.
-pub const WINDOW_FUNCTIONS: &[&str] = &["row_number", "prev", "next", "row_window_session"];
-
 /// Whether a plan's rows are in a known order.
 pub enum Order {
     /// Not serialized.
@@ -107,7 +104,7 @@ fn is_window_call(p: &Planner<'_>, e: &kql::Expr) -> Option<String> {
     match e {
         kql::Expr::Call {
             receiver: None, name, ..
-        } if WINDOW_FUNCTIONS.contains(&name.name.as_str()) && p.lookup(&name.name).is_none() => {
+        } if super::functions::registry::is_window(&name.name) && p.lookup(&name.name).is_none() => {
             Some(name.name.clone())
         }
         _ => None,
