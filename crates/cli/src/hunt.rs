@@ -48,7 +48,8 @@ pub struct HuntArgs {
     /// to a temporary file beside it and renamed at the end).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Also write the run's summary (evidence accounting, rules, alerts) as JSON to this file.
+    /// Also write the run's summary (evidence accounting, rules, alerts) as JSON to this file;
+    /// a name ending in .html or .htm gets the HTML case report instead.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Exit as if the evidence were complete when some input or record could not be read
@@ -278,7 +279,7 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
     let options = hunt_engine_options(&args)?;
     let now = options.now;
     // Output files first: a path that cannot be written fails now, not after the hunt.
-    let dest = args.destination()?;
+    let mut dest = args.destination()?;
     let mut engine = Engine::new(options).map_err(|e| e.to_string())?;
     let loaded = evidence::load_evidence(&mut engine, &args.inputs).await?;
     let outcome = run_pack(&mut engine, &rules, tuning.as_ref(), &tools, now, mode).await?;
@@ -311,6 +312,7 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
         alerts.len(),
         suppressed.len()
     );
+    dest.report_context(&outcome.profile, &rules);
     alerts_out::emit(
         dest,
         &alerts,

@@ -1072,7 +1072,7 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
         detect::hunt::TimeMode::Window(detect::hunt::Window::Fixed(span)) => Some(SigmaWindow { now, span }),
         _ => None,
     };
-    let dest = args.destination()?;
+    let mut dest = args.destination()?;
     let (mut alerts, report) = hunt_alerts(set, &args.inputs, &tools, &filter, window)?;
     crate::evidence::print_report(&report.evidence);
     if let Some(msg) = crate::evidence::nothing_read(&report.evidence) {
@@ -1132,6 +1132,7 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode, String> {
         alerts.len(),
         suppressed.len()
     );
+    dest.report_context(&profile, &[]);
     alerts_out::emit(
         dest,
         &alerts,
