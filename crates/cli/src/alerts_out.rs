@@ -204,6 +204,9 @@ pub struct Destination {
     /// `--report FILE`: the summary object.
     pub report: Option<OutFile>,
     pub show_suppressed: bool,
+    /// `--report` ends in `.html`/`.htm`: the HTML case report instead, with what it needs
+    /// beyond the summary ([`Destination::report_context`]).
+    pub html: Option<crate::report_html::Context>,
 }
 
 impl Destination {
@@ -219,7 +222,18 @@ impl Destination {
             output: output.map(|p| OutFile::create(p, "-o")).transpose()?,
             report: report.map(|p| OutFile::create(p, "--report")).transpose()?,
             show_suppressed,
+            html: report
+                .filter(|p| crate::report_html::is_html_path(p))
+                .map(|_| crate::report_html::Context::default()),
         })
+    }
+
+    /// Keeps the time profile and the rules for the HTML report (nothing without one).
+    pub fn report_context(&mut self, profile: &TimeProfile, rules: &[detect::Rule]) {
+        if let Some(html) = self.html.as_mut() {
+            html.profile = profile.clone();
+            html.rules = rules.to_vec();
+        }
     }
 
     /// The format asked for, else table on a terminal and JSON lines otherwise (and with `-o`).
@@ -259,8 +273,23 @@ pub fn emit(
     let status = summary.status(alerts);
     let json = summary.json(alerts, suppressed);
     if let Some(mut f) = dest.report.take() {
-        serde_json::to_writer_pretty(&mut *f.file(), &json).map_err(|e| format!("--report: {e}"))?;
-        f.file().write_all(b"\n").map_err(|e| format!("--report: {e}"))?;
+        if let Some(html) = dest.html.take() {
+            let tools = detect::catalog::builtin();
+            let page = crate::report_html::render(&crate::report_html::ReportInput {
+                summary: &json,
+                alerts,
+                suppressed,
+                profile: &html.profile,
+                rules: &html.rules,
+                tools: &tools,
+            });
+            f.file()
+                .write_all(page.as_bytes())
+                .map_err(|e| format!("--report: {e}"))?;
+        } else {
+            serde_json::to_writer_pretty(&mut *f.file(), &json).map_err(|e| format!("--report: {e}"))?;
+            f.file().write_all(b"\n").map_err(|e| format!("--report: {e}"))?;
+        }
         f.commit()?;
     }
     if format != AlertFormat::Table {

@@ -45,7 +45,8 @@ pub struct HuntArgs {
     /// to a temporary file beside it and renamed at the end).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Also write the run's summary (evidence accounting, rules, alerts) as JSON to this file.
+    /// Also write the run's summary (evidence accounting, rules, alerts) as JSON to this file;
+    /// a name ending in .html or .htm gets the HTML case report instead.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Exit as if the evidence were complete when some input or record could not be read
@@ -194,7 +195,7 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
     let mode = args.time_mode()?;
     let options = hunt_engine_options(&args)?;
     // Output files first: a path that cannot be written fails now, not after the hunt.
-    let dest = args.destination()?;
+    let mut dest = args.destination()?;
     let (read, bar) = evidence::progress_options();
     let hunt = hunt
         .tuning(tuning)
@@ -232,6 +233,7 @@ async fn run_inner(args: HuntArgs) -> Result<ExitCode, String> {
         ),
     }
     let time = alerts_out::TimeSummary::new(&outcome.profile, mode_text);
+    dest.report_context(&outcome.profile, &outcome.rules);
     alerts_out::emit(
         dest,
         &outcome.alerts,

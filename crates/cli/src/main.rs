@@ -11,6 +11,7 @@ mod ingest;
 mod output;
 mod query;
 mod render;
+mod report_html;
 mod ruletest;
 mod sources;
 

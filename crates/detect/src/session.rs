@@ -393,6 +393,7 @@ impl Hunt {
             anchor_source,
             rules_run,
             failures,
+            rules: self.rules.unwrap_or_default(),
             runs,
             replay,
             sigma: sigma_counts,
@@ -420,6 +421,8 @@ pub struct Outcome {
     /// Rules (or rule files) that failed to load, plan, run or stay within their limits: id or
     /// file, and why. The other rules ran.
     pub failures: Vec<Failure>,
+    /// The pack's (or the given) Sentinel rules, as run: names, guides.
+    pub rules: Vec<Rule>,
     /// Each pack rule's run.
     pub runs: Vec<RuleRun>,
     /// Replay: each pack rule's scheduled runs.
