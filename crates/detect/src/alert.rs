@@ -303,6 +303,17 @@ pub fn account_of(row: &Row) -> Option<String> {
     })
 }
 
+/// The domain of an account name: the domain column paired with the [`ACCOUNT_COLUMNS`] column
+/// that holds `name`.
+fn domain_beside(row: &Row, name: &str) -> Option<String> {
+    ACCOUNT_COLUMNS.iter().find_map(|(user, domain)| {
+        if present(row, user).as_deref() != Some(name) {
+            return None;
+        }
+        domain.and_then(|d| present(row, d))
+    })
+}
+
 /// The Host and Account entities of an alert without an entity mapping (Sigma rules).
 pub fn default_entities(device: Option<&str>, account: Option<&str>) -> Vec<Entity> {
     let mut out = Vec::new();
@@ -342,7 +353,18 @@ pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
             .find_map(|e| ids.iter().find_map(|id| e.fields.text(id)))
     };
     let device = entity_value("Host", &["HostName", "FullName"]).or_else(|| device_of(&row));
-    let account = entity_value("Account", &["FullName", "Name"]).or_else(|| account_of(&row));
+    // The Account entity's FullName; else its Name with its NTDomain, or with the domain column
+    // beside the column the name came from (docs/alerts.md: `DOMAIN\name` where the row has both).
+    let account = entity_value("Account", &["FullName"])
+        .or_else(|| {
+            let name = entity_value("Account", &["Name"])?;
+            if name.contains(['\\', '@']) {
+                return Some(name);
+            }
+            let domain = entity_value("Account", &["NTDomain"]).or_else(|| domain_beside(&row, &name));
+            Some(domain.map_or_else(|| name.clone(), |d| format!("{d}\\{name}")))
+        })
+        .or_else(|| account_of(&row));
     let detail = |key: &str, fallback: &[&str]| match rule.detail_column(key) {
         Some(col) => row.text(col),
         None => first_text(&row, fallback),
@@ -532,6 +554,36 @@ mod tests {
         assert_eq!(a.account.as_deref(), Some("CONTOSO\\bob"));
         assert_eq!(a.device, None);
         assert_eq!(a.time, None);
+    }
+
+    #[test]
+    fn an_account_entity_name_gets_the_domain_beside_it() {
+        let text = "query: T\nentityMappings:\n  - entityType: Account\n    fieldMappings:\n      - identifier: Name\n        columnName: TargetUserName\n";
+        let r = parse_rule(Path::new("r.yaml"), text).unwrap();
+        let row = Row(vec![
+            ("SubjectUserName".into(), Value::String("SYSTEM".into())),
+            ("SubjectDomainName".into(), Value::String("NT AUTHORITY".into())),
+            ("TargetUserName".into(), Value::String("bob".into())),
+            ("TargetDomainName".into(), Value::String("CONTOSO".into())),
+        ]);
+        assert_eq!(alert_from_row(&r, row, None).account.as_deref(), Some("CONTOSO\\bob"));
+    }
+
+    #[test]
+    fn one_column_table_for_every_alert_kind() {
+        // Security events name the account in TargetUserName (Sigma rows and pack rows alike);
+        // Windows' "-" is no value.
+        let row = Row(vec![
+            ("Computer".into(), Value::String("WS1".into())),
+            ("TargetUserName".into(), Value::String("-".into())),
+            ("SubjectUserName".into(), Value::String("alice".into())),
+            ("SubjectDomainName".into(), Value::String("CONTOSO".into())),
+        ]);
+        assert_eq!(account_of(&row).as_deref(), Some("CONTOSO\\alice"));
+        assert_eq!(device_of(&row).as_deref(), Some("WS1"));
+        let r = parse_rule(Path::new("r.yaml"), "query: T\n").unwrap();
+        let a = alert_from_row(&r, row, None);
+        assert_eq!((a.account.as_deref(), a.device.as_deref()), (Some("CONTOSO\\alice"), Some("WS1")));
     }
 
     fn process_alert(source: &str, pid: i64, image: &str, nanos: i64, sha256: Option<&str>) -> Alert {
