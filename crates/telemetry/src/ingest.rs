@@ -401,6 +401,23 @@ pub fn list_tables(dataset: &Path) -> Result<Vec<TableInfo>, Error> {
     Ok(listing.tables)
 }
 
+/// The Parquet files of an ingested dataset: only `WindowsEvent` when it has rows (the Device
+/// tables were derived from the same events), else every table.
+pub fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let tables = list_tables(dir)?;
+    let raw = tables.iter().any(|t| t.name == schema::WINDOWS_EVENT && t.rows > 0);
+    let mut out = Vec::new();
+    for t in tables {
+        if raw && t.name != schema::WINDOWS_EVENT {
+            continue;
+        }
+        for f in &t.files {
+            out.push(dir.join(f));
+        }
+    }
+    Ok(out)
+}
+
 /// Whether `dir` holds a dataset written by [`ingest`].
 pub fn is_dataset(dir: &Path) -> bool {
     dir.join(TABLES_FILE).is_file()

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod map;
 mod parquet;
+mod readers;
 pub mod row;
 pub mod schema;
 pub mod source;
@@ -17,9 +18,11 @@ pub mod text;
 pub mod time;
 
 pub use ingest::{
-    IngestOptions, IngestSummary, TableInfo, ingest, is_dataset, list_tables, register_dataset, register_tables,
+    IngestOptions, IngestSummary, TableInfo, dataset_files, ingest, is_dataset, list_tables, register_dataset,
+    register_tables,
 };
 pub use parquet::align_batch;
+pub use readers::evtx::{MAX_SKIP_DETAILS, is_evtx, scan_evtx};
 pub use row::{BatchSink, MemorySink};
 pub use source::{
     FileReport, Format, Location, Progress, ProgressFn, ReadOptions, Report, Skipped, Unread, UnreadKind, discover,

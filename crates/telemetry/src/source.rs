@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
-use evtx::err::EvtxError;
-use evtx::{EvtxParser, ParserSettings};
+use evtx::EvtxParser;
 use flate2::read::MultiGzDecoder;
 use globset::Glob;
 use walkdir::WalkDir;
@@ -24,9 +23,7 @@ use crate::text::{TextEncoding, Utf16Decoder};
 
 /// Bytes read ahead to recognise a file's format.
 pub(crate) const SNIFF_LIMIT: usize = 64 * 1024;
-/// Size of an EVTX file header block and of one chunk.
-const EVTX_HEADER: u64 = 4096;
-const EVTX_CHUNK: u64 = 65536;
+use crate::readers::evtx::{EVTX_CHUNK, EVTX_HEADER};
 /// Records between two progress reports for the same file.
 const PROGRESS_EVERY: u64 = 4096;
 
@@ -272,7 +269,7 @@ impl Default for ReadOptions {
         ReadOptions {
             batch_rows: 8192,
             threads: 0,
-            max_skip_details: 1000,
+            max_skip_details: crate::readers::evtx::MAX_SKIP_DETAILS,
             progress: None,
         }
     }
@@ -840,7 +837,7 @@ impl<'s> Ingestor<'s> {
 
     fn evtx_item(&mut self, item: EvtxItem) -> Result<(), Error> {
         match item {
-            EvtxItem::Event(ev) => self.event(&ev),
+            EvtxItem::Record(_, ev) => self.event(&ev),
             EvtxItem::Skip(loc, reason) => {
                 self.skip(loc, reason);
                 Ok(())
@@ -878,15 +875,8 @@ impl<'s> Ingestor<'s> {
     }
 }
 
-/// What parsing an EVTX file yields, record by record.
-pub(crate) enum EvtxItem {
-    /// A record, normalised.
-    Event(Box<WinEvent>),
-    /// Something unreadable, and where.
-    Skip(Location, String),
-    /// Records lost beyond the failures reported one each (see [`crate::ledger`]).
-    Lost(Location, String, u64),
-}
+/// What reading an EVTX file yields, record by record: normalised events.
+pub(crate) type EvtxItem = crate::readers::evtx::EvtxItem<Box<WinEvent>>;
 
 /// Parses an EVTX stream, handing each record (or each failure) to `f` in record order.
 /// Chunks are parsed and records normalised on `threads` worker threads (0: one per core).
@@ -896,10 +886,6 @@ fn parse_evtx(
     threads: usize,
     f: &mut dyn FnMut(EvtxItem) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let settings = ParserSettings::new()
-        .num_threads(threads)
-        .separate_json_attributes(false)
-        .indent(false);
     let len = file.seek(SeekFrom::End(0)).map_err(|e| io_err(path, e))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| io_err(path, e))?;
     let mut ledger = crate::ledger::EvtxLedger::new();
@@ -913,48 +899,24 @@ fn parse_evtx(
         ledger.failure(Some(whole));
     }
     let mut again = file.duplicate().map_err(|e| io_err(path, e))?;
-    let mut parser = match EvtxParser::from_read_seek(file) {
-        Ok(p) => p.with_configuration(settings),
+    let parser = match EvtxParser::from_read_seek(file) {
+        Ok(p) => p.with_configuration(crate::readers::evtx::settings(threads)),
         Err(e) => {
             return f(EvtxItem::Skip(
                 Location::Offset(0),
-                format!("unreadable EVTX file header: {e}"),
+                crate::readers::evtx::header_error(&e),
             ));
         }
     };
-
     // Records are rendered to JSON and normalised on the parser's worker threads. The JSON text
     // is read into a borrowed tree, not a `serde_json::Value` (see `jsontree`).
-    let records = parser.serialized_records(|record| {
-        let record = record?;
-        let id = record.event_record_id;
-        let json = record.into_json_bytes()?;
-        Ok((id, WinEvent::from_json_bytes(&json.data)))
-    });
-    for item in records {
-        let item = match item {
-            Ok((id, Ok(ev))) => {
-                ledger.seen(id);
-                EvtxItem::Event(Box::new(ev))
-            }
-            Ok((id, Err(reason))) => {
-                ledger.seen(id);
-                EvtxItem::Skip(Location::Record(id), reason)
-            }
-            Err(e) => {
-                let (loc, reason) = evtx_error(&e);
-                ledger.error(&e);
-                EvtxItem::Skip(loc, reason)
-            }
-        };
-        f(item)?;
-    }
-    drop(parser);
-    if let Some(lost) = ledger.finish(&mut again) {
-        let at = lost.offset.map_or(Location::File, Location::Offset);
-        f(EvtxItem::Lost(at, lost.reason, lost.extra))?;
-    }
-    Ok(())
+    crate::readers::evtx::drive(
+        parser,
+        &mut again,
+        ledger,
+        |_, json| WinEvent::from_json_bytes(json).map(Box::new),
+        f,
+    )
 }
 
 impl Batcher<'_> {
@@ -1027,29 +989,8 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
-/// Where an EVTX parser error happened (chunk offset, record) and its whole message.
-pub fn evtx_error(e: &EvtxError) -> (Location, String) {
-    let loc = match e {
-        EvtxError::FailedToParseChunk { chunk_id, .. } => Location::Offset(EVTX_HEADER + chunk_id * EVTX_CHUNK),
-        EvtxError::FailedToReadRecordAt {
-            chunk: Some(c), offset, ..
-        } => Location::Offset(EVTX_HEADER + c * EVTX_CHUNK + offset),
-        EvtxError::FailedToParseRecord { record_id, .. } => Location::Record(*record_id),
-        _ => Location::File,
-    };
-    (loc, error_chain(e))
-}
+use crate::readers::evtx::error_chain;
+pub use crate::readers::evtx::evtx_error;
 
 /// Reads every input into `sink`, table by table; returns what was read and skipped.
 ///
