@@ -7,6 +7,7 @@
 //! Modules depend one way: the format readers (`readers`) and `discovery` build on the mapping
 //! ([`map`]), [`schema`], [`event`] and [`time`]; [`source`] (reading inputs) and `ingest`
 //! (writing datasets, `dataset`) orchestrate them.
+#![warn(missing_docs)]
 
 mod dataset;
 mod discovery;

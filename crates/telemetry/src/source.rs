@@ -24,8 +24,11 @@ pub use crate::readers::ReadOptions;
 pub use crate::readers::evtx::evtx_error;
 pub use crate::report::{FileReport, Format, Location, Progress, ProgressFn, Report, Skipped, Unread, UnreadKind};
 
+/// Reading one input: a file on disk or bytes in memory, recognised by content and handed to
+/// the reader of its format.
 impl Ingestor<'_> {
-    pub(crate) fn read_file(&mut self, path: &Path, prefetched: Option<Vec<EventItem>>) -> Result<(), Error> {
+    /// Reads one file (or takes over its records parsed ahead).
+    fn read_file(&mut self, path: &Path, prefetched: Option<Vec<EventItem>>) -> Result<(), Error> {
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         if let Some(items) = prefetched {
             return self.read_prefetched(path, items, bytes);
@@ -53,7 +56,8 @@ impl Ingestor<'_> {
         }
     }
 
-    pub(crate) fn read_buffer(&mut self, label: &Path, data: Vec<u8>) -> Result<(), Error> {
+    /// Reads one input held in memory.
+    fn read_buffer(&mut self, label: &Path, data: Vec<u8>) -> Result<(), Error> {
         let bytes = data.len() as u64;
         let gzip = data.starts_with(&[0x1f, 0x8b]);
         let shared = Arc::new(data);
@@ -68,7 +72,8 @@ impl Ingestor<'_> {
         self.read_opened(label, opened, Some(shared), bytes)
     }
 
-    pub(crate) fn read_opened(
+    /// Recognises an opened input and reads it, or lists it as unread.
+    fn read_opened(
         &mut self,
         path: &Path,
         opened: Opened,
@@ -105,7 +110,7 @@ impl Ingestor<'_> {
     }
 
     /// Reads an opened input of a recognised format.
-    pub(crate) fn read_format(
+    fn read_format(
         &mut self,
         path: &Path,
         format: Format,

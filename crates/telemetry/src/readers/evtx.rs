@@ -224,6 +224,7 @@ fn parse_evtx(
 }
 
 impl Ingestor<'_> {
+    /// Reads an EVTX input into rows; a parser panic ends only this file (counted as skipped).
     pub(crate) fn read_evtx(&mut self, file: Seekable) -> Result<(), Error> {
         let path = self.file.path.clone();
         let threads = self.options.threads;
@@ -243,6 +244,7 @@ impl Ingestor<'_> {
         }
     }
 
+    /// One record or failure of an EVTX file: a row or a counted skip.
     pub(crate) fn evtx_item(&mut self, item: EventItem) -> Result<(), Error> {
         match item {
             EventItem::Record(_, ev) => self.event(&ev),
@@ -268,6 +270,7 @@ impl Ingestor<'_> {
     }
 }
 
+/// The message a panic carried.
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_string()

@@ -51,7 +51,7 @@ impl Default for ReadOptions {
         ReadOptions {
             batch_rows: 8192,
             threads: 0,
-            max_skip_details: crate::readers::evtx::MAX_SKIP_DETAILS,
+            max_skip_details: evtx::MAX_SKIP_DETAILS,
             progress: None,
         }
     }
