@@ -39,6 +39,7 @@ pub struct Lost {
 }
 
 impl EvtxLedger {
+    /// An empty ledger, for one file.
     pub fn new() -> EvtxLedger {
         EvtxLedger::default()
     }

@@ -406,11 +406,6 @@ impl<'s> Batcher<'s> {
         written
     }
 
-    /// The sink batches go to.
-    pub fn sink_mut(&mut self) -> &mut dyn BatchSink {
-        &mut *self.sink
-    }
-
     /// Rows pushed so far, per table.
     pub fn rows_per_table(&self) -> &BTreeMap<&'static str, u64> {
         &self.rows_out

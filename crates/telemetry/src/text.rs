@@ -43,15 +43,6 @@ impl TextEncoding {
         }
         None
     }
-
-    /// Short name for messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            TextEncoding::Utf8Bom => "UTF-8 with BOM",
-            TextEncoding::Utf16Le => "UTF-16 LE",
-            TextEncoding::Utf16Be => "UTF-16 BE",
-        }
-    }
 }
 
 /// Decodes a UTF-16 byte stream to UTF-8. Unpaired surrogates and a final odd byte become

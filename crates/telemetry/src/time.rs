@@ -5,31 +5,14 @@
 //! which covers evtx ≥ 0.15 (7 digits), evtx ≤ 0.14 (6 digits), Sysmon `UtcTime`
 //! (`YYYY-MM-DD HH:MM:SS.fff`) and Defender/Sentinel exports.
 
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta};
+
 /// Nanoseconds since the Unix epoch, UTC.
 pub type Nanos = i64;
 
-/// Days from 1970-01-01 to the given proleptic Gregorian date.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+/// The first day of the Unix epoch, 1970-01-01.
+fn epoch() -> NaiveDate {
+    DateTime::UNIX_EPOCH.date_naive()
 }
 
 fn digits(b: &[u8], start: usize, n: usize) -> Option<u32> {
@@ -44,15 +27,6 @@ fn digits(b: &[u8], start: usize, n: usize) -> Option<u32> {
     Some(v)
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
-}
-
 /// Parses a date-time text to UTC nanoseconds; `None` when it is not one of the accepted forms
 /// or lies outside the range an i64 of nanoseconds can hold (years 1678–2261).
 pub fn parse_datetime(text: &str) -> Option<Nanos> {
@@ -63,10 +37,9 @@ pub fn parse_datetime(text: &str) -> Option<Nanos> {
     }
     let month = digits(b, 5, 2)?;
     let day = digits(b, 8, 2)?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
-        return None;
-    }
-    let days = days_from_civil(i64::from(year), month, day);
+    // Four digits: a year chrono always holds; month and day are checked by it.
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    let days = date.signed_duration_since(epoch()).num_days();
     let mut secs: i64 = days * 86_400;
     let mut frac_ns: i64 = 0;
     let mut pos = 10;
@@ -138,7 +111,9 @@ pub fn format_datetime(ns: Nanos) -> String {
     let frac = ns.rem_euclid(1_000_000_000);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    // Any i64 of nanoseconds is within years 1677-2262, well inside chrono's range.
+    let date = epoch() + TimeDelta::days(days);
+    let (y, m, d) = (date.year(), date.month(), date.day());
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:07}Z",
         sod / 3600,
@@ -204,5 +179,22 @@ mod tests {
         for ns in [0i64, -1_000_000_000, 951_782_400_123_456_700, 4_102_444_799_999_999_900] {
             assert_eq!(parse_datetime(&format_datetime(ns)), Some(ns));
         }
+    }
+
+    #[test]
+    fn calendar_edges() {
+        let day = |t: &str| parse_datetime(t).map(|ns| ns / 86_400_000_000_000);
+        assert_eq!(day("2000-02-29"), Some(11_016));
+        assert_eq!(day("2024-02-29T00:00:00Z"), Some(19_782));
+        assert_eq!(day("1900-02-29"), None);
+        assert_eq!(day("2100-02-29"), None);
+        assert_eq!(day("2023-04-31"), None);
+        assert_eq!(day("2023-00-10"), None);
+        assert_eq!(day("2023-13-10"), None);
+        assert_eq!(day("2023-01-00"), None);
+        assert_eq!(parse_datetime("1969-12-31T23:59:59Z"), Some(-1_000_000_000));
+        assert_eq!(format_datetime(i64::MAX), "2262-04-11T23:47:16.8547758Z");
+        assert_eq!(format_datetime(i64::MIN), "1677-09-21T00:12:43.1452241Z");
+        assert_eq!(format_datetime(-1), "1969-12-31T23:59:59.9999999Z");
     }
 }

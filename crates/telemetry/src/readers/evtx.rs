@@ -2,14 +2,19 @@
 //! ledger of what could not be read (lost chunks counted by their records), and hands on
 //! records and skips in file order. Both the table readers and [`scan_evtx`] go through it.
 
-use std::io::{Read, Seek};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use evtx::err::EvtxError;
 use evtx::{EvtxParser, ParserSettings};
 
+use crate::Error;
+use crate::event::WinEvent;
 use crate::ledger::EvtxLedger;
-use crate::source::{FileReport, Format, Location, Report, Skipped, Unread, UnreadKind};
+use crate::report::{FileReport, Format, Location, Report, Skipped, Unread, UnreadKind};
+
+use super::{Ingestor, Seekable, error_chain, io_err};
 
 /// Size of an EVTX file header block and of one chunk.
 pub(crate) const EVTX_HEADER: u64 = 4096;
@@ -164,26 +169,6 @@ where
     report
 }
 
-/// Whether the file starts with the EVTX signature (`ElfFile\0`).
-pub fn is_evtx(path: &Path) -> bool {
-    let mut head = [0u8; 8];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && &head == b"ElfFile\0"
-}
-
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
 /// Where an EVTX parser error happened (chunk offset, record) and its whole message.
 pub fn evtx_error(e: &EvtxError) -> (Location, String) {
     let loc = match e {
@@ -195,4 +180,128 @@ pub fn evtx_error(e: &EvtxError) -> (Location, String) {
         _ => Location::File,
     };
     (loc, error_chain(e))
+}
+
+/// What reading an EVTX file yields, record by record: normalised events.
+pub(crate) type EventItem = EvtxItem<Box<WinEvent>>;
+
+/// Parses an EVTX stream, handing each record (or each failure) to `f` in record order.
+/// Chunks are parsed and records normalised on `threads` worker threads (0: one per core).
+fn parse_evtx(
+    mut file: Seekable,
+    path: &Path,
+    threads: usize,
+    f: &mut dyn FnMut(EventItem) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let len = file.seek(SeekFrom::End(0)).map_err(|e| io_err(path, e))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| io_err(path, e))?;
+    let mut ledger = EvtxLedger::new();
+    if len > EVTX_HEADER && !(len - EVTX_HEADER).is_multiple_of(EVTX_CHUNK) {
+        let whole = (len - EVTX_HEADER) / EVTX_CHUNK;
+        let partial = (len - EVTX_HEADER) % EVTX_CHUNK;
+        f(EventItem::Skip(
+            Location::Offset(EVTX_HEADER + whole * EVTX_CHUNK),
+            format!("file ends inside a chunk: the last {partial} bytes (a partial chunk) were not read"),
+        ))?;
+        ledger.failure(Some(whole));
+    }
+    let mut again = file.duplicate().map_err(|e| io_err(path, e))?;
+    let parser = match EvtxParser::from_read_seek(file) {
+        Ok(p) => p.with_configuration(settings(threads)),
+        Err(e) => {
+            return f(EventItem::Skip(Location::Offset(0), header_error(&e)));
+        }
+    };
+    // Records are rendered to JSON and normalised on the parser's worker threads. The JSON text
+    // is read into a borrowed tree, not a `serde_json::Value` (see `jsontree`).
+    drive(
+        parser,
+        &mut again,
+        ledger,
+        |_, json| WinEvent::from_json_bytes(json).map(Box::new),
+        f,
+    )
+}
+
+impl Ingestor<'_> {
+    /// Reads an EVTX input into rows; a parser panic ends only this file (counted as skipped).
+    pub(crate) fn read_evtx(&mut self, file: Seekable) -> Result<(), Error> {
+        let path = self.file.path.clone();
+        let threads = self.options.threads;
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse_evtx(file, &path, threads, &mut |item| self.evtx_item(item))
+        }));
+        match run {
+            Ok(result) => result,
+            Err(panic) => {
+                let what = panic_text(&panic);
+                self.skip(
+                    Location::File,
+                    format!("EVTX parser failed ({what}); the rest of the file was not read"),
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// One record or failure of an EVTX file: a row or a counted skip.
+    pub(crate) fn evtx_item(&mut self, item: EventItem) -> Result<(), Error> {
+        match item {
+            EventItem::Record(_, ev) => self.event(&ev),
+            EventItem::Skip(loc, reason) => {
+                self.skip(loc, reason);
+                Ok(())
+            }
+            EventItem::Lost(loc, reason, count) => {
+                self.skip_records(loc, reason, count);
+                Ok(())
+            }
+        }
+    }
+
+    /// A small EVTX file already parsed on a prefetch worker.
+    pub(crate) fn read_prefetched(&mut self, path: &Path, items: Vec<EventItem>, bytes: u64) -> Result<(), Error> {
+        self.begin_file(path, bytes);
+        for item in items {
+            self.evtx_item(item)?;
+        }
+        self.finish_file(Format::Evtx, false, bytes);
+        Ok(())
+    }
+}
+
+/// The message a panic carried.
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}
+
+/// Largest EVTX file parsed ahead on a prefetch worker (bigger ones stream chunk-parallel).
+const PREFETCH_MAX_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Parses a small plain EVTX file completely; `None` for anything else.
+pub(crate) fn prefetch_evtx(path: &Path) -> Option<Vec<EventItem>> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > PREFETCH_MAX_BYTES {
+        return None;
+    }
+    let mut file = File::open(path).ok()?;
+    let mut magic = [0u8; 8];
+    file.read_exact(&mut magic).ok()?;
+    if &magic != b"ElfFile\0" {
+        return None;
+    }
+    file.seek(SeekFrom::Start(0)).ok()?;
+    let mut items = Vec::new();
+    let mut collect = |item| {
+        items.push(item);
+        Ok(())
+    };
+    parse_evtx(Seekable::File(file), path, 1, &mut collect).ok()?;
+    Some(items)
 }

@@ -18,10 +18,11 @@ use datafusion::arrow::json::writer::{EncoderOptions, make_encoder};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use super::Ingestor;
+use super::export::infer_table;
 use crate::Error;
-use crate::export::infer_table;
+use crate::report::Location;
 use crate::schema::{self, TABLE_NAME_KEY, TableDef};
-use crate::source::{Ingestor, Location};
 use crate::time::parse_datetime;
 
 /// One converted column: the array, and how many values did not convert (with the index of the
