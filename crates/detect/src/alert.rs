@@ -583,7 +583,10 @@ mod tests {
         assert_eq!(device_of(&row).as_deref(), Some("WS1"));
         let r = parse_rule(Path::new("r.yaml"), "query: T\n").unwrap();
         let a = alert_from_row(&r, row, None);
-        assert_eq!((a.account.as_deref(), a.device.as_deref()), (Some("CONTOSO\\alice"), Some("WS1")));
+        assert_eq!(
+            (a.account.as_deref(), a.device.as_deref()),
+            (Some("CONTOSO\\alice"), Some("WS1"))
+        );
     }
 
     fn process_alert(source: &str, pid: i64, image: &str, nanos: i64, sha256: Option<&str>) -> Alert {

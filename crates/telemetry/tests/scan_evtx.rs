@@ -41,7 +41,9 @@ fn scan_counts_like_the_readers() {
     for b in &mut flipped[HEADER + 3 * CHUNK..HEADER + 3 * CHUNK + 8] {
         *b ^= 0x5a;
     }
-    for (name, content) in [("whole.evtx", &bytes), ("flipped.evtx", &flipped)] {
+    // A copy cut short inside its fifth chunk: the partial chunk's records are lost, and counted.
+    let cut = bytes[..HEADER + 4 * CHUNK + 1000].to_vec();
+    for (name, content) in [("whole.evtx", &bytes), ("flipped.evtx", &flipped), ("cut.evtx", &cut)] {
         let path = dir.path().join(name);
         std::fs::write(&path, content).expect("write");
         let (_, read) = read_to_memory(&[path.to_string_lossy()], &ReadOptions::default()).expect("read");
@@ -64,6 +66,17 @@ fn scan_counts_like_the_readers() {
     let (seen, report) = scan(&dir.path().join("whole.evtx"), 2);
     assert_eq!(report.skipped_total, 0);
     assert_eq!(seen.len(), 1160);
+    let (seen, report) = scan(&dir.path().join("cut.evtx"), 2);
+    assert!(report.skipped_total > 0, "a cut-off log is incomplete");
+    assert!(seen.len() < 1160 && !seen.is_empty(), "{}", seen.len());
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|s| s.reason.contains("file ends inside a chunk")),
+        "{:?}",
+        report.skipped
+    );
 }
 
 #[test]

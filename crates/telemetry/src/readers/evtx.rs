@@ -143,18 +143,22 @@ where
             });
         }
     };
-    let done: Result<(), std::convert::Infallible> =
-        drive(parser, &mut again, EvtxLedger::new(), on_record, &mut |item| {
-            match item {
-                EvtxItem::Record(id, t) => {
-                    records += 1;
-                    consume(id, t);
-                }
-                EvtxItem::Skip(at, reason) => skip(at, reason, 1),
-                EvtxItem::Lost(at, reason, count) => skip(at, reason, count),
+    // A log cut short inside a chunk is counted as the table readers count it.
+    let mut ledger = EvtxLedger::new();
+    if let Some((at, reason)) = cut_off(bytes, &mut ledger) {
+        skip(at, reason, 1);
+    }
+    let done: Result<(), std::convert::Infallible> = drive(parser, &mut again, ledger, on_record, &mut |item| {
+        match item {
+            EvtxItem::Record(id, t) => {
+                records += 1;
+                consume(id, t);
             }
-            Ok(())
-        });
+            EvtxItem::Skip(at, reason) => skip(at, reason, 1),
+            EvtxItem::Lost(at, reason, count) => skip(at, reason, count),
+        }
+        Ok(())
+    });
     let Ok(()) = done;
     report.files.push(FileReport {
         path: path.to_path_buf(),
@@ -182,6 +186,21 @@ pub fn evtx_error(e: &EvtxError) -> (Location, String) {
     (loc, error_chain(e))
 }
 
+/// A log that ends inside a chunk (a copy cut short): where the partial chunk starts and why it
+/// was not read, noted in the ledger so the records it held are counted as lost.
+fn cut_off(len: u64, ledger: &mut EvtxLedger) -> Option<(Location, String)> {
+    if len <= EVTX_HEADER || (len - EVTX_HEADER).is_multiple_of(EVTX_CHUNK) {
+        return None;
+    }
+    let whole = (len - EVTX_HEADER) / EVTX_CHUNK;
+    let partial = (len - EVTX_HEADER) % EVTX_CHUNK;
+    ledger.failure(Some(whole));
+    Some((
+        Location::Offset(EVTX_HEADER + whole * EVTX_CHUNK),
+        format!("file ends inside a chunk: the last {partial} bytes (a partial chunk) were not read"),
+    ))
+}
+
 /// What reading an EVTX file yields, record by record: normalised events.
 pub(crate) type EventItem = EvtxItem<Box<WinEvent>>;
 
@@ -196,14 +215,8 @@ fn parse_evtx(
     let len = file.seek(SeekFrom::End(0)).map_err(|e| io_err(path, e))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| io_err(path, e))?;
     let mut ledger = EvtxLedger::new();
-    if len > EVTX_HEADER && !(len - EVTX_HEADER).is_multiple_of(EVTX_CHUNK) {
-        let whole = (len - EVTX_HEADER) / EVTX_CHUNK;
-        let partial = (len - EVTX_HEADER) % EVTX_CHUNK;
-        f(EventItem::Skip(
-            Location::Offset(EVTX_HEADER + whole * EVTX_CHUNK),
-            format!("file ends inside a chunk: the last {partial} bytes (a partial chunk) were not read"),
-        ))?;
-        ledger.failure(Some(whole));
+    if let Some((at, reason)) = cut_off(len, &mut ledger) {
+        f(EventItem::Skip(at, reason))?;
     }
     let mut again = file.duplicate().map_err(|e| io_err(path, e))?;
     let parser = match EvtxParser::from_read_seek(file) {
