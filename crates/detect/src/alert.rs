@@ -332,27 +332,84 @@ pub fn default_entities(device: Option<&str>, account: Option<&str>) -> Vec<Enti
     out
 }
 
-/// Builds one alert from a result row.
-pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
-    let entities: Vec<Entity> = rule
-        .entity_mappings
-        .iter()
-        .map(|m| Entity {
-            entity_type: m.entity_type.clone(),
-            fields: Row(m
-                .fields
-                .iter()
-                .map(|(id, col)| (id.clone(), row.get(col).cloned().unwrap_or(Value::Null)))
-                .collect()),
-        })
-        .collect();
+/// What one alert is built from: the rule, the row, and what the kind of rule knows beyond the
+/// row. [`build`] turns it into the alert, the same way for pack, Sigma and correlation alerts.
+#[derive(Debug, Clone)]
+pub struct AlertSource {
+    /// The rule.
+    pub rule: RuleRef,
+    /// The alert's severity.
+    pub severity: Severity,
+    /// The row: the query's result row, the Sigma event's fields, the correlation's group.
+    pub row: Row,
+    /// The event's time (Unix nanoseconds), when known.
+    pub time_nanos: Option<i64>,
+    /// Sentinel entity mappings with the row's values (pack rules); `None`: Host and Account
+    /// entities from the device and account found.
+    pub entities: Option<Vec<Entity>>,
+    /// The device when the row names none ([`DEVICE_COLUMNS`]): a Sigma event's `Computer`, a
+    /// correlation's only host.
+    pub device: Option<String>,
+    /// The catalog tool.
+    pub tool: Option<String>,
+    /// The tool's catalog category.
+    pub category: Option<String>,
+    /// The kind of indicator (`process`, `network`, `correlation`, ...).
+    pub signal: Option<String>,
+    /// Correlation alerts: the events joined.
+    pub events: Option<Value>,
+    /// The row column the rule names for the one-line detail.
+    pub detail_column: Option<String>,
+}
+
+impl AlertSource {
+    /// A source with only the rule, severity, row and time; the rest is found in the row.
+    pub fn new(rule: RuleRef, severity: Severity, row: Row, time_nanos: Option<i64>) -> Self {
+        AlertSource {
+            rule,
+            severity,
+            row,
+            time_nanos,
+            entities: None,
+            device: None,
+            tool: None,
+            category: None,
+            signal: None,
+            events: None,
+            detail_column: None,
+        }
+    }
+}
+
+/// The one alert builder. Device: the Host entity, else the row ([`DEVICE_COLUMNS`]), else the
+/// source's. Account: the Account entity's `FullName`, else its `Name` with its `NTDomain` or
+/// the domain column beside the name's, else the row ([`ACCOUNT_COLUMNS`]). Time: the row's
+/// [`TIME_COLUMNS`], else the event's. Sources: the row's [`SOURCE_COLUMN`]. Events: the
+/// source's, else the row's `Events` array.
+pub fn build(source: AlertSource) -> Alert {
+    let AlertSource {
+        mut rule,
+        severity,
+        row,
+        time_nanos,
+        entities,
+        device,
+        tool,
+        category,
+        signal,
+        events,
+        detail_column,
+    } = source;
+    let mapped = entities.as_deref().unwrap_or_default();
     let entity_value = |ty: &str, ids: &[&str]| {
-        entities
+        mapped
             .iter()
             .filter(|e| e.entity_type.eq_ignore_ascii_case(ty))
             .find_map(|e| ids.iter().find_map(|id| e.fields.text(id)))
     };
-    let device = entity_value("Host", &["HostName", "FullName"]).or_else(|| device_of(&row));
+    let device = entity_value("Host", &["HostName", "FullName"])
+        .or_else(|| device_of(&row))
+        .or(device);
     // The Account entity's FullName; else its Name with its NTDomain, or with the domain column
     // beside the column the name came from (docs/alerts.md: `DOMAIN\name` where the row has both).
     let account = entity_value("Account", &["FullName"])
@@ -365,34 +422,16 @@ pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
             Some(domain.map_or_else(|| name.clone(), |d| format!("{d}\\{name}")))
         })
         .or_else(|| account_of(&row));
-    let detail = |key: &str, fallback: &[&str]| match rule.detail_column(key) {
-        Some(col) => row.text(col),
-        None => first_text(&row, fallback),
-    };
-    let tool = detail("Tool", &["ToolName", "Tool"]);
-    let category = detail("Category", &["ToolCategory", "RATCategory", "Category"]);
-    let signal = detail("Signal", &["Signal"]);
-    let time = TIME_COLUMNS.iter().find_map(|c| row.text(c));
-    let events = row.get("Events").filter(|v| v.is_array()).cloned();
+    let entities = entities.unwrap_or_else(|| default_entities(device.as_deref(), account.as_deref()));
+    let time = TIME_COLUMNS
+        .iter()
+        .find_map(|c| row.text(c))
+        .or_else(|| time_nanos.map(iso));
+    let events = events.or_else(|| row.get("Events").filter(|v| v.is_array()).cloned());
     let sources = row_source(&row).into_iter().collect();
-    // Sentinel's alertDetailsOverride.alertSeverityColumnName: a valid value in that column wins.
-    let severity = rule
-        .severity_column
-        .as_deref()
-        .and_then(|c| row.text(c))
-        .and_then(|v| Severity::parse(&v))
-        .unwrap_or(rule.severity);
+    rule.severity = severity.name();
     Alert {
-        rule: RuleRef {
-            id: rule.id.clone(),
-            guid: rule.guid.clone(),
-            name: rule.name.clone(),
-            severity: severity.name(),
-            tactics: rule.tactics.clone(),
-            techniques: rule.techniques.clone(),
-            level: None,
-            tags: None,
-        },
+        rule,
         time,
         time_nanos,
         severity,
@@ -407,8 +446,57 @@ pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
         suppressed: None,
         replay_run: None,
         row,
-        detail_column: rule.detail_column("Detail").map(str::to_string),
+        detail_column,
     }
+}
+
+/// Builds one alert of a Sentinel rule from a result row: its entity mappings, its custom
+/// details (`Tool`, `Category`, `Signal`, `Detail`) and its severity column.
+pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
+    let entities: Vec<Entity> = rule
+        .entity_mappings
+        .iter()
+        .map(|m| Entity {
+            entity_type: m.entity_type.clone(),
+            fields: Row(m
+                .fields
+                .iter()
+                .map(|(id, col)| (id.clone(), row.get(col).cloned().unwrap_or(Value::Null)))
+                .collect()),
+        })
+        .collect();
+    let detail = |key: &str, fallback: &[&str]| match rule.detail_column(key) {
+        Some(col) => row.text(col),
+        None => first_text(&row, fallback),
+    };
+    let tool = detail("Tool", &["ToolName", "Tool"]);
+    let category = detail("Category", &["ToolCategory", "RATCategory", "Category"]);
+    let signal = detail("Signal", &["Signal"]);
+    // Sentinel's alertDetailsOverride.alertSeverityColumnName: a valid value in that column wins.
+    let severity = rule
+        .severity_column
+        .as_deref()
+        .and_then(|c| row.text(c))
+        .and_then(|v| Severity::parse(&v))
+        .unwrap_or(rule.severity);
+    let rule_ref = RuleRef {
+        id: rule.id.clone(),
+        guid: rule.guid.clone(),
+        name: rule.name.clone(),
+        severity: severity.name(),
+        tactics: rule.tactics.clone(),
+        techniques: rule.techniques.clone(),
+        level: None,
+        tags: None,
+    };
+    build(AlertSource {
+        entities: Some(entities),
+        tool,
+        category,
+        signal,
+        detail_column: rule.detail_column("Detail").map(str::to_string),
+        ..AlertSource::new(rule_ref, severity, row, time_nanos)
+    })
 }
 
 /// An instant in nanoseconds as ISO 8601 UTC with only the digits needed (`2026-03-02T13:00:00Z`).

@@ -4,7 +4,7 @@
 //! builder as the pack's ([`crate::alert`]).
 
 use crate::Alert;
-use crate::alert::{Row, RuleRef, account_of, default_entities, device_of, iso};
+use crate::alert::{AlertSource, Row, RuleRef, build, iso};
 use crate::catalog::Tool;
 use crate::error::Error;
 use crate::rule::Severity;
@@ -746,31 +746,14 @@ fn detection_alert(rule: &SigmaRule, event: &Event<'_>, tools: &ToolIndex) -> Al
         tags: &rule.tags,
     });
     let row = event_row(event);
-    let device = event
-        .computer
-        .as_deref()
-        .map(str::to_string)
-        .or_else(|| device_of(&row));
-    let account = account_of(&row);
     let tool = tools.find(&row);
-    Alert {
-        rule: rule_ref,
-        time: event.timestamp.map(iso),
-        time_nanos: event.timestamp,
-        severity,
-        entities: default_entities(device.as_deref(), account.as_deref()),
-        device,
-        account,
+    build(AlertSource {
+        device: event.computer.as_deref().map(str::to_string),
         tool: tool.map(|t| t.name.clone()),
         category: tool.map(|t| t.category.clone()),
         signal: signal_for(rule).map(str::to_string),
-        sources: Vec::new(),
-        events: None,
-        suppressed: None,
-        replay_run: None,
-        row,
-        detail_column: None,
-    }
+        ..AlertSource::new(rule_ref, severity, row, event.timestamp)
+    })
 }
 
 /// `--lookback` for Sigma rules: only events in `(anchor − span, anchor]`, the anchor being `now`,
@@ -878,26 +861,12 @@ pub fn hunt_alerts(
             cols.push((k.clone(), v.clone().map_or(Value::Null, Value::String)));
         }
         let row = Row(cols);
-        let device = device_of(&row).or_else(|| (devices.len() == 1).then(|| devices[0].clone()));
-        let account = account_of(&row);
-        alerts.push(Alert {
-            rule: rule_ref,
-            time: Some(iso(f.first)),
-            time_nanos: Some(f.first),
-            severity,
-            entities: default_entities(device.as_deref(), account.as_deref()),
-            device,
-            account,
-            tool: None,
-            category: None,
+        alerts.push(build(AlertSource {
+            device: (devices.len() == 1).then(|| devices[0].clone()),
             signal: Some("correlation".into()),
-            sources: Vec::new(),
             events: Some(Value::Array(events)),
-            suppressed: None,
-            replay_run: None,
-            row,
-            detail_column: None,
-        });
+            ..AlertSource::new(rule_ref, severity, row, Some(f.first))
+        }));
     }
     (alerts, report)
 }
