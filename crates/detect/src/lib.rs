@@ -21,8 +21,7 @@ pub use catalog::Tool;
 pub use error::{Error, Result};
 pub use rule::{Rule, Severity};
 pub use session::{
-    CATALOG_TABLES, Failure, Hunt, Outcome, PackRun, SigmaRules, Timings, load_hunt_rules, load_rules, load_tuning,
-    run_pack,
+    CATALOG_TABLES, Failure, Hunt, Outcome, SigmaRules, Timings, load_hunt_rules, load_rules, load_tuning, run_pack,
 };
 pub use sigma_scan::RuleFilter;
 pub use tuning::Tuning;

@@ -17,7 +17,7 @@ use crate::alert::Alert;
 use crate::catalog::{self, Tool};
 use crate::error::{Error, Result};
 use crate::evidence::{self, LoadOptions};
-use crate::hunt::{self, AnchorSource, RuleRun, TimeMode, Window};
+use crate::hunt::{self, AnchorSource, HuntRun, RuleRun, TimeMode, Window};
 use crate::replay::RuleReplay;
 use crate::rule::{self, Rule, RuleError, Severity};
 use crate::sigma_scan::{self, RuleFilter, SigmaWindow};
@@ -82,24 +82,9 @@ pub fn load_tuning(path: &Path, tools: &[Tool]) -> Result<Tuning> {
     Tuning::parse(&text, tools).map_err(tuning_error)
 }
 
-/// What running rules over loaded evidence gave, before tuning.
-pub struct PackRun {
-    /// The rules' alerts, untuned and unsorted.
-    pub alerts: Vec<Alert>,
-    /// Each rule's run (alerts, time, failure).
-    pub runs: Vec<RuleRun>,
-    /// The anchor: `now()` of the rules and the end of their windows.
-    pub anchor: i64,
-    /// Where the anchor comes from.
-    pub anchor_source: AnchorSource,
-    /// When the evidence's events lie: per host, the bulk, the outliers.
-    pub profile: TimeProfile,
-    /// Replay: each rule's runs.
-    pub replay: Option<Vec<RuleReplay>>,
-}
-
 /// Runs rules over an engine holding evidence: the catalog tables, the time profile and anchor,
-/// the rules not disabled by `tuning` (as `mode` says). Tuning itself is applied by the caller
+/// the rules not disabled by `tuning` (as `mode` says); the alerts are untuned and unsorted.
+/// Tuning itself is applied by the caller
 /// ([`hunt::apply_tuning`]), once over all alerts.
 pub async fn run_pack(
     engine: &mut Engine,
@@ -108,21 +93,13 @@ pub async fn run_pack(
     tools: &[Tool],
     now: Option<i64>,
     mode: TimeMode,
-) -> Result<PackRun> {
+) -> Result<HuntRun> {
     catalog::register(engine, tools)?;
     let disabled = tuning.map_or(&[][..], |t| t.disabled_rules());
     let active: Vec<Rule> = rules.iter().filter(|r| !disabled.contains(&r.id)).cloned().collect();
-    let run = hunt::hunt(engine, &active, now, mode, CATALOG_TABLES)
+    hunt::hunt(engine, &active, now, mode, CATALOG_TABLES)
         .await
-        .map_err(|e| Error::Times(e.to_string()))?;
-    Ok(PackRun {
-        alerts: run.alerts,
-        runs: run.runs,
-        anchor: run.anchor,
-        anchor_source: run.anchor_source,
-        profile: run.profile,
-        replay: run.replay,
-    })
+        .map_err(|e| Error::Times(e.to_string()))
 }
 
 /// Sigma rules for a hunt, compiled once.
