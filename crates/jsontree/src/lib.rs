@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+pub mod evtx;
+
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use jsontree::Json as Tree;
+use jsontree::evtx::{OwnedRecord, RecordError};
 use serde_json::Value as Json;
 
 use crate::time::parse_timestamp;
@@ -242,39 +243,19 @@ impl<'a> Event<'a> {
 
     /// [`Event::from_evtx_json`] over a borrowed tree, which the event takes its text from.
     pub fn from_evtx_tree(value: Tree<'a>) -> Result<Event<'a>, EventError> {
-        let Tree::Object(mut root) = value else {
-            return Err(EventError::NotAnObject);
-        };
-        if let Some(i) = root.iter().rposition(|(k, _)| k == "Event")
-            && matches!(root[i].1, Tree::Object(_))
-            && let Tree::Object(inner) = root.swap_remove(i).1
-        {
-            root = inner;
-        }
-        let Some(Tree::Object(system)) = take(&mut root, "System") else {
-            return Err(EventError::NoSystem);
-        };
+        let record = OwnedRecord::from_tree(value).map_err(|e| match e {
+            RecordError::NotAnObject => EventError::NotAnObject,
+            RecordError::NoSystem => EventError::NoSystem,
+        })?;
         let mut ev = Event::new();
-        for (key, v) in system {
-            match v {
-                Tree::Object(mut o) => {
-                    let text = take(&mut o, "#text");
-                    if let Some(Tree::Object(attrs)) = take(&mut o, "#attributes") {
-                        for (a, av) in attrs {
-                            if let Some(fv) = scalar(av) {
-                                ev.push(Cow::Owned(format!("{key}_{a}")), fv);
-                            }
-                        }
-                    }
-                    if let Some(t) = text.and_then(scalar) {
-                        ev.push(key, t);
-                    }
+        for element in OwnedRecord::into_elements(record.system) {
+            for (a, av) in element.attributes {
+                if let Some(fv) = scalar(av) {
+                    ev.push(Cow::Owned(format!("{}_{a}", element.name)), fv);
                 }
-                other => {
-                    if let Some(fv) = scalar(other) {
-                        ev.push(key, fv);
-                    }
-                }
+            }
+            if let Some(t) = element.text.and_then(scalar) {
+                ev.push(element.name, t);
             }
         }
         for (name, v) in &ev.fields {
@@ -294,15 +275,15 @@ impl<'a> Event<'a> {
                 _ => {}
             }
         }
-        for section in ["EventData", "UserData"] {
-            match take(&mut root, section) {
+        for (section, data) in [("EventData", record.event_data), ("UserData", record.user_data)] {
+            match data {
                 Some(Tree::Object(o)) => {
                     for (k, v) in o {
                         ev.flatten(k, v, 0);
                     }
                 }
-                Some(Tree::Null) | None => {}
                 Some(other) => ev.flatten(Cow::Borrowed(section), other, 0),
+                None => {}
             }
         }
         Ok(ev)

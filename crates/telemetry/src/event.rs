@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use jsontree::Json;
+use jsontree::evtx::Record;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde_json::{Map, Value};
@@ -119,47 +120,44 @@ impl WinEvent {
 
     /// [`WinEvent::from_json`] over a borrowed tree.
     pub fn from_tree(value: &Json<'_>) -> Result<WinEvent, String> {
-        let event = value.get("Event").filter(|e| e.as_object().is_some()).unwrap_or(value);
-        let system = event
-            .get("System")
-            .filter(|s| s.as_object().is_some())
-            .ok_or("no Event.System object")?;
+        let record = Record::from_tree(value).map_err(|_| "no Event.System object".to_string())?;
+        let attr = |element: &str, name: &str| {
+            record
+                .attribute(element, name)
+                .and_then(Json::scalar_text)
+                .map(Cow::into_owned)
+        };
+        let element_text = |name: &str| record.element(name).and_then(|e| e.text).and_then(Json::scalar_text);
         let mut ev = WinEvent {
-            provider: attr(system, "Provider", "Name")
-                .or_else(|| attr(system, "Provider", "EventSourceName"))
+            provider: attr("Provider", "Name")
+                .or_else(|| attr("Provider", "EventSourceName"))
                 .unwrap_or_default(),
-            provider_guid: attr(system, "Provider", "Guid"),
+            provider_guid: attr("Provider", "Guid"),
             ..WinEvent::default()
         };
-        let id_value = system.get("EventID").ok_or("no Event.System.EventID")?;
-        let id_text = element_text(id_value).ok_or("EventID has no value")?;
+        let id = record.element("EventID").ok_or("no Event.System.EventID")?;
+        let id_text = id.text.and_then(Json::scalar_text).ok_or("EventID has no value")?;
         ev.event_id = parse_u32(&id_text).ok_or_else(|| format!("bad EventID {id_text:?}"))?;
-        ev.qualifiers = attr(system, "EventID", "Qualifiers").and_then(|q| parse_u32(&q));
-        let number = |name: &str| system.get(name).and_then(element_text).and_then(|t| parse_i64(&t));
+        ev.qualifiers = attr("EventID", "Qualifiers").and_then(|q| parse_u32(&q));
+        let number = |name: &str| element_text(name).and_then(|t| parse_i64(&t));
         ev.version = number("Version");
         ev.level = number("Level");
         ev.task = number("Task");
         ev.opcode = number("Opcode");
         ev.record_id = number("EventRecordID");
-        ev.keywords = system.get("Keywords").and_then(element_text).map(Cow::into_owned);
-        ev.time = attr(system, "TimeCreated", "SystemTime").and_then(|t| parse_datetime(&t));
-        ev.activity_id = attr(system, "Correlation", "ActivityID");
-        ev.process_id = attr(system, "Execution", "ProcessID").and_then(|t| parse_i64(&t));
-        ev.thread_id = attr(system, "Execution", "ThreadID").and_then(|t| parse_i64(&t));
-        let text = |name: &str| {
-            system
-                .get(name)
-                .and_then(element_text)
-                .map(Cow::into_owned)
-                .unwrap_or_default()
-        };
+        ev.keywords = element_text("Keywords").map(Cow::into_owned);
+        ev.time = attr("TimeCreated", "SystemTime").and_then(|t| parse_datetime(&t));
+        ev.activity_id = attr("Correlation", "ActivityID");
+        ev.process_id = attr("Execution", "ProcessID").and_then(|t| parse_i64(&t));
+        ev.thread_id = attr("Execution", "ThreadID").and_then(|t| parse_i64(&t));
+        let text = |name: &str| element_text(name).map(Cow::into_owned).unwrap_or_default();
         ev.channel = text("Channel");
         ev.computer = text("Computer");
-        ev.user_id = attr(system, "Security", "UserID");
-        if let Some(data) = event.get("EventData").and_then(Json::as_object) {
+        ev.user_id = attr("Security", "UserID");
+        if let Some(data) = record.event_data.and_then(Json::as_object) {
             json_event_data(data, &mut ev.data);
         }
-        if let Some(ud) = event.get("UserData").filter(|v| !v.is_null()) {
+        if let Some(ud) = record.user_data {
             ev.user_data = Some(ud.to_value());
         }
         Ok(ev)
@@ -369,27 +367,6 @@ pub(crate) fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
         Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         _ => None,
     }
-}
-
-/// Text of an element rendered by evtx: a scalar, or an object with `#text`.
-fn element_text<'v>(v: &'v Json<'_>) -> Option<Cow<'v, str>> {
-    match v {
-        Json::Object(_) => v.get("#text").and_then(Json::scalar_text),
-        other => other.scalar_text(),
-    }
-}
-
-/// An attribute of a `System` child, in either evtx attribute layout.
-fn attr(system: &Json<'_>, element: &str, name: &str) -> Option<String> {
-    let nested = system
-        .get(element)
-        .and_then(|e| e.get("#attributes"))
-        .and_then(|a| a.get(name));
-    let separate = || system.get(&format!("{element}_attributes")).and_then(|a| a.get(name));
-    nested
-        .or_else(separate)
-        .and_then(Json::scalar_text)
-        .map(Cow::into_owned)
 }
 
 fn json_event_data(data: &[(Cow<'_, str>, Json<'_>)], out: &mut Vec<(String, String)>) {
