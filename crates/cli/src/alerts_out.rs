@@ -2,6 +2,7 @@
 //! JSON lines, CSV, and Timesketch JSONL.
 
 use crate::output::OutFile;
+use crate::term;
 use detect::Alert;
 use detect::hunt::{TimeMode, Window};
 use detect::replay::RuleReplay;
@@ -17,6 +18,16 @@ pub enum AlertFormat {
     Jsonl,
     Csv,
     Timesketch,
+}
+
+/// `--min-severity`: a severity name, or `critical`, which Sentinel's scale (informational to
+/// high) does not have: it means high and above, as Sigma's `critical` is reported as high.
+pub fn parse_min_severity(text: &str) -> Result<detect::Severity, String> {
+    if text.trim().eq_ignore_ascii_case("critical") {
+        return Ok(detect::Severity::High);
+    }
+    detect::Severity::parse(text)
+        .ok_or_else(|| format!("--min-severity: `{text}` is not informational, low, medium, high or critical"))
 }
 
 /// What the run looked at, for the summary.
@@ -258,9 +269,21 @@ pub fn emit(
 ) -> Result<ExitCode, String> {
     let format = dest.format();
     let show = dest.show_suppressed;
+    // Files keep the plain, full-width view; stdout's follows the terminal.
     let written = match dest.output.as_mut() {
-        Some(f) => write_alerts(f.file(), format, show, alerts, suppressed, summary),
-        None => write_alerts(&mut io::stdout().lock(), format, show, alerts, suppressed, summary),
+        Some(f) => write_alerts(f.file(), format, View::default(), show, alerts, suppressed, summary),
+        None => {
+            let view = View::stdout();
+            write_alerts(
+                &mut io::stdout().lock(),
+                format,
+                view,
+                show,
+                alerts,
+                suppressed,
+                summary,
+            )
+        }
     };
     match written {
         Ok(()) => {}
@@ -341,6 +364,7 @@ fn summary_warnings(alerts: &[Alert], suppressed: &[Alert], summary: &RunSummary
 fn write_alerts(
     sink: &mut dyn Write,
     format: AlertFormat,
+    view: View,
     show_suppressed: bool,
     alerts: &[Alert],
     suppressed: &[Alert],
@@ -355,10 +379,15 @@ fn write_alerts(
         alerts
     };
     match format {
-        AlertFormat::Table => write_table(&mut out, alerts, suppressed, show_suppressed, summary),
+        AlertFormat::Table => write_table(&mut out, view, alerts, suppressed, show_suppressed, summary),
         AlertFormat::Jsonl => write_jsonl(&mut out, to_write),
         AlertFormat::Csv => write_csv(&mut out, to_write),
-        AlertFormat::Timesketch => write_timesketch(&mut out, to_write),
+        AlertFormat::Timesketch => {
+            let anchor = chrono::DateTime::parse_from_rfc3339(&summary.anchor)
+                .ok()
+                .and_then(|t| t.timestamp_nanos_opt());
+            write_timesketch(&mut out, to_write, anchor)
+        }
     }?;
     out.flush()
 }
@@ -398,15 +427,59 @@ fn replay_note(a: &Alert) -> String {
     })
 }
 
-/// The terminal view: summary, then alerts per host and tool, then suppressions.
+/// How the terminal view is drawn: in colour or not, and the width its alert rows are fitted to
+/// (`None`: full rows, the exact form files and pipes get).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    pub color: bool,
+    pub width: Option<usize>,
+}
+
+impl View {
+    /// The view for stdout: colour and width as [`term`] decides.
+    pub fn stdout() -> View {
+        View {
+            color: term::color(term::Stream::Stdout),
+            width: term::stdout_width(),
+        }
+    }
+}
+
+/// A host's place in the listing: ignoring case, then as written (a stable order for hosts that
+/// differ only in case).
+fn host_key(host: &str) -> (String, &str) {
+    (host.to_lowercase(), host)
+}
+
+/// Below this many columns left for an alert's detail, the detail goes on a line of its own.
+const MIN_DETAIL: usize = 24;
+/// The indentation of an alert's detail on a line of its own.
+const DETAIL_INDENT: &str = "       ";
+
+/// An alert's detail and sources fitted to `room` characters: the detail is cut (`…`) before the
+/// sources are.
+fn fit_detail(detail: &str, sources: &str, room: usize) -> String {
+    let (d, n) = (detail.chars().count(), sources.chars().count());
+    if d + n <= room {
+        format!("{detail}{sources}")
+    } else if room >= n + 12 {
+        format!("{}{sources}", term::elide(detail, room - n))
+    } else {
+        term::elide(&format!("{detail}{sources}"), room)
+    }
+}
+
+/// The terminal view: summary, then alerts per host (ignoring case) and tool, then suppressions.
 pub fn write_table(
     out: &mut impl Write,
+    view: View,
     alerts: &[Alert],
     suppressed: &[Alert],
     show_suppressed: bool,
     summary: &RunSummary<'_>,
 ) -> io::Result<()> {
-    let mut hosts: BTreeMap<&str, BTreeMap<&str, Vec<&Alert>>> = BTreeMap::new();
+    let paint_sev = |text: &str| term::severity(text, view.color);
+    let mut hosts: BTreeMap<(String, &str), BTreeMap<&str, Vec<&Alert>>> = BTreeMap::new();
     for a in alerts {
         let tool = if a.events.is_some() {
             "(several tools: correlation)"
@@ -414,7 +487,7 @@ pub fn write_table(
             a.tool.as_deref().unwrap_or("(unknown tool)")
         };
         hosts
-            .entry(a.device.as_deref().unwrap_or("(no device)"))
+            .entry(host_key(a.device.as_deref().unwrap_or("(no device)")))
             .or_default()
             .entry(tool)
             .or_default()
@@ -431,7 +504,11 @@ pub fn write_table(
         *severities.entry(a.severity).or_default() += 1;
     }
     let reasons = suppression_reasons(suppressed);
-    writeln!(out, "ratcatcher hunt — T1219 remote access tools")?;
+    writeln!(
+        out,
+        "{}",
+        term::bold("ratcatcher hunt — T1219 remote access tools", view.color)
+    )?;
     writeln!(
         out,
         "anchor {} ({}), {} rules{}",
@@ -482,7 +559,7 @@ pub fn write_table(
         let sev: Vec<String> = severities
             .iter()
             .rev()
-            .map(|(s, n)| format!("{n} {}", s.name()))
+            .map(|(s, n)| format!("{n} {}", paint_sev(s.name())))
             .collect();
         writeln!(out, "  severity: {}", sev.join(", "))?;
     }
@@ -496,14 +573,27 @@ pub fn write_table(
             writeln!(out, "    {n:>4}  {r}")?;
         }
     }
-    for (host, by_tool) in &hosts {
+    // Fitted rows: the columns as wide as their widest cell (full rows: fixed widths).
+    let (sev_w, rule_w, signal_w) = match view.width {
+        None => (13, 30, 11),
+        Some(_) => {
+            let widest = |f: &dyn Fn(&Alert) -> usize| alerts.iter().map(f).max().unwrap_or(1);
+            (
+                widest(&|a| a.rule.severity.chars().count()),
+                widest(&|a| a.rule.id.chars().count()).min(30),
+                widest(&|a| a.signal.as_deref().map_or(1, |s| s.chars().count())),
+            )
+        }
+    };
+    for ((_, host), by_tool) in &hosts {
         let n: usize = by_tool.values().map(Vec::len).sum();
         let max = by_tool.values().flatten().map(|a| a.severity).max();
         writeln!(out)?;
         writeln!(
             out,
-            "== {host}  ({n} alerts, highest {})",
-            max.map_or("-", detect::Severity::name)
+            "{}  ({n} alerts, highest {})",
+            term::bold(&format!("== {host}"), view.color),
+            paint_sev(max.map_or("-", detect::Severity::name))
         )?;
         for (tool, list) in by_tool {
             let cat = list.iter().find_map(|a| a.category.as_deref()).unwrap_or("");
@@ -517,17 +607,32 @@ pub fn write_table(
                 }
             )?;
             for a in list {
-                writeln!(
-                    out,
-                    "     {:<19}  {}{:<13}  {:<30}  {:<11}  {}{}",
+                let prefix = format!(
+                    "     {:<19}  {}",
                     a.time.as_deref().map_or("-", |t| t.get(..19).unwrap_or(t)),
-                    replay_note(a),
-                    a.rule.severity,
+                    replay_note(a)
+                );
+                let rest = format!(
+                    "  {:<rule_w$}  {:<signal_w$}  ",
                     clip(&a.rule.id, 30),
-                    a.signal.as_deref().unwrap_or("-"),
-                    clip(&a.detail(), 90),
-                    sources_note(a)
-                )?;
+                    a.signal.as_deref().unwrap_or("-")
+                );
+                let severity = format!("{:<sev_w$}", a.rule.severity);
+                let (detail, sources) = (clip(&a.detail(), 90), sources_note(a));
+                let used = prefix.chars().count() + severity.chars().count() + rest.chars().count();
+                let line = match view.width {
+                    None => format!("{detail}{sources}"),
+                    Some(w) if w >= used + MIN_DETAIL => fit_detail(&detail, &sources, w - used),
+                    Some(w) => {
+                        // Too narrow for the detail beside the columns: it goes below them.
+                        let room = w.saturating_sub(DETAIL_INDENT.len()).max(1);
+                        let head = format!("{prefix}{}{}", paint_sev(&severity), rest.trim_end());
+                        writeln!(out, "{head}")?;
+                        writeln!(out, "{DETAIL_INDENT}{}", fit_detail(&detail, &sources, room))?;
+                        continue;
+                    }
+                };
+                writeln!(out, "{prefix}{}{rest}{line}", paint_sev(&severity))?;
             }
         }
     }
@@ -535,15 +640,18 @@ pub fn write_table(
         writeln!(out)?;
         writeln!(out, "== suppressed")?;
         for a in suppressed {
-            writeln!(
-                out,
+            let line = format!(
                 "     {:<19}  {:<14}  {:<30}  {:<14}  {}",
                 a.time.as_deref().map_or("-", |t| t.get(..19).unwrap_or(t)),
                 clip(a.device.as_deref().unwrap_or("-"), 14),
                 clip(&a.rule.id, 30),
                 clip(a.tool.as_deref().unwrap_or("-"), 14),
                 a.suppressed.as_deref().unwrap_or("")
-            )?;
+            );
+            match view.width {
+                Some(w) => writeln!(out, "{}", term::elide(&line, w))?,
+                None => writeln!(out, "{line}")?,
+            }
         }
     }
     if !alerts.is_empty() {
@@ -609,8 +717,48 @@ pub fn write_csv(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()> {
     w.flush()
 }
 
-/// Timesketch JSONL: `message`, `datetime`, `timestamp_desc` plus the alert fields flat.
-pub fn write_timesketch(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()> {
+/// An instant as Timesketch's `datetime`: RFC 3339 UTC with exactly six fractional digits
+/// (microseconds, the precision of its `timestamp`) and `Z`.
+fn timesketch_datetime(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+/// An instant written as text (RFC 3339), in nanoseconds.
+fn parse_instant(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .ok()?
+        .timestamp_nanos_opt()
+}
+
+/// When an alert happened, in nanoseconds, and what that time is (Timesketch's
+/// `timestamp_desc`): its event's time; for a correlation, its first event's; in a replay, the
+/// run that raised it; else `anchor`, the run's.
+fn alert_instant(a: &Alert, anchor: Option<i64>) -> Option<(i64, &'static str)> {
+    let first_event = || {
+        let events = a.events.as_ref()?.as_array()?;
+        events
+            .iter()
+            .filter_map(|e| {
+                detect::alert::TIME_COLUMNS
+                    .iter()
+                    .find_map(|c| e.get(*c)?.as_str().and_then(parse_instant))
+            })
+            .min()
+    };
+    let own = a.time_nanos.or_else(|| a.time.as_deref().and_then(parse_instant));
+    own.map(|t| (t, "Event Time"))
+        .or_else(|| first_event().map(|t| (t, "First Event Time")))
+        .or_else(|| a.replay_run.map(|t| (t, "Replay Run Time")))
+        .or_else(|| anchor.map(|t| (t, "Hunt Anchor Time")))
+}
+
+/// Timesketch JSONL: `message`, `datetime`, `timestamp` (microseconds), `timestamp_desc` plus the
+/// alert fields flat. `datetime` is never empty: an alert without a time of its own has its first
+/// event's, its replay run's, or the run's `anchor` (then `timestamp_desc` says which).
+pub fn write_timesketch(out: &mut impl Write, alerts: &[Alert], anchor: Option<i64>) -> io::Result<()> {
     for a in alerts {
         let mut m = serde_json::Map::new();
         let message = format!(
@@ -621,11 +769,13 @@ pub fn write_timesketch(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()
             a.detail()
         );
         m.insert("message".into(), message.into());
-        m.insert("datetime".into(), a.time.clone().unwrap_or_default().into());
-        m.insert("timestamp_desc".into(), "Event Time".into());
-        if let Some(n) = a.time_nanos {
-            m.insert("timestamp".into(), (n / 1000).into());
-        }
+        // The epoch only when neither the alert nor the run has a time (an anchor that is not
+        // RFC 3339: never with the commands' anchors).
+        let (nanos, desc) = alert_instant(a, anchor).unwrap_or((0, "Hunt Anchor Time"));
+        let micros = nanos.div_euclid(1000);
+        m.insert("datetime".into(), timesketch_datetime(micros).into());
+        m.insert("timestamp".into(), micros.into());
+        m.insert("timestamp_desc".into(), desc.into());
         m.insert("rule_id".into(), a.rule.id.clone().into());
         m.insert("rule_name".into(), a.rule.name.clone().into());
         m.insert("severity".into(), a.rule.severity.into());

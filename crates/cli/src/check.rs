@@ -5,7 +5,7 @@ use crate::CheckFormat;
 use crate::sources::{self, QuerySource};
 use kql::{Diagnostic, LineIndex};
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,7 +62,7 @@ fn each_query(paths: &[PathBuf], mut each: impl FnMut(QuerySource) -> bool) -> O
 pub fn run(paths: &[PathBuf], format: CheckFormat, quiet: bool) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let color = format == CheckFormat::Text && std::io::stdout().is_terminal();
+    let color = format == CheckFormat::Text && crate::term::color(crate::term::Stream::Stdout);
     let (mut parsed, mut failed) = (0usize, 0usize);
     let inputs = each_query(paths, |src| {
         let result = kql::parse(&src.query);
@@ -280,7 +280,7 @@ pub fn run_schema(paths: &[PathBuf], format: CheckFormat, quiet: bool, opts: &Sc
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let color = format == CheckFormat::Text && std::io::stdout().is_terminal();
+    let color = format == CheckFormat::Text && crate::term::color(crate::term::Stream::Stdout);
     let (mut ok, mut failed, mut syntax, mut unknown, mut gaps) = (0usize, 0, 0, 0, 0);
     let inputs = each_query(paths, |src| {
         let verdict = checker.check(&src.query);

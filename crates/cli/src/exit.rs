@@ -50,6 +50,76 @@ impl Status {
     }
 }
 
+/// The end of `ratcatcher --help`: the policy every command follows.
+pub const HELP: &str = "\
+Exit codes:
+  0  nothing found
+  1  alerts or findings
+  2  error (bad arguments, unreadable input, a rule or query that failed, output not written)
+  3  evidence incomplete: some input or record could not be read (--allow-partial: as if complete)
+Each command's --help ends with its own codes; a closed output pipe (`| head`) ends quietly with 0.";
+
+/// The end of `check --help`.
+pub const HELP_CHECK: &str = "\
+Exit codes:
+  0  every query parsed (--sentinel: every template valid; --schema: no errors)
+  1  a query failed to parse (--sentinel: a template has problems; --schema: a query has errors)
+  2  an input (or, with --schema, a schema file) could not be read";
+
+/// The end of `query --help`.
+pub const HELP_QUERY: &str = "\
+Exit codes:
+  0  the query ran (whatever the number of rows)
+  2  error: the query could not be read, planned or run, or no evidence was readable
+  3  evidence incomplete: some input or record could not be read; the rows come from the rest
+     (--allow-partial gives 0)";
+
+/// The end of `ingest --help` and `tables --help`.
+pub const HELP_INGEST: &str = "\
+Exit codes:
+  0  everything read
+  2  error
+  3  evidence incomplete: some input or record could not be read; the rest was used
+     (--allow-partial gives 0)";
+
+/// The end of `hunt --help`.
+pub const HELP_HUNT: &str = "\
+Exit codes:
+  0  no alerts
+  1  alerts
+  2  error: no evidence readable, a rule that failed or exceeded its limits, output that could
+     not be written
+  3  evidence incomplete: some input or record could not be read; everything else was hunted and
+     the alerts written (--allow-partial gives 0 or 1)
+A closed output pipe (`| head`) ends quietly with 0.";
+
+/// The end of `test --help`.
+pub const HELP_TEST: &str = "\
+Exit codes:
+  0  all tests passed
+  1  a test failed
+  2  error (rules or tests could not be read)";
+
+/// The end of `explain --help`.
+pub const HELP_EXPLAIN: &str = "\
+Exit codes:
+  0  the rule was shown
+  2  no such rule, or the rules could not be read";
+
+/// The end of `convert --help`.
+pub const HELP_CONVERT: &str = "\
+Exit codes:
+  0  all converted
+  1  some rules not convertible (named on stderr; the others converted)
+  2  error, or (--plan) a converted query that failed to plan";
+
+/// The end of `catalog --help`.
+pub const HELP_CATALOG: &str = "\
+Exit codes:
+  0  tools listed
+  1  nothing matched
+  2  error (output could not be written)";
+
 /// Whether an I/O error is the reader of our output going away (`| head`): not a failure.
 pub fn is_closed_pipe(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::BrokenPipe

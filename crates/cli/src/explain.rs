@@ -26,12 +26,17 @@ pub fn explain(rule_id: &str, rules_paths: &[PathBuf]) -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    let color = crate::term::color(crate::term::Stream::Stdout);
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "# {} ({})", rule.name, rule.id);
+    let _ = writeln!(
+        out,
+        "{}",
+        crate::term::bold(&format!("# {} ({})", rule.name, rule.id), color)
+    );
     let _ = writeln!(
         out,
         "\nseverity {} | tactics {} | techniques {} | every {} over {}",
-        rule.severity.name(),
+        crate::term::severity(rule.severity.name(), color),
         rule.tactics.join(", "),
         rule.techniques.join(", "),
         rule.query_frequency_text.as_deref().unwrap_or("-"),
@@ -42,13 +47,22 @@ pub fn explain(rule_id: &str, rules_paths: &[PathBuf]) -> ExitCode {
     }
     match &rule.guide {
         Some(g) => {
-            let _ = writeln!(out, "\n{}", g.trim_end());
+            let _ = writeln!(out);
+            for line in g.trim_end().lines() {
+                let heading = line.starts_with('#');
+                let _ = writeln!(out, "{}", crate::term::bold(line, color && heading));
+            }
         }
         None => {
             let _ = writeln!(out, "\n(no investigation guide: add {}.md next to the rule)", rule.id);
         }
     }
-    let _ = writeln!(out, "\n## Query\n\n```kql\n{}\n```", rule.query.trim_end());
+    let _ = writeln!(
+        out,
+        "\n{}\n\n```kql\n{}\n```",
+        crate::term::bold("## Query", color),
+        rule.query.trim_end()
+    );
     ExitCode::SUCCESS
 }
 

@@ -63,8 +63,9 @@ pub struct HuntArgs {
     /// Also list the alerts tuning suppressed (with their reason).
     #[arg(long)]
     pub show_suppressed: bool,
-    /// Only alerts of at least this severity (informational, low, medium, high).
-    #[arg(long)]
+    /// Only alerts of at least this severity: informational, low, medium, high or critical
+    /// (Sentinel's scale ends at high, so critical keeps high-severity alerts, as high does).
+    #[arg(long, value_name = "SEVERITY")]
     pub min_severity: Option<String>,
     /// Memory limit for running each rule (e.g. 2G; default: half the machine's memory):
     /// operators spill to disk where they can, a rule that still exceeds it fails alone.
@@ -97,10 +98,7 @@ impl HuntArgs {
     pub fn min_severity(&self) -> Result<Option<Severity>, String> {
         self.min_severity
             .as_deref()
-            .map(|s| {
-                Severity::parse(s)
-                    .ok_or_else(|| format!("--min-severity: `{s}` is not informational, low, medium or high"))
-            })
+            .map(alerts_out::parse_min_severity)
             .transpose()
     }
 

@@ -14,6 +14,7 @@ mod render;
 mod report_html;
 mod ruletest;
 mod sources;
+mod term;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -23,9 +24,13 @@ use std::process::ExitCode;
 #[command(
     name = "ratcatcher",
     version,
-    about = "Hunt remote access tools (MITRE ATT&CK T1219) in local telemetry with KQL and Sigma"
+    about = "Hunt remote access tools (MITRE ATT&CK T1219) in local telemetry with KQL and Sigma",
+    after_help = exit::HELP
 )]
 struct Cli {
+    /// When to colour human output: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = term::ColorChoice::Auto)]
+    color: term::ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,8 +39,7 @@ struct Cli {
 enum Command {
     /// Parse KQL queries and report syntax errors (.kql files, folders, Sentinel rule YAML);
     /// with --schema, also check their tables, columns and functions against table schemas.
-    ///
-    /// Exit code: 0 when everything parsed, 1 when a query failed, 2 when an input could not be read.
+    #[command(after_help = exit::HELP_CHECK)]
     Check {
         /// Files or folders. Folders are searched recursively for .kql, .csl, .yaml and .yml files.
         #[arg(required_unless_present = "print_schemas")]
@@ -52,8 +56,7 @@ enum Command {
         sentinel: bool,
         /// Check the queries against table schemas: unknown tables, columns and functions and
         /// type errors, without data. Queries over tables the schemas do not have are reported
-        /// as not checked. Exit code: 0 no errors, 1 a query has errors, 2 an input or a schema
-        /// file could not be read.
+        /// as not checked.
         #[arg(long)]
         schema: bool,
         /// A folder of table schemas (JSON, the Azure-Sentinel custom-table shape
@@ -73,20 +76,23 @@ enum Command {
     },
     /// Run a KQL query over evidence (EVTX, Defender/Sentinel exports, ingested datasets) or tables.
     ///
-    /// Exit code: 0 when the query ran, 2 when it could not be read, planned or run, 3 when some
-    /// evidence could not be read (the rows come from the rest; --allow-partial gives 0).
+    /// `ratcatcher query 'QUERY' INPUTS...` or `ratcatcher query -f FILE INPUTS...`.
+    #[command(after_help = exit::HELP_QUERY)]
     Query {
-        /// The query text (or use -f).
+        /// The query text (with -f: the first input).
         query: Option<String>,
+        /// Evidence files, folders or globs, or one folder written by `ingest`.
+        #[arg(value_name = "INPUTS")]
+        inputs: Vec<String>,
         /// Read the query from a file.
         #[arg(short = 'f', long = "file")]
         file: Option<PathBuf>,
         /// A table from a Parquet, CSV or JSON-lines file: NAME=PATH (repeatable).
         #[arg(long = "table", value_name = "NAME=PATH")]
         tables: Vec<String>,
-        /// Evidence files, folders or globs, or one folder written by `ingest`.
-        #[arg(long = "input", short = 'i')]
-        inputs: Vec<String>,
+        /// An input (the older form of the positional INPUTS; repeatable).
+        #[arg(long = "input", short = 'i', hide = true)]
+        input_flags: Vec<String>,
         /// Output format (default: table on a terminal, jsonl otherwise).
         #[arg(long, value_enum)]
         format: Option<query::OutputFormat>,
@@ -111,15 +117,13 @@ enum Command {
         allow_partial: bool,
     },
     /// Read evidence once and write one Parquet dataset per table, for fast later runs.
-    ///
-    /// Exit code: 0 everything read, 2 error, 3 some inputs or records could not be read (reported;
-    /// the rest was written; --allow-partial gives 0).
+    #[command(after_help = exit::HELP_INGEST)]
     Ingest {
         /// Evidence files, folders or globs.
         #[arg(required = true)]
         inputs: Vec<String>,
-        /// Output folder.
-        #[arg(long, short)]
+        /// Output folder (`--out` is accepted too).
+        #[arg(long = "output", short = 'o', visible_alias = "out", value_name = "DIR")]
         out: PathBuf,
         /// Replace a dataset already in the output folder.
         #[arg(long)]
@@ -129,10 +133,9 @@ enum Command {
         allow_partial: bool,
     },
     /// List the tables evidence holds, with row counts and time ranges.
-    ///
-    /// Exit code: 0 everything read, 2 error, 3 some inputs or records could not be read
-    /// (--allow-partial gives 0).
+    #[command(after_help = exit::HELP_INGEST)]
     Tables {
+        /// Evidence files, folders or globs, or one folder written by `ingest`.
         #[arg(required = true)]
         inputs: Vec<String>,
         /// Exit 0 even when some evidence could not be read (it is still reported).
@@ -140,15 +143,10 @@ enum Command {
         allow_partial: bool,
     },
     /// Hunt remote access tools: run the T1219 pack (or --rules) over evidence and report alerts.
-    ///
-    /// Exit code: 0 no alerts, 1 alerts, 2 error (no evidence readable, a rule that failed or
-    /// exceeded its limits, output that could not be written), 3 evidence incomplete: some input
-    /// or record could not be read; everything else was hunted and the alerts written
-    /// (--allow-partial gives 0 or 1). A closed output pipe ends quietly with 0.
+    #[command(after_help = exit::HELP_HUNT)]
     Hunt(hunt::HuntArgs),
     /// Run the detection pack's tests (evidence + expected alerts); ends with `N passed, M failed`.
-    ///
-    /// Exit code: 0 all passed, 1 a test failed, 2 error.
+    #[command(after_help = exit::HELP_TEST)]
     Test {
         /// Rule ids (run the tests that expect them) or test files / folders (default: rules/tests).
         items: Vec<String>,
@@ -163,6 +161,7 @@ enum Command {
         verbose: bool,
     },
     /// Show a rule's investigation guide, response playbook and query.
+    #[command(after_help = exit::HELP_EXPLAIN)]
     Explain {
         /// Rule id (file stem), Sentinel id or name.
         rule: String,
@@ -171,8 +170,7 @@ enum Command {
         rules: Vec<PathBuf>,
     },
     /// Convert rules: Sigma to KQL (`--to kql RULE.yml...`), pack rules to Sigma (`--to sigma RULE...`).
-    ///
-    /// Exit code: 0 all converted, 1 some not convertible (named on stderr), 2 error or a query that failed to plan.
+    #[command(after_help = exit::HELP_CONVERT)]
     Convert {
         /// Target language.
         #[arg(long, value_enum)]
@@ -186,13 +184,12 @@ enum Command {
         /// --to kql: also plan every converted query in the engine (empty tables) and report failures.
         #[arg(long)]
         plan: bool,
-        /// Write the output to this file instead of stdout.
-        #[arg(long, short)]
+        /// Write the output to this file instead of stdout (`--out` is accepted too).
+        #[arg(long, short, visible_alias = "out")]
         output: Option<PathBuf>,
     },
     /// List or search the remote-access-tool catalog (ids, names, executables, domains, categories).
-    ///
-    /// Exit code: 0 tools listed, 1 nothing matched.
+    #[command(after_help = exit::HELP_CATALOG)]
     Catalog {
         /// Search term (id, name, alias, category, executable or domain; case-insensitive).
         term: Option<String>,
@@ -242,6 +239,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 fn run(cli: Cli) -> ExitCode {
+    term::set_color_choice(cli.color);
     match cli.command {
         Command::Check {
             paths,
@@ -272,10 +270,11 @@ fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Query {
-            query,
+            mut query,
+            mut inputs,
             file,
             tables,
-            inputs,
+            input_flags,
             format,
             now,
             lookback,
@@ -283,14 +282,14 @@ fn run(cli: Cli) -> ExitCode {
             allow_read,
             allow_partial,
         } => {
-            let rt = match runtime() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("error: starting the runtime: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            rt.block_on(query::run(query::QueryArgs {
+            // With -f every positional is an input; `-i` inputs come first, as before.
+            if file.is_some()
+                && let Some(q) = query.take()
+            {
+                inputs.insert(0, q);
+            }
+            inputs.splice(0..0, input_flags);
+            block_on(query::run(query::QueryArgs {
                 query,
                 file,
                 tables,

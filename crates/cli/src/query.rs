@@ -212,7 +212,12 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, Stop> {
     match format {
         OutputFormat::Json => out.write_all(b"]\n").map_err(io)?,
         OutputFormat::Table => {
-            format::write_table(&mut out, &schema, &table_rows, 60).map_err(io)?;
+            let view = crate::alerts_out::View::stdout();
+            if view == crate::alerts_out::View::default() {
+                format::write_table(&mut out, &schema, &table_rows, MAX_CELL).map_err(io)?;
+            } else {
+                write_fitted_table(&mut out, &schema, &table_rows, view).map_err(io)?;
+            }
             writeln!(out, "({rows} rows)").map_err(io)?;
         }
         _ => {}
@@ -238,6 +243,89 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, Stop> {
         );
     }
     Ok(status.exit_code())
+}
+
+/// Longest cell of the table view, in characters.
+const MAX_CELL: usize = 60;
+/// Columns are not narrowed below this many characters to fit the terminal.
+const MIN_COLUMN: usize = 8;
+
+/// Whether a column holds severities (its cells are coloured by severity).
+fn is_severity_column(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with("severity") || n == "level"
+}
+
+/// The table view on a terminal: the columns of the plain view ([`format::write_table`]),
+/// narrowed (widest first, cells cut with `…`) until the rows fit `view.width`, and severities in
+/// colour.
+fn write_fitted_table(
+    out: &mut impl Write,
+    schema: &datafusion::arrow::datatypes::Schema,
+    batches: &[datafusion::arrow::array::RecordBatch],
+    view: crate::alerts_out::View,
+) -> std::io::Result<()> {
+    use crate::term;
+    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let severity: Vec<bool> = headers.iter().map(|h| is_severity_column(h)).collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for b in batches {
+        for r in 0..b.num_rows() {
+            rows.push(
+                b.columns()
+                    .iter()
+                    .map(|c| term::elide(&format::cell_text(c, r).replace(['\n', '\r', '\t'], " "), MAX_CELL))
+                    .collect(),
+            );
+        }
+    }
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    if let Some(limit) = view.width {
+        let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+        while total(&widths) > limit {
+            let Some((i, _)) = widths
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| **w > MIN_COLUMN)
+                .max_by_key(|(i, w)| (**w, usize::MAX - i))
+            else {
+                break;
+            };
+            widths[i] -= 1;
+        }
+    }
+    let line = |cells: &[String], paint: bool| -> String {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let cell = format!("{:<w$}", term::elide(c, widths[i]), w = widths[i]);
+                if paint && severity[i] {
+                    term::severity(&cell, view.color)
+                } else {
+                    cell
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(out, "{}", term::bold(&line(&headers, false), view.color))?;
+    writeln!(
+        out,
+        "{}",
+        widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ")
+    )?;
+    for r in &rows {
+        writeln!(out, "{}", line(r, true))?;
+    }
+    Ok(())
 }
 
 /// Encodes record batches as JSON lines on a thread of its own; the encoded bytes come back in

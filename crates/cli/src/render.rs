@@ -8,7 +8,7 @@
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
 use engine::QueryError;
 use kql::Diagnostic;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::ops::Range;
 
 /// At most this many diagnostics are printed per query; then `... and N more errors`.
@@ -223,7 +223,7 @@ fn strip_ansi(line: &str) -> String {
 
 /// Prints why a query did not run to stderr.
 pub fn query_error(name: &str, text: &str, e: &QueryError) {
-    let color = std::io::stderr().is_terminal();
+    let color = crate::term::color(crate::term::Stream::Stderr);
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let _ = match e {
