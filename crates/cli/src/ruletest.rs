@@ -66,6 +66,12 @@ async fn run_inner(args: TestArgs) -> Result<ExitCode, String> {
         case_paths.push(dir);
     }
     let files = testcase::discover(&case_paths);
+    // PASS green, FAIL red on a terminal (NO_COLOR, --color).
+    let on = crate::term::color(crate::term::Stream::Stdout);
+    let (pass, fail) = (
+        crate::term::paint("PASS", "32", on),
+        crate::term::paint("FAIL", "31", on),
+    );
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut rules_tested = std::collections::BTreeSet::new();
     for file in files {
@@ -73,7 +79,7 @@ async fn run_inner(args: TestArgs) -> Result<ExitCode, String> {
             Ok(c) => c,
             Err(e) => {
                 failed += 1;
-                println!("FAIL {}: {e}", file.display());
+                println!("{fail} {}: {e}", file.display());
                 continue;
             }
         };
@@ -84,18 +90,18 @@ async fn run_inner(args: TestArgs) -> Result<ExitCode, String> {
             Ok(problems) if problems.is_empty() => {
                 passed += 1;
                 rules_tested.extend(case.rules().into_iter().map(str::to_string));
-                println!("PASS {} ({})", case.name, file.display());
+                println!("{pass} {} ({})", case.name, file.display());
             }
             Ok(problems) => {
                 failed += 1;
-                println!("FAIL {} ({})", case.name, file.display());
+                println!("{fail} {} ({})", case.name, file.display());
                 for p in problems {
                     println!("    {p}");
                 }
             }
             Err(e) => {
                 failed += 1;
-                println!("FAIL {} ({}): {e}", case.name, file.display());
+                println!("{fail} {} ({}): {e}", case.name, file.display());
             }
         }
     }
