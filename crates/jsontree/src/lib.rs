@@ -6,6 +6,8 @@
 //! order and borrows every string that needs no unescaping from the input buffer. Both the
 //! telemetry readers and the Sigma matcher decode evtx JSON with it; neither depends on the other.
 
+#![warn(missing_docs)]
+
 use std::borrow::Cow;
 use std::fmt;
 
