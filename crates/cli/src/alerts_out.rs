@@ -726,35 +726,6 @@ fn timesketch_datetime(micros: i64) -> String {
         .to_string()
 }
 
-/// An instant written as text (RFC 3339), in nanoseconds.
-fn parse_instant(text: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(text.trim())
-        .ok()?
-        .timestamp_nanos_opt()
-}
-
-/// When an alert happened, in nanoseconds, and what that time is (Timesketch's
-/// `timestamp_desc`): its event's time; for a correlation, its first event's; in a replay, the
-/// run that raised it; else `anchor`, the run's.
-fn alert_instant(a: &Alert, anchor: Option<i64>) -> Option<(i64, &'static str)> {
-    let first_event = || {
-        let events = a.events.as_ref()?.as_array()?;
-        events
-            .iter()
-            .filter_map(|e| {
-                detect::alert::TIME_COLUMNS
-                    .iter()
-                    .find_map(|c| e.get(*c)?.as_str().and_then(parse_instant))
-            })
-            .min()
-    };
-    let own = a.time_nanos.or_else(|| a.time.as_deref().and_then(parse_instant));
-    own.map(|t| (t, "Event Time"))
-        .or_else(|| first_event().map(|t| (t, "First Event Time")))
-        .or_else(|| a.replay_run.map(|t| (t, "Replay Run Time")))
-        .or_else(|| anchor.map(|t| (t, "Hunt Anchor Time")))
-}
-
 /// Timesketch JSONL: `message`, `datetime`, `timestamp` (microseconds), `timestamp_desc` plus the
 /// alert fields flat. `datetime` is never empty: an alert without a time of its own has its first
 /// event's, its replay run's, or the run's `anchor` (then `timestamp_desc` says which).
@@ -771,7 +742,7 @@ pub fn write_timesketch(out: &mut impl Write, alerts: &[Alert], anchor: Option<i
         m.insert("message".into(), message.into());
         // The epoch only when neither the alert nor the run has a time (an anchor that is not
         // RFC 3339: never with the commands' anchors).
-        let (nanos, desc) = alert_instant(a, anchor).unwrap_or((0, "Hunt Anchor Time"));
+        let (nanos, desc) = a.instant(anchor).unwrap_or((0, "Hunt Anchor Time"));
         let micros = nanos.div_euclid(1000);
         m.insert("datetime".into(), timesketch_datetime(micros).into());
         m.insert("timestamp".into(), micros.into());

@@ -167,6 +167,22 @@ impl Stop {
     }
 }
 
+/// The one mapping of the libraries' errors to what the terminal shows: the message for
+/// `error: ...` (exit 2). When no evidence could be read, the accounting of what was tried is
+/// printed first, so the reason for each input is on screen.
+pub fn error_message(e: detect::Error) -> String {
+    match &e {
+        detect::Error::NothingRead { report, .. } => crate::evidence::print_report(report),
+        detect::Error::NoRules { failed } => {
+            for f in failed {
+                eprintln!("error: rule {f}");
+            }
+        }
+        _ => {}
+    }
+    e.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,20 +206,4 @@ mod tests {
         assert_eq!(s(true, false, true, true), 1);
         assert_eq!(s(false, false, true, true), 0);
     }
-}
-
-/// The one mapping of the libraries' errors to what the terminal shows: the message for
-/// `error: ...` (exit 2). When no evidence could be read, the accounting of what was tried is
-/// printed first, so the reason for each input is on screen.
-pub fn error_message(e: detect::Error) -> String {
-    match &e {
-        detect::Error::NothingRead { report, .. } => crate::evidence::print_report(report),
-        detect::Error::NoRules { failed } => {
-            for f in failed {
-                eprintln!("error: rule {f}");
-            }
-        }
-        _ => {}
-    }
-    e.to_string()
 }

@@ -15,6 +15,7 @@ use serde_json::Value;
 pub struct Row(pub Vec<(String, Value)>);
 
 impl Row {
+    /// The value of a column, when the row has it.
     pub fn get(&self, column: &str) -> Option<&Value> {
         self.0.iter().find(|(c, _)| c == column).map(|(_, v)| v)
     }
@@ -44,12 +45,18 @@ impl Serialize for Row {
 /// The rule an alert comes from.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleRef {
+    /// The rule's short id.
     pub id: String,
+    /// The Sentinel rule id (a GUID), when the rule has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
+    /// The rule's display name.
     pub name: String,
+    /// The alert's severity name (`Informational`, `Low`, `Medium`, `High`).
     pub severity: &'static str,
+    /// The rule's ATT&CK tactics.
     pub tactics: Vec<String>,
+    /// The rule's ATT&CK techniques.
     pub techniques: Vec<String>,
     /// Sigma rules: the rule's `level` (`critical` is reported with severity High).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,7 +69,9 @@ pub struct RuleRef {
 /// An entity of the alert (Sentinel entity mapping with the row's values).
 #[derive(Debug, Clone)]
 pub struct Entity {
+    /// The Sentinel entity type (`Host`, `Account`, `Process`, ...).
     pub entity_type: String,
+    /// The entity's identifiers with the row's values.
     pub fields: Row,
 }
 
@@ -80,22 +89,31 @@ impl Serialize for Entity {
 /// One rule hit on one row.
 #[derive(Debug, Clone, Serialize)]
 pub struct Alert {
+    /// The rule that raised the alert.
     pub rule: RuleRef,
     /// The event's own time (ISO 8601 UTC, full precision), when the row has one.
     pub time: Option<String>,
+    /// The event's time in nanoseconds since the Unix epoch (not serialised).
     #[serde(skip)]
     pub time_nanos: Option<i64>,
+    /// The alert's severity: the rule's, or the row's when the rule names a severity column.
     #[serde(skip)]
     pub severity: Severity,
+    /// The device: the Host entity, else the row's device column.
     pub device: Option<String>,
+    /// The account: the Account entity, else the row's account column.
     pub account: Option<String>,
+    /// The catalog tool name (customDetails `Tool`).
     pub tool: Option<String>,
+    /// The tool's catalog category (customDetails `Category`).
     pub category: Option<String>,
+    /// The kind of signal: `process`, `network`, `dns`, ... (customDetails `Signal`).
     pub signal: Option<String>,
     /// The logs the alert's event was read from (`Sysmon/1`, `Security/4688`): the row's
     /// `EventSource`; two when one process creation was seen by both and the alerts were merged.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
+    /// The rule's entity mappings filled with the row's values.
     pub entities: Vec<Entity>,
     /// Correlation alerts: the events joined, each with its own time.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +125,7 @@ pub struct Alert {
     /// JSON), `None` outside a replay and for rules without a schedule.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "serialize_replay_run")]
     pub replay_run: Option<i64>,
+    /// The result row the alert comes from.
     pub row: Row,
     /// The row column the rule names for the one-line detail (customDetails key `Detail`).
     #[serde(skip)]
@@ -114,7 +133,7 @@ pub struct Alert {
 }
 
 /// The columns tried, in order, for an alert's one-line detail when its rule names none.
-pub const DETAIL_COLUMNS: &[&str] = &[
+pub(crate) const DETAIL_COLUMNS: &[&str] = &[
     "ProcessCommandLine",
     "RemoteUrl",
     "DnsQuery",
@@ -128,20 +147,20 @@ pub const DETAIL_COLUMNS: &[&str] = &[
 ];
 
 /// The columns an event time is read from, in order.
-pub const TIME_COLUMNS: &[&str] = &["Timestamp", "TimeGenerated"];
+pub(crate) const TIME_COLUMNS: &[&str] = &["Timestamp", "TimeGenerated"];
 
 /// The row column naming the log an event came from (`Sysmon/1`, `Security/4688`): rules project
 /// `EventSource = tostring(AdditionalFields.EventSource)` (docs/telemetry.md).
-pub const SOURCE_COLUMN: &str = "EventSource";
+pub(crate) const SOURCE_COLUMN: &str = "EventSource";
 
 /// How far apart two logs' times of one process creation may be: Sysmon's `UtcTime`-stamped event
 /// and the Security 4688 are written moments apart, never seconds.
-pub const SAME_PROCESS_TOLERANCE_NANOS: i64 = 2_000_000_000;
+pub(crate) const SAME_PROCESS_TOLERANCE_NANOS: i64 = 2_000_000_000;
 
 /// Builds the alerts of one rule from its result batches: one per row, except that rows of the
 /// same process creation (see [`merge_same_process`]) give one alert; in an order that depends on
 /// the rows only, not on how the engine partitioned them.
-pub fn alerts_from_batches(rule: &Rule, batches: &[RecordBatch]) -> Vec<Alert> {
+pub(crate) fn alerts_from_batches(rule: &Rule, batches: &[RecordBatch]) -> Vec<Alert> {
     let mut out = Vec::new();
     for batch in batches {
         let schema = batch.schema();
@@ -199,7 +218,7 @@ fn filled(row: &Row) -> usize {
 /// earlier, then the smaller row) and lists every source, the kept row's first. Alerts without a
 /// process identity or time are kept as they are. The result is sorted by time, then row, so it
 /// does not depend on the order the rows arrived in.
-pub fn merge_same_process(alerts: Vec<Alert>) -> Vec<Alert> {
+pub(crate) fn merge_same_process(alerts: Vec<Alert>) -> Vec<Alert> {
     let mut keyed: Vec<(String, Alert)> = alerts
         .into_iter()
         .map(|a| (serde_json::to_string(&a.row).unwrap_or_default(), a))
@@ -267,13 +286,13 @@ fn first_text(row: &Row, columns: &[&str]) -> Option<String> {
 /// The columns an alert's device is read from, in order, when no entity mapping names it: the
 /// Defender tables' `DeviceName`, Windows events' `Computer`, and the names other sources use.
 /// One table for pack, Sigma and correlation alerts.
-pub const DEVICE_COLUMNS: &[&str] = &["DeviceName", "Computer", "HostName", "Hostname", "ComputerName"];
+pub(crate) const DEVICE_COLUMNS: &[&str] = &["DeviceName", "Computer", "HostName", "Hostname", "ComputerName"];
 
 /// The columns an alert's account is read from, in order, each with the column holding its
 /// domain: the first present gives `DOMAIN\name` (a name that already holds a `\` is kept as
 /// it is; `-`, Windows' "no value", counts as absent). One table for pack, Sigma and correlation
 /// alerts.
-pub const ACCOUNT_COLUMNS: &[(&str, Option<&str>)] = &[
+pub(crate) const ACCOUNT_COLUMNS: &[(&str, Option<&str>)] = &[
     ("User", None),
     ("AccountName", Some("AccountDomain")),
     ("TargetUserName", Some("TargetDomainName")),
@@ -288,12 +307,12 @@ fn present(row: &Row, column: &str) -> Option<String> {
 }
 
 /// The device a row names ([`DEVICE_COLUMNS`]).
-pub fn device_of(row: &Row) -> Option<String> {
+pub(crate) fn device_of(row: &Row) -> Option<String> {
     DEVICE_COLUMNS.iter().find_map(|c| present(row, c))
 }
 
 /// The account a row names, as `DOMAIN\name` where the row has the domain ([`ACCOUNT_COLUMNS`]).
-pub fn account_of(row: &Row) -> Option<String> {
+pub(crate) fn account_of(row: &Row) -> Option<String> {
     ACCOUNT_COLUMNS.iter().find_map(|(user, domain)| {
         let name = present(row, user)?;
         Some(match domain.and_then(|d| present(row, d)) {
@@ -315,7 +334,7 @@ fn domain_beside(row: &Row, name: &str) -> Option<String> {
 }
 
 /// The Host and Account entities of an alert without an entity mapping (Sigma rules).
-pub fn default_entities(device: Option<&str>, account: Option<&str>) -> Vec<Entity> {
+pub(crate) fn default_entities(device: Option<&str>, account: Option<&str>) -> Vec<Entity> {
     let mut out = Vec::new();
     if let Some(d) = device {
         out.push(Entity {
@@ -335,7 +354,7 @@ pub fn default_entities(device: Option<&str>, account: Option<&str>) -> Vec<Enti
 /// What one alert is built from: the rule, the row, and what the kind of rule knows beyond the
 /// row. [`build`] turns it into the alert, the same way for pack, Sigma and correlation alerts.
 #[derive(Debug, Clone)]
-pub struct AlertSource {
+pub(crate) struct AlertSource {
     /// The rule.
     pub rule: RuleRef,
     /// The alert's severity.
@@ -364,7 +383,7 @@ pub struct AlertSource {
 
 impl AlertSource {
     /// A source with only the rule, severity, row and time; the rest is found in the row.
-    pub fn new(rule: RuleRef, severity: Severity, row: Row, time_nanos: Option<i64>) -> Self {
+    pub(crate) fn new(rule: RuleRef, severity: Severity, row: Row, time_nanos: Option<i64>) -> Self {
         AlertSource {
             rule,
             severity,
@@ -386,7 +405,7 @@ impl AlertSource {
 /// the domain column beside the name's, else the row ([`ACCOUNT_COLUMNS`]). Time: the row's
 /// [`TIME_COLUMNS`], else the event's. Sources: the row's [`SOURCE_COLUMN`]. Events: the
 /// source's, else the row's `Events` array.
-pub fn build(source: AlertSource) -> Alert {
+pub(crate) fn build(source: AlertSource) -> Alert {
     let AlertSource {
         mut rule,
         severity,
@@ -452,7 +471,7 @@ pub fn build(source: AlertSource) -> Alert {
 
 /// Builds one alert of a Sentinel rule from a result row: its entity mappings, its custom
 /// details (`Tool`, `Category`, `Signal`, `Detail`) and its severity column.
-pub fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
+pub(crate) fn alert_from_row(rule: &Rule, row: Row, time_nanos: Option<i64>) -> Alert {
     let entities: Vec<Entity> = rule
         .entity_mappings
         .iter()
@@ -512,6 +531,30 @@ fn serialize_replay_run<S: Serializer>(run: &Option<i64>, s: S) -> Result<S::Ok,
 }
 
 impl Alert {
+    /// When the alert happened (Unix nanoseconds) and what that time is, in Timesketch's
+    /// `timestamp_desc` words: its event's time (`Event Time`); for a correlation, its first
+    /// event's (`First Event Time`); in a replay, the run that raised it (`Replay Run Time`);
+    /// else `anchor`, the hunt's (`Hunt Anchor Time`).
+    pub fn instant(&self, anchor: Option<i64>) -> Option<(i64, &'static str)> {
+        let parse = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text.trim())
+                .ok()?
+                .timestamp_nanos_opt()
+        };
+        let first_event = || {
+            let events = self.events.as_ref()?.as_array()?;
+            events
+                .iter()
+                .filter_map(|e| TIME_COLUMNS.iter().find_map(|c| e.get(*c)?.as_str().and_then(parse)))
+                .min()
+        };
+        let own = self.time_nanos.or_else(|| self.time.as_deref().and_then(parse));
+        own.map(|t| (t, "Event Time"))
+            .or_else(|| first_event().map(|t| (t, "First Event Time")))
+            .or_else(|| self.replay_run.map(|t| (t, "Replay Run Time")))
+            .or_else(|| anchor.map(|t| (t, "Hunt Anchor Time")))
+    }
+
     /// A short description of what the alert's row shows (table, CSV and Timesketch views): a
     /// correlation's first events; else the column the rule names with customDetails `Detail`;
     /// else the first of [`DETAIL_COLUMNS`] the row has, then its port and parent process.

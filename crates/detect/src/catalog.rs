@@ -14,53 +14,79 @@ pub const BUILTIN_CATALOG: &str = include_str!("../../../catalog/tools.json");
 /// One tool of the catalog (the fields rules and tuning use; see docs/catalog.md).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Tool {
+    /// Stable id (lower case, e.g. `teamviewer`).
     pub id: String,
+    /// Display name.
     pub name: String,
+    /// Other names the tool is known by.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The tool's category (one of the nine of docs/catalog.md).
     pub category: String,
+    /// True for tools that ship with Windows (`mstsc`, Quick Assist, Remote Assistance).
     #[serde(default)]
     pub builtin: bool,
+    /// The vendor, when known.
     #[serde(default)]
     pub vendor: Option<String>,
+    /// The vendor's website, when known.
     #[serde(default)]
     pub website: Option<String>,
+    /// True when the operator chooses the server (the tool can be self-hosted).
     #[serde(default)]
     pub self_hosted: bool,
+    /// Lower-case process image names that identify the tool on their own.
     #[serde(default)]
     pub executables: Vec<String>,
+    /// Executable file name globs (`*` and `?`).
     #[serde(default)]
     pub executable_patterns: Vec<String>,
+    /// Names that do not identify the tool alone (generic or bundled binaries).
     #[serde(default)]
     pub ambiguous_executables: Vec<String>,
+    /// PE `OriginalFileName` values.
     #[serde(default)]
     pub original_file_names: Vec<String>,
+    /// Code-signing subjects.
     #[serde(default)]
     pub signers: Vec<String>,
+    /// Installation folders.
     #[serde(default)]
     pub install_paths: Vec<String>,
+    /// Other files and folders the tool leaves (logs, configuration).
     #[serde(default)]
     pub artifact_paths: Vec<String>,
+    /// Windows service names.
     #[serde(default)]
     pub services: Vec<String>,
+    /// Registry keys the tool creates.
     #[serde(default)]
     pub registry_keys: Vec<String>,
+    /// Domains the tool connects to.
     #[serde(default)]
     pub domains: Vec<String>,
+    /// Domain globs (`*` and `?`).
     #[serde(default)]
     pub domain_patterns: Vec<String>,
+    /// IP addresses the tool connects to.
     #[serde(default)]
     pub ip_addresses: Vec<String>,
+    /// Network ports the tool uses.
     #[serde(default)]
     pub ports: Vec<i64>,
+    /// Network port ranges (first, last; inclusive).
     #[serde(default)]
     pub port_ranges: Vec<(i64, i64)>,
+    /// Named pipes the tool creates.
     #[serde(default)]
     pub named_pipes: Vec<String>,
+    /// Substrings that make an ambiguous process this tool.
     #[serde(default)]
     pub command_line_indicators: Vec<String>,
+    /// USB manufacturer and product strings (hardware KVMs), as in PnP events.
     #[serde(default)]
     pub device_strings: Vec<String>,
+    /// What the tool can do (`remote-control`, `file-transfer`, ...).
     #[serde(default)]
     pub capabilities: Vec<String>,
 }
@@ -75,8 +101,17 @@ impl Tool {
 }
 
 /// Parses a catalog file's text.
-pub fn parse(text: &str) -> Result<Vec<Tool>, String> {
-    serde_json::from_str(text).map_err(|e| format!("catalog: line {}, column {}: {e}", e.line(), e.column()))
+pub fn parse(text: &str) -> Result<Vec<Tool>, CatalogError> {
+    Ok(serde_json::from_str(text)?)
+}
+
+/// Why a catalog file's text is not a catalog.
+#[derive(Debug, thiserror::Error)]
+#[error("catalog: line {}, column {}: {source}", source.line(), source.column())]
+pub struct CatalogError {
+    /// The JSON parser's error (with the line and column).
+    #[from]
+    pub source: serde_json::Error,
 }
 
 /// The catalog compiled into the binary.
@@ -86,7 +121,7 @@ pub fn builtin() -> Vec<Tool> {
 }
 
 /// An anchored, case-insensitive regex for a glob with `*` and `?` (everything else literal).
-pub fn glob_to_regex(glob: &str) -> String {
+pub(crate) fn glob_to_regex(glob: &str) -> String {
     let mut re = String::from("(?i)^");
     for c in glob.chars() {
         match c {
@@ -108,7 +143,7 @@ fn json_array<T: serde::Serialize>(v: &[T]) -> String {
 }
 
 /// Schema of `RemoteAccessTools`.
-pub fn tools_schema() -> SchemaRef {
+pub(crate) fn tools_schema() -> SchemaRef {
     let mut fields = vec![
         Field::new("ToolId", DataType::Utf8, false),
         Field::new("ToolName", DataType::Utf8, false),
@@ -142,7 +177,7 @@ const LIST_COLUMNS: &[&str] = &[
 ];
 
 /// `RemoteAccessTools`: one row per tool, list fields as `dynamic` arrays.
-pub fn tools_batch(tools: &[Tool]) -> RecordBatch {
+pub(crate) fn tools_batch(tools: &[Tool]) -> RecordBatch {
     let mut id = StringBuilder::new();
     let mut name = StringBuilder::new();
     let mut cat = StringBuilder::new();
@@ -207,7 +242,7 @@ pub fn all_ports(t: &Tool) -> Vec<i64> {
 }
 
 /// Schema of `RemoteAccessToolIndicators`.
-pub fn indicators_schema() -> SchemaRef {
+pub(crate) fn indicators_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("ToolId", DataType::Utf8, false),
         Field::new("ToolName", DataType::Utf8, false),
@@ -225,8 +260,11 @@ pub fn indicators_schema() -> SchemaRef {
 /// One indicator row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Indicator {
+    /// The kind of indicator (the `Kind` column: `executable`, `domain`, `port`, ...).
     pub kind: &'static str,
+    /// The indicator's value.
     pub value: String,
+    /// The port, for port indicators.
     pub port: Option<i64>,
 }
 
@@ -306,7 +344,7 @@ pub fn indicators(t: &Tool) -> Vec<Indicator> {
 }
 
 /// `RemoteAccessToolIndicators`: one row per indicator of every tool.
-pub fn indicators_batch(tools: &[Tool]) -> RecordBatch {
+pub(crate) fn indicators_batch(tools: &[Tool]) -> RecordBatch {
     let mut id = StringBuilder::new();
     let mut name = StringBuilder::new();
     let mut cat = StringBuilder::new();

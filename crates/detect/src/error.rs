@@ -19,12 +19,13 @@ pub enum Error {
     #[error("--sigma: {0}")]
     Sigma(String),
     /// A tuning file could not be read or is invalid.
-    #[error("{path}: {message}")]
+    #[error("{path}: {source}")]
     Tuning {
         /// The tuning file.
         path: PathBuf,
         /// What is wrong with it.
-        message: String,
+        #[source]
+        source: crate::tuning::TuningError,
     },
     /// The evidence was given in a way that cannot be read (a dataset mixed with files, say).
     #[error("{0}")]

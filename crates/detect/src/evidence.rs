@@ -11,11 +11,11 @@ use telemetry::source::ReadOptions;
 /// Evidence bigger than this on disk is not decoded into memory: it is ingested into a temporary
 /// Parquet dataset first (as `ratcatcher ingest` would), so memory stays bounded however much
 /// evidence there is. `RATCATCHER_SPILL_BYTES` overrides it.
-pub const SPILL_BYTES: u64 = 256 << 20;
+pub(crate) const SPILL_BYTES: u64 = 256 << 20;
 
 /// Called once when evidence is about to be ingested into a temporary dataset: its size in bytes
 /// and the folder (deleted when the [`Loaded`] evidence is dropped).
-pub type SpillNotice = Arc<dyn Fn(u64, &Path) + Send + Sync>;
+pub(crate) type SpillNotice = Arc<dyn Fn(u64, &Path) + Send + Sync>;
 
 /// How evidence is loaded.
 #[derive(Clone)]
@@ -39,7 +39,7 @@ impl Default for LoadOptions {
 }
 
 /// The spill threshold: `RATCATCHER_SPILL_BYTES` or [`SPILL_BYTES`].
-pub fn spill_threshold() -> u64 {
+pub(crate) fn spill_threshold() -> u64 {
     std::env::var("RATCATCHER_SPILL_BYTES")
         .ok()
         .and_then(|v| v.trim().parse().ok())
@@ -216,7 +216,7 @@ pub fn totals_line(report: &telemetry::Report) -> String {
 }
 
 /// A size for people: bytes, KiB, MiB or GiB (whole units from ten of them).
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     match n {
         n if n >= 10 << 30 => format!("{} GiB", n >> 30),
         n if n >= 10 << 20 => format!("{} MiB", n >> 20),

@@ -51,6 +51,7 @@ pub enum AnchorSource {
 }
 
 impl AnchorSource {
+    /// How the anchor's source is named in summaries.
     pub fn describe(self) -> &'static str {
         match self {
             AnchorSource::Given => "--now",
@@ -72,10 +73,15 @@ pub fn anchor(now: Option<i64>, profile: &TimeProfile, wall_clock: i64) -> (i64,
 /// What a hunt did: alerts (before tuning), each rule's run, the anchor and the time profile.
 #[derive(Debug, Clone)]
 pub struct HuntRun {
+    /// The rules' alerts, before tuning.
     pub alerts: Vec<Alert>,
+    /// Each rule's run.
     pub runs: Vec<RuleRun>,
+    /// The anchor: `now()` of the rules and the end of their windows (nanoseconds).
     pub anchor: i64,
+    /// Where the anchor comes from.
     pub anchor_source: AnchorSource,
+    /// When the evidence's events lie.
     pub profile: TimeProfile,
     /// `--replay`: what each rule's schedule ran and skipped.
     pub replay: Option<Vec<RuleReplay>>,
@@ -115,8 +121,11 @@ pub async fn hunt(
 /// What happened when a rule ran.
 #[derive(Debug, Clone)]
 pub struct RuleRun {
+    /// The rule's id.
     pub rule_id: String,
+    /// How many alerts it raised.
     pub alerts: usize,
+    /// How long it ran.
     pub elapsed: Duration,
     /// Why the rule did not run (it is then skipped; the others still run).
     pub error: Option<RuleFailure>,
@@ -125,6 +134,7 @@ pub struct RuleRun {
 /// A rule that failed to plan or run.
 #[derive(Debug, Clone)]
 pub struct RuleFailure {
+    /// Why the rule failed.
     pub message: String,
     /// Byte offset into the rule's query, when known.
     pub offset: Option<usize>,
@@ -166,7 +176,12 @@ impl RuleFailure {
 }
 
 /// Runs each rule with `now = anchor` over its window; returns every alert and each rule's run.
-pub async fn run_rules(engine: &mut Engine, rules: &[Rule], anchor: i64, window: Window) -> (Vec<Alert>, Vec<RuleRun>) {
+pub(crate) async fn run_rules(
+    engine: &mut Engine,
+    rules: &[Rule],
+    anchor: i64,
+    window: Window,
+) -> (Vec<Alert>, Vec<RuleRun>) {
     let mut alerts = Vec::new();
     let mut runs = Vec::new();
     engine.set_now(anchor);
@@ -204,7 +219,7 @@ pub async fn run_rules(engine: &mut Engine, rules: &[Rule], anchor: i64, window:
 }
 
 /// Splits alerts into kept and suppressed (each suppressed alert carries its reason).
-pub fn apply_tuning(alerts: Vec<Alert>, tuning: Option<&Tuning>, tools: &[Tool]) -> (Vec<Alert>, Vec<Alert>) {
+pub(crate) fn apply_tuning(alerts: Vec<Alert>, tuning: Option<&Tuning>, tools: &[Tool]) -> (Vec<Alert>, Vec<Alert>) {
     let Some(tuning) = tuning else {
         return (alerts, Vec::new());
     };
@@ -242,7 +257,7 @@ pub fn dominant_suppressions(kept: usize, suppressed: &[Alert]) -> Vec<(String, 
 }
 
 /// Orders alerts for output: by device, then time, then rule.
-pub fn sort_alerts(alerts: &mut [Alert]) {
+pub(crate) fn sort_alerts(alerts: &mut [Alert]) {
     alerts.sort_by(|a, b| {
         a.device
             .cmp(&b.device)

@@ -29,7 +29,9 @@ use std::time::Instant;
 /// A scheduled rule's `queryFrequency` and `queryPeriod`, in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
+    /// How often the rule runs (`queryFrequency`).
     pub frequency: i64,
+    /// How far back each run looks (`queryPeriod`).
     pub period: i64,
 }
 
@@ -73,7 +75,7 @@ const MIN_BIN: i64 = 60_000_000_000;
 /// Which right-closed time bins `(j·w, (j+1)·w]` hold at least one event: enough to tell whether
 /// a window aligned to the bins holds events.
 #[derive(Debug, Clone)]
-pub struct EventBins {
+pub(crate) struct EventBins {
     width: i64,
     /// Sorted bin numbers j.
     bins: Vec<i64>,
@@ -81,7 +83,8 @@ pub struct EventBins {
 
 impl EventBins {
     /// Bins of the given width over the event times.
-    pub fn from_times(width: i64, times: impl IntoIterator<Item = i64>) -> EventBins {
+    #[cfg(test)]
+    pub(crate) fn from_times(width: i64, times: impl IntoIterator<Item = i64>) -> EventBins {
         let width = width.max(1);
         let mut set = HashSet::new();
         for t in times {
@@ -123,7 +126,7 @@ impl EventBins {
 
 /// [`EventBins`] per table with a time column.
 #[derive(Debug, Clone)]
-pub struct TableBins {
+pub(crate) struct TableBins {
     width: i64,
     tables: BTreeMap<String, HashSet<i64>>,
 }
@@ -196,7 +199,7 @@ async fn collect_bins(
 /// The evidence tables a query may read: those of `tables` it names. `None` (all of them) when it
 /// could name tables another way: `find`, `search`, `table()`, `database()`, `cluster()`,
 /// `workspace()`, `app()`, or a `*` right after a name (`union *`, `Device*`).
-pub fn tables_read(query: &str, tables: &[String]) -> Option<Vec<String>> {
+pub(crate) fn tables_read(query: &str, tables: &[String]) -> Option<Vec<String>> {
     use kql::lexer::Tok;
     let tokens = kql::lexer::lex(query).0;
     let mut read = Vec::new();
@@ -236,6 +239,7 @@ pub fn uses_now(query: &str) -> bool {
 /// What the replay of one rule did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleReplay {
+    /// The rule's id.
     pub rule_id: String,
     /// Its schedule (`None`: run once over all the evidence).
     pub schedule: Option<Schedule>,
@@ -252,8 +256,11 @@ pub struct RuleReplay {
 /// The alerts of a replay (each once, with `replay_run` set for scheduled rules) and what ran.
 #[derive(Debug, Clone, Default)]
 pub struct Replay {
+    /// The alerts, each once.
     pub alerts: Vec<Alert>,
+    /// Each rule's runs, summed over the schedule.
     pub runs: Vec<RuleRun>,
+    /// What the replay of each rule did.
     pub rules: Vec<RuleReplay>,
 }
 

@@ -8,13 +8,18 @@ use std::path::{Path, PathBuf};
 /// Alert severity, in Sentinel's four levels (ordered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Informational: context, not a finding alone.
     Informational,
+    /// Low.
     Low,
+    /// Medium.
     Medium,
+    /// High.
     High,
 }
 
 impl Severity {
+    /// Reads a severity name (case-insensitive; `info` is Informational).
     pub fn parse(text: &str) -> Option<Severity> {
         match text.trim().to_ascii_lowercase().as_str() {
             "informational" | "info" => Some(Severity::Informational),
@@ -25,6 +30,7 @@ impl Severity {
         }
     }
 
+    /// The severity's name as Sentinel writes it.
     pub fn name(self) -> &'static str {
         match self {
             Severity::Informational => "Informational",
@@ -38,6 +44,7 @@ impl Severity {
 /// One entity mapping of a Sentinel rule: an entity type and its identifiers' columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityMapping {
+    /// The Sentinel entity type (`Host`, `Account`, ...).
     pub entity_type: String,
     /// (identifier, column name), in the rule's order.
     pub fields: Vec<(String, String)>,
@@ -50,16 +57,25 @@ pub struct Rule {
     pub id: String,
     /// The Sentinel rule id (a GUID) when the YAML has one.
     pub guid: Option<String>,
+    /// The rule's display name (the file stem when it has none).
     pub name: String,
+    /// What the rule detects.
     pub description: String,
+    /// The severity of its alerts (Medium when the rule gives none).
     pub severity: Severity,
+    /// ATT&CK tactics.
     pub tactics: Vec<String>,
+    /// ATT&CK techniques (`relevantTechniques`).
     pub techniques: Vec<String>,
     /// `queryPeriod` in nanoseconds: the implicit time range the rule runs over.
     pub query_period: Option<i64>,
+    /// `queryPeriod` as written (`14d`).
     pub query_period_text: Option<String>,
+    /// `queryFrequency` as written (`1h`).
     pub query_frequency_text: Option<String>,
+    /// The KQL query.
     pub query: String,
+    /// The entity mappings, in the rule's order.
     pub entity_mappings: Vec<EntityMapping>,
     /// `customDetails`: key -> column, in the rule's order.
     pub custom_details: Vec<(String, String)>,
@@ -85,7 +101,7 @@ impl Rule {
 }
 
 /// A Sentinel period (`1h`, `14d`, `PT1H`, `P14D`) in nanoseconds.
-pub fn parse_period(text: &str) -> Option<i64> {
+pub(crate) fn parse_period(text: &str) -> Option<i64> {
     let t = text.trim();
     if let Some(iso) = t.strip_prefix('P').or_else(|| t.strip_prefix('p')) {
         return parse_iso_duration(iso);
@@ -126,7 +142,7 @@ fn stem(path: &Path) -> String {
 }
 
 /// Reads a rule from its text: Sentinel YAML when `path` ends in .yaml/.yml, else a KQL query.
-pub fn parse_rule(path: &Path, text: &str) -> Result<Rule, String> {
+pub fn parse_rule(path: &Path, text: &str) -> Result<Rule, RuleParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let ext = path
         .extension()
@@ -156,7 +172,12 @@ pub fn parse_rule(path: &Path, text: &str) -> Result<Rule, String> {
         });
     }
     let doc = read_document(text)?;
-    let query = match field(&doc, "query") {
+    from_document(path, id, text, &doc).map_err(RuleParseError::Invalid)
+}
+
+/// A Sentinel rule from its parsed YAML (`id` is the file stem, `text` the file's text).
+fn from_document(path: &Path, id: String, text: &str, doc: &Mapping) -> Result<Rule, String> {
+    let query = match field(doc, "query") {
         None => return Err("no `query` field (not a Sentinel analytic or hunting rule, or a stub)".into()),
         Some(v @ (Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_))) => {
             return Err(format!("`query`: expected the query text, found {}", kind_of(v)));
@@ -166,22 +187,22 @@ pub fn parse_rule(path: &Path, text: &str) -> Result<Rule, String> {
             _ => return Err("the `query` field is empty (a stub)".into()),
         },
     };
-    let severity = match opt_text(&doc, "severity")? {
+    let severity = match opt_text(doc, "severity")? {
         None => Severity::Medium,
         Some(s) => Severity::parse(&s)
             .ok_or_else(|| format!("severity `{s}` is not one of Informational, Low, Medium, High"))?,
     };
-    let query_period_text = opt_text(&doc, "queryPeriod")?;
+    let query_period_text = opt_text(doc, "queryPeriod")?;
     let query_period = match &query_period_text {
         None => None,
         Some(p) => Some(parse_period(p).ok_or_else(|| format!("queryPeriod `{p}` is not a period (e.g. 14d)"))?),
     };
-    let query_frequency_text = opt_text(&doc, "queryFrequency")?;
+    let query_frequency_text = opt_text(doc, "queryFrequency")?;
     if let Some(f) = &query_frequency_text {
         parse_period(f).ok_or_else(|| format!("queryFrequency `{f}` is not a period (e.g. 1h)"))?;
     }
     let mut custom_details = Vec::new();
-    match field(&doc, "customDetails") {
+    match field(doc, "customDetails") {
         None | Some(Value::Null) => {}
         Some(Value::Mapping(map)) => {
             for (k, v) in map {
@@ -193,25 +214,25 @@ pub fn parse_rule(path: &Path, text: &str) -> Result<Rule, String> {
         }
         Some(other) => return Err(format!("`customDetails`: expected a mapping, found {}", kind_of(other))),
     }
-    let guid = field(&doc, "id").and_then(text_value);
+    let guid = field(doc, "id").and_then(text_value);
     Ok(Rule {
-        name: opt_text(&doc, "name")?.unwrap_or_else(|| id.clone()),
+        name: opt_text(doc, "name")?.unwrap_or_else(|| id.clone()),
         id,
         guid,
-        description: opt_text(&doc, "description")?.unwrap_or_default().trim().to_string(),
+        description: opt_text(doc, "description")?.unwrap_or_default().trim().to_string(),
         severity,
-        tactics: text_list(&doc, "tactics")?,
-        techniques: text_list(&doc, "relevantTechniques")?,
+        tactics: text_list(doc, "tactics")?,
+        techniques: text_list(doc, "relevantTechniques")?,
         query_period,
         query_period_text,
         query_frequency_text,
         query,
-        entity_mappings: entity_mappings(&doc)?,
+        entity_mappings: entity_mappings(doc)?,
         custom_details,
         origin: path.to_path_buf(),
         file_text: text.to_string(),
         guide: None,
-        severity_column: severity_column(&doc),
+        severity_column: severity_column(doc),
     })
 }
 
@@ -227,19 +248,38 @@ fn severity_column(doc: &Mapping) -> Option<String> {
 
 /// Parses a rule file's YAML into its top-level mapping (invalid YAML and files that are not a
 /// mapping of fields are errors with the place and the reason).
-pub(crate) fn read_document(text: &str) -> Result<Mapping, String> {
-    let doc: Value = serde_norway::from_str(text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
-            .unwrap_or_default();
-        format!("{at}invalid rule YAML: {e}")
-    })?;
-    match doc {
+pub(crate) fn read_document(text: &str) -> Result<Mapping, RuleParseError> {
+    match serde_norway::from_str(text)? {
         Value::Mapping(m) => Ok(m),
-        Value::Null => Err("empty file (no rule fields)".into()),
-        other => Err(format!("expected a mapping of rule fields, found {}", kind_of(&other))),
+        Value::Null => Err(RuleParseError::Invalid("empty file (no rule fields)".into())),
+        other => Err(RuleParseError::Invalid(format!(
+            "expected a mapping of rule fields, found {}",
+            kind_of(&other)
+        ))),
     }
+}
+
+/// Why a rule file's text is not a rule.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleParseError {
+    /// The text is not YAML (the message starts with the line and column when known).
+    #[error("{}invalid rule YAML: {source}", yaml_at(source))]
+    Yaml {
+        /// The YAML parser's error.
+        #[from]
+        source: serde_norway::Error,
+    },
+    /// The YAML is not a rule: a field is missing, empty, or of the wrong kind (the message
+    /// names it).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// `line L, column C: ` for a YAML error with a place, else nothing.
+pub(crate) fn yaml_at(e: &serde_norway::Error) -> String {
+    e.location()
+        .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
+        .unwrap_or_default()
 }
 
 /// A top-level field: by its exact name, else ignoring ASCII case (`Tactics`, `ID`).
@@ -359,7 +399,9 @@ fn entity_mappings(doc: &Mapping) -> Result<Vec<EntityMapping>, String> {
 /// A rule file that could not be read.
 #[derive(Debug, Clone)]
 pub struct RuleError {
+    /// The file.
     pub path: PathBuf,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -394,7 +436,10 @@ pub fn builtin_pack() -> (Vec<Rule>, Vec<RuleError>) {
                 r.guide = files.get(format!("{}.md", r.id).as_str()).map(|s| s.to_string());
                 rules.push(r);
             }
-            Err(message) => errors.push(RuleError { path: origin, message }),
+            Err(e) => errors.push(RuleError {
+                path: origin,
+                message: e.to_string(),
+            }),
         }
     }
     (rules, errors)
@@ -404,7 +449,7 @@ const RULE_EXTENSIONS: &[&str] = &["yaml", "yml", "kql", "csl", "kusto"];
 
 /// The rule files under the given paths: files as named, folders walked for rule files (sorted,
 /// not descending into `tests/`). `extensions` are lower case, without the dot.
-pub fn rule_files(paths: &[PathBuf], extensions: &[&str]) -> (Vec<PathBuf>, Vec<RuleError>) {
+pub(crate) fn rule_files(paths: &[PathBuf], extensions: &[&str]) -> (Vec<PathBuf>, Vec<RuleError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -450,7 +495,7 @@ pub fn load_paths(paths: &[PathBuf]) -> (Vec<Rule>, Vec<RuleError>) {
     let (files, mut errors) = rule_files(paths, RULE_EXTENSIONS);
     let mut rules = Vec::new();
     for file in files {
-        match read_text(&file).and_then(|text| parse_rule(&file, &text)) {
+        match read_text(&file).and_then(|text| parse_rule(&file, &text).map_err(|e| e.to_string())) {
             Ok(mut r) => {
                 r.guide = std::fs::read_to_string(file.with_extension("md")).ok();
                 rules.push(r);
@@ -463,7 +508,7 @@ pub fn load_paths(paths: &[PathBuf]) -> (Vec<Rule>, Vec<RuleError>) {
 
 /// A rule file's text (UTF-8; a file that is not is an error with the byte where it stops).
 /// Largest rule file read: rule files come from others, and a real one is a few KiB.
-pub const MAX_RULE_FILE_BYTES: u64 = 4 << 20;
+pub(crate) const MAX_RULE_FILE_BYTES: u64 = 4 << 20;
 
 pub(crate) fn read_text(path: &Path) -> Result<String, String> {
     use std::io::Read;
@@ -486,7 +531,7 @@ pub(crate) fn read_text(path: &Path) -> Result<String, String> {
 
 /// Keeps the first rule of each id and returns an error for every later file with the same id
 /// (ids are file stems: two folders may both hold `Rule.yaml`).
-pub fn drop_duplicate_ids(rules: &mut Vec<Rule>) -> Vec<RuleError> {
+pub(crate) fn drop_duplicate_ids(rules: &mut Vec<Rule>) -> Vec<RuleError> {
     let mut first: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut errors = Vec::new();
     rules.retain(|r| match first.get(&r.id) {
@@ -510,7 +555,7 @@ pub fn drop_duplicate_ids(rules: &mut Vec<Rule>) -> Vec<RuleError> {
 }
 
 /// Rules whose ids repeat (each id must name one rule).
-pub fn duplicate_ids(rules: &[Rule]) -> Vec<String> {
+pub(crate) fn duplicate_ids(rules: &[Rule]) -> Vec<String> {
     let mut seen = BTreeMap::new();
     for r in rules {
         *seen.entry(r.id.as_str()).or_insert(0) += 1;
@@ -569,21 +614,26 @@ customDetails:
         assert!(
             parse_rule(Path::new("r.yaml"), &bad)
                 .unwrap_err()
+                .to_string()
                 .contains("severity `Critical`")
         );
         let bad = YAML.replace("queryPeriod: 14d", "queryPeriod: soon");
         assert!(
             parse_rule(Path::new("r.yaml"), &bad)
                 .unwrap_err()
+                .to_string()
                 .contains("queryPeriod")
         );
         let bad = YAML.replace("query: |", "notquery: |");
         assert!(
             parse_rule(Path::new("r.yaml"), &bad)
                 .unwrap_err()
+                .to_string()
                 .contains("no `query`")
         );
-        let err = parse_rule(Path::new("r.yaml"), "name: [unclosed").unwrap_err();
+        let err = parse_rule(Path::new("r.yaml"), "name: [unclosed")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 1"), "{err}");
     }
 
@@ -636,13 +686,17 @@ customDetails:
             vec![("HostName".into(), "DeviceName".into())]
         );
         // Wrong shapes are named.
-        let err = parse_rule(Path::new("r.yaml"), &YAML.replace("[CommandAndControl]", "{a: b}")).unwrap_err();
+        let err = parse_rule(Path::new("r.yaml"), &YAML.replace("[CommandAndControl]", "{a: b}"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`tactics`"), "{err}");
-        let err = parse_rule(Path::new("r.yaml"), "- a\n- b\n").unwrap_err();
+        let err = parse_rule(Path::new("r.yaml"), "- a\n- b\n").unwrap_err().to_string();
         assert!(err.contains("expected a mapping"), "{err}");
-        let err = parse_rule(Path::new("r.yaml"), "").unwrap_err();
+        let err = parse_rule(Path::new("r.yaml"), "").unwrap_err().to_string();
         assert!(err.contains("empty file"), "{err}");
-        let err = parse_rule(Path::new("r.yaml"), "id: x\nname: moved\nquery: ''\n").unwrap_err();
+        let err = parse_rule(Path::new("r.yaml"), "id: x\nname: moved\nquery: ''\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("empty"), "{err}");
     }
 

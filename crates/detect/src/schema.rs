@@ -94,7 +94,7 @@ const KUSTO_FUNCTIONS: &str = include_str!("../../../schemas/kusto-functions.txt
 
 /// Columns every Log Analytics table has (Azure Monitor's standard columns), added to every
 /// table with a `TimeGenerated` column that does not list them.
-pub const STANDARD_COLUMNS: &[(&str, KqlType)] = &[
+pub(crate) const STANDARD_COLUMNS: &[(&str, KqlType)] = &[
     ("TenantId", KqlType::String),
     ("Type", KqlType::String),
     ("_ResourceId", KqlType::String),
@@ -122,8 +122,11 @@ pub enum Origin {
 /// One table: its name and typed columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableSchema {
+    /// The table's name.
     pub name: String,
+    /// The columns, with their KQL types, in order.
     pub columns: Vec<(String, KqlType)>,
+    /// Where the schema comes from.
     pub origin: Origin,
 }
 
@@ -159,8 +162,14 @@ impl TableSchema {
 /// A schema file that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SchemaError {
+    /// The file could not be read or is not a schema file.
     #[error("{path}: {message}")]
-    File { path: PathBuf, message: String },
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 fn member<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
@@ -220,13 +229,29 @@ fn system_type(name: &str) -> Option<KqlType> {
 }
 
 /// Parses a schema file: one table object, or an array of them.
-pub fn parse(text: &str, origin: &Origin) -> Result<Vec<TableSchema>, String> {
+pub fn parse(text: &str, origin: &Origin) -> Result<Vec<TableSchema>, SchemaParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-    match &v {
+    let v: serde_json::Value = serde_json::from_str(text)?;
+    let tables = match &v {
         serde_json::Value::Array(items) => items.iter().map(|t| table_from_json(t, origin)).collect(),
-        _ => Ok(vec![table_from_json(&v, origin)?]),
-    }
+        _ => table_from_json(&v, origin).map(|t| vec![t]),
+    };
+    tables.map_err(SchemaParseError::Invalid)
+}
+
+/// Why a schema file's text is not a schema.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaParseError {
+    /// The text is not JSON.
+    #[error("invalid JSON: {source}")]
+    Json {
+        /// The JSON parser's error.
+        #[from]
+        source: serde_json::Error,
+    },
+    /// The JSON is not a table or an array of tables (the message names what is wrong).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// The shipped schemas.
@@ -302,7 +327,7 @@ pub fn load_dir(dir: &Path) -> (Vec<TableSchema>, Vec<SchemaError>) {
         };
         match parse(&text, &Origin::File(path.clone())) {
             Ok(t) => tables.extend(t),
-            Err(m) => errors.push(fail(m)),
+            Err(e) => errors.push(fail(e.to_string())),
         }
     }
     (tables, errors)
@@ -315,6 +340,7 @@ pub struct Schemas {
 }
 
 impl Schemas {
+    /// No tables.
     pub fn new() -> Schemas {
         Schemas::default()
     }
@@ -351,18 +377,22 @@ impl Schemas {
         self.tables.insert(t.name.clone(), t);
     }
 
+    /// A table by name.
     pub fn get(&self, name: &str) -> Option<&TableSchema> {
         self.tables.get(name)
     }
 
+    /// How many tables there are.
     pub fn len(&self) -> usize {
         self.tables.len()
     }
 
+    /// True when there is no table.
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
     }
 
+    /// The tables, by name.
     pub fn tables(&self) -> impl Iterator<Item = &TableSchema> {
         self.tables.values()
     }
@@ -471,6 +501,7 @@ pub struct Checker {
 }
 
 impl Checker {
+    /// A checker over `schemas` (an engine with an empty stand-in for each table).
     pub fn new(schemas: Schemas) -> Result<Checker, QueryError> {
         let engine = schemas.engine()?;
         let kusto_functions = KUSTO_FUNCTIONS
@@ -485,6 +516,7 @@ impl Checker {
         })
     }
 
+    /// The tables the checker knows.
     pub fn schemas(&self) -> &Schemas {
         &self.schemas
     }
@@ -597,7 +629,7 @@ fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
 /// Plan errors that are the engine's limits, not errors of the query, by a part of their message,
 /// with the reason shown. Each was found rejecting corpus queries that Microsoft's analyzer
 /// accepts with the same schemas (docs/kql-corpus.md, "Schema check over the corpus").
-pub const ENGINE_LIMITS: &[(&str, &str)] = &[
+pub(crate) const ENGINE_LIMITS: &[(&str, &str)] = &[
     ("not supported", "a feature the engine lacks"),
     ("not implemented", "a feature the engine lacks"),
     ("no clusters here", "a feature the engine lacks"),
@@ -633,7 +665,7 @@ pub const ENGINE_LIMITS: &[(&str, &str)] = &[
 ];
 
 /// Why a plan error is the engine's limit rather than the query's error, if it is.
-pub fn engine_limit(message: &str) -> Option<&'static str> {
+pub(crate) fn engine_limit(message: &str) -> Option<&'static str> {
     ENGINE_LIMITS
         .iter()
         .find(|(part, _)| message.contains(part))
@@ -655,7 +687,7 @@ fn evaluate_spans(q: &kql::Query) -> Vec<kql::Span> {
 
 /// The tables and tabular functions a query reads, each with where it is first named.
 #[derive(Debug, Default)]
-pub struct References {
+pub(crate) struct References {
     pub tables: Vec<(String, kql::Span)>,
     pub functions: Vec<(String, kql::Span)>,
     /// Table name patterns (`*`, `Device*`; `search` and `find` without `in` read `*`).
@@ -665,7 +697,7 @@ pub struct References {
 /// The tables (names in tabular position: pipeline sources, `join`/`lookup`/`union` operands,
 /// `let` values, `table("T")`) and the tabular functions a query reads, leaving out names the
 /// query binds itself (`let`, function parameters, `as`).
-pub fn references(q: &kql::Query) -> References {
+pub(crate) fn references(q: &kql::Query) -> References {
     let mut w = Walker::default();
     for st in &q.statements {
         w.statement(st);
@@ -1170,6 +1202,7 @@ mod tests {
                 &Origin::Builtin
             )
             .unwrap_err()
+            .to_string()
             .contains("unknown type `colour`")
         );
     }

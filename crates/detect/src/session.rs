@@ -22,7 +22,7 @@ use crate::replay::RuleReplay;
 use crate::rule::{self, Rule, RuleError, Severity};
 use crate::sigma_scan::{self, RuleFilter, SigmaWindow};
 use crate::timeline::{self, TimeProfile};
-use crate::tuning::Tuning;
+use crate::tuning::{Tuning, TuningError};
 use engine::{Engine, EngineOptions};
 use sigma::{CompiledRuleSet, RuleSet};
 use std::path::{Path, PathBuf};
@@ -74,11 +74,11 @@ pub fn load_hunt_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, Vec<RuleError>)>
 
 /// Reads a tuning file.
 pub fn load_tuning(path: &Path, tools: &[Tool]) -> Result<Tuning> {
-    let tuning_error = |message: String| Error::Tuning {
+    let tuning_error = |source: TuningError| Error::Tuning {
         path: path.to_path_buf(),
-        message,
+        source,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| tuning_error(e.to_string()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| tuning_error(TuningError::Read(e)))?;
     Tuning::parse(&text, tools).map_err(tuning_error)
 }
 

@@ -85,7 +85,7 @@ impl RuleFilter {
 }
 
 /// Sigma rules loaded for a hunt, and the documents that were rejected (file and why).
-pub struct LoadedRules {
+pub(crate) struct LoadedRules {
     /// The rules, correlations and filters to run.
     pub set: RuleSet,
     /// Documents that could not be used, each with its file and reason.
@@ -144,7 +144,7 @@ pub fn load_rules(paths: &[PathBuf], filter: &RuleFilter) -> Result<LoadedRules,
 }
 
 /// One rule match.
-pub struct Hit {
+pub(crate) struct Hit {
     pub rule: RuleId,
     /// Input order: file index, then position in the file.
     pub order: (usize, u64),
@@ -154,7 +154,7 @@ pub struct Hit {
 }
 
 /// What a hit keeps of its event.
-pub enum Payload {
+pub(crate) enum Payload {
     /// The event, while a correlation may still need it (shared by the hits of all the rules it
     /// matched).
     Event(Arc<Event<'static>>),
@@ -167,7 +167,7 @@ pub enum Payload {
 
 /// Turns one event's matches into hits: alerts when no correlation is loaded, else the shared
 /// event. Shared by the scanning threads (the EVTX parser's workers need it `'static`).
-pub struct HitMaker {
+pub(crate) struct HitMaker {
     set: &'static CompiledRuleSet,
     filter: RuleFilter,
     tools: ToolIndex,
@@ -220,7 +220,7 @@ impl HitMaker {
 
 /// What the scan read.
 #[derive(Default)]
-pub struct ScanReport {
+pub(crate) struct ScanReport {
     /// The evidence accounting (the same as every other command's).
     pub evidence: telemetry::Report,
     /// Every scanned event's time per channel (or table) and host: the time profile.
@@ -279,7 +279,7 @@ impl Pooled {
 }
 
 /// Runs the compiled rules over the inputs; returns the matches in input order.
-pub fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> (Vec<Hit>, ScanReport) {
+pub(crate) fn scan_inputs(maker: &Arc<HitMaker>, inputs: &[String]) -> (Vec<Hit>, ScanReport) {
     let set = maker.set;
     let mut report = ScanReport::default();
     let mut datasets = Vec::new();
@@ -759,7 +759,7 @@ fn detection_alert(rule: &SigmaRule, event: &Event<'_>, tools: &ToolIndex) -> Al
 /// `--lookback` for Sigma rules: only events in `(anchor − span, anchor]`, the anchor being `now`,
 /// else the newest event of the bulk of the scanned evidence (docs/alerts.md, "Time").
 #[derive(Debug, Clone, Copy)]
-pub struct SigmaWindow {
+pub(crate) struct SigmaWindow {
     pub now: Option<i64>,
     pub span: i64,
 }
@@ -767,7 +767,7 @@ pub struct SigmaWindow {
 /// Runs the rules over the inputs and builds the alerts: standalone detection matches and fired
 /// correlations (matches fed in time order), all of the evidence or only `window`'s events.
 /// Returns the alerts and what was read.
-pub fn hunt_alerts(
+pub(crate) fn hunt_alerts(
     set: &'static CompiledRuleSet,
     inputs: &[String],
     tools: &[Tool],

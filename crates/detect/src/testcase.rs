@@ -11,8 +11,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
+    /// The rule whose alerts are counted.
     pub rule: String,
+    /// How many alerts it must raise.
     pub count: usize,
+    /// Column values the counted alerts must have (`where` in the file).
     #[serde(default, rename = "where")]
     pub where_: BTreeMap<String, Value>,
 }
@@ -36,27 +39,45 @@ struct CaseFile {
 /// A test case, paths resolved against its file.
 #[derive(Debug, Clone)]
 pub struct TestCase {
+    /// The case file.
     pub path: PathBuf,
+    /// The case's name.
     pub name: String,
+    /// What the case tests.
     pub description: Option<String>,
+    /// The evidence files and folders.
     pub evidence: Vec<PathBuf>,
+    /// `now()` of the rules (ISO 8601), when the case fixes it.
     pub now: Option<String>,
+    /// The tuning file the case applies.
     pub config: Option<PathBuf>,
+    /// The alerts the rules must raise.
     pub expect: Vec<Expect>,
+    /// The alerts the tuning must suppress.
     pub suppressed: Vec<Expect>,
+}
+
+/// Why a case file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Read(#[from] std::io::Error),
+    /// The file is not YAML of a case's shape (the message starts with the line and column when
+    /// known).
+    #[error("{}{source}", crate::rule::yaml_at(source))]
+    Yaml {
+        /// The YAML parser's error.
+        #[from]
+        source: serde_norway::Error,
+    },
 }
 
 impl TestCase {
     /// Reads a case file.
-    pub fn load(path: &Path) -> Result<TestCase, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-        let f: CaseFile = serde_norway::from_str(&text).map_err(|e| {
-            let at = e
-                .location()
-                .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
-                .unwrap_or_default();
-            format!("{at}{e}")
-        })?;
+    pub fn load(path: &Path) -> Result<TestCase, CaseError> {
+        let text = std::fs::read_to_string(path)?;
+        let f: CaseFile = serde_norway::from_str(&text)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         Ok(TestCase {
             path: path.to_path_buf(),
@@ -195,70 +216,6 @@ pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::alert::{Row, alert_from_row};
-    use crate::rule::parse_rule;
-
-    fn alert(rule: &str, file: &str) -> Alert {
-        let r = parse_rule(Path::new(&format!("{rule}.yaml")), "query: T\n").unwrap();
-        alert_from_row(
-            &r,
-            Row(vec![
-                ("FileName".into(), Value::String(file.into())),
-                ("Port".into(), serde_json::json!(5900)),
-            ]),
-            None,
-        )
-    }
-
-    fn case(yaml: &str) -> TestCase {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("c.yaml");
-        std::fs::write(&p, yaml).unwrap();
-        TestCase::load(&p).unwrap()
-    }
-
-    #[test]
-    fn exact_counts_per_rule() {
-        let c = case(
-            "name: x\nevidence: [e.json]\nexpect:\n  - rule: a\n    count: 2\n    where: {FileName: anydesk.exe}\n",
-        );
-        assert!(c.evidence[0].ends_with("e.json"));
-        let ok = [alert("a", "anydesk.exe"), alert("a", "anydesk.exe")];
-        assert!(c.check(&ok, &[]).is_empty());
-        // One too few.
-        assert_eq!(c.check(&ok[..1], &[]).len(), 2);
-        // Right count, wrong row.
-        let wrong = [alert("a", "anydesk.exe"), alert("a", "x.exe")];
-        let p = c.check(&wrong, &[]);
-        assert_eq!(p.len(), 1, "{p:?}");
-        // An alert of a rule the case does not expect.
-        let extra = [alert("a", "anydesk.exe"), alert("a", "anydesk.exe"), alert("b", "y")];
-        let p = c.check(&extra, &[]);
-        assert!(p[0].starts_with("b: 1 alerts, expected 0"), "{p:?}");
-    }
-
-    #[test]
-    fn near_miss_and_suppressed() {
-        let c = case(
-            "name: x\nevidence: [e]\nexpect: []\nsuppressed:\n  - rule: a\n    count: 1\n    where: {Port: 5900}\n",
-        );
-        assert!(c.check(&[], &[alert("a", "f")]).is_empty());
-        assert_eq!(c.check(&[alert("a", "f")], &[alert("a", "f")]).len(), 1);
-        assert_eq!(c.check(&[], &[]).len(), 2);
-    }
-
-    #[test]
-    fn unknown_keys_are_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("c.yaml");
-        std::fs::write(&p, "name: x\nevidence: []\nexpect: []\nexpected: []\n").unwrap();
-        assert!(TestCase::load(&p).unwrap_err().contains("expected"));
-    }
-}
-
 /// Runs one case: loads its evidence (every input must be read whole), runs `rules` as `hunt`
 /// does, applies the case's tuning and compares the alerts with the expectations. Returns what
 /// did not match (nothing: the case passed), including rules that failed to run.
@@ -347,5 +304,69 @@ impl BuiltinTests {
     /// The `tests` folder holding the cases (what [`discover`] takes).
     pub fn path(&self) -> PathBuf {
         self.dir.path().join("rules/tests")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{Row, alert_from_row};
+    use crate::rule::parse_rule;
+
+    fn alert(rule: &str, file: &str) -> Alert {
+        let r = parse_rule(Path::new(&format!("{rule}.yaml")), "query: T\n").unwrap();
+        alert_from_row(
+            &r,
+            Row(vec![
+                ("FileName".into(), Value::String(file.into())),
+                ("Port".into(), serde_json::json!(5900)),
+            ]),
+            None,
+        )
+    }
+
+    fn case(yaml: &str) -> TestCase {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.yaml");
+        std::fs::write(&p, yaml).unwrap();
+        TestCase::load(&p).unwrap()
+    }
+
+    #[test]
+    fn exact_counts_per_rule() {
+        let c = case(
+            "name: x\nevidence: [e.json]\nexpect:\n  - rule: a\n    count: 2\n    where: {FileName: anydesk.exe}\n",
+        );
+        assert!(c.evidence[0].ends_with("e.json"));
+        let ok = [alert("a", "anydesk.exe"), alert("a", "anydesk.exe")];
+        assert!(c.check(&ok, &[]).is_empty());
+        // One too few.
+        assert_eq!(c.check(&ok[..1], &[]).len(), 2);
+        // Right count, wrong row.
+        let wrong = [alert("a", "anydesk.exe"), alert("a", "x.exe")];
+        let p = c.check(&wrong, &[]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        // An alert of a rule the case does not expect.
+        let extra = [alert("a", "anydesk.exe"), alert("a", "anydesk.exe"), alert("b", "y")];
+        let p = c.check(&extra, &[]);
+        assert!(p[0].starts_with("b: 1 alerts, expected 0"), "{p:?}");
+    }
+
+    #[test]
+    fn near_miss_and_suppressed() {
+        let c = case(
+            "name: x\nevidence: [e]\nexpect: []\nsuppressed:\n  - rule: a\n    count: 1\n    where: {Port: 5900}\n",
+        );
+        assert!(c.check(&[], &[alert("a", "f")]).is_empty());
+        assert_eq!(c.check(&[alert("a", "f")], &[alert("a", "f")]).len(), 1);
+        assert_eq!(c.check(&[], &[]).len(), 2);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.yaml");
+        std::fs::write(&p, "name: x\nevidence: []\nexpect: []\nexpected: []\n").unwrap();
+        assert!(TestCase::load(&p).unwrap_err().to_string().contains("expected"));
     }
 }

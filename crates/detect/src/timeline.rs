@@ -22,13 +22,13 @@ use std::collections::{BTreeMap, HashMap};
 /// One day in nanoseconds.
 pub const DAY: i64 = 86_400_000_000_000;
 /// 1990-01-01T00:00:00Z as a day number since the Unix epoch: earlier events are outliers.
-pub const EARLIEST_DAY: i64 = 7305;
+pub(crate) const EARLIEST_DAY: i64 = 7305;
 /// More days than this without events separate two clusters.
-pub const GAP_DAYS: i64 = 30;
+pub(crate) const GAP_DAYS: i64 = 30;
 /// A cluster of at most this many events is few, whatever the evidence's size.
-pub const FEW_EVENTS: u64 = 3;
+pub(crate) const FEW_EVENTS: u64 = 3;
 /// The columns a row's host is read from, in order.
-pub const HOST_COLUMNS: &[&str] = &["DeviceName", "Computer", "HostName"];
+pub(crate) const HOST_COLUMNS: &[&str] = &["DeviceName", "Computer", "HostName"];
 
 /// Why an event is an outlier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,6 +42,7 @@ pub enum OutlierKind {
 }
 
 impl OutlierKind {
+    /// What the outliers are, for summaries.
     pub fn describe(self) -> &'static str {
         match self {
             OutlierKind::Future => "dated in the future",
@@ -69,7 +70,7 @@ impl Bin {
 /// Event counts (with first and last time) per table, host and UTC day: what a profile is
 /// computed from.
 #[derive(Debug, Default, Clone)]
-pub struct Tally {
+pub(crate) struct Tally {
     tables: HashMap<String, HashMap<String, HashMap<i64, Bin>>>,
 }
 
@@ -131,11 +132,17 @@ pub struct HostSpan {
 /// Outlier events of one kind, table and host.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutlierGroup {
+    /// Why the events are outliers.
     pub kind: OutlierKind,
+    /// The table they are in.
     pub table: String,
+    /// The host they were logged on.
     pub host: String,
+    /// How many events.
     pub count: u64,
+    /// The first event's time (nanoseconds).
     pub first: i64,
+    /// The last event's time (nanoseconds).
     pub last: i64,
 }
 
@@ -282,7 +289,7 @@ pub fn wall_clock() -> i64 {
 }
 
 /// A table's time column (`Timestamp`, else `TimeGenerated`, as a datetime) and host column.
-pub fn time_and_host_columns(engine: &Engine, table: &str) -> Option<(&'static str, Option<&'static str>)> {
+pub(crate) fn time_and_host_columns(engine: &Engine, table: &str) -> Option<(&'static str, Option<&'static str>)> {
     let schema = engine.table(table)?.schema();
     let time = TIME_COLUMNS.iter().copied().find(|c| {
         schema
@@ -299,7 +306,7 @@ pub fn time_and_host_columns(engine: &Engine, table: &str) -> Option<(&'static s
 
 /// Counts the events of the engine's tables per table, host and day (tables in `skip` are left
 /// out). Runs one aggregation per table over all its rows, whatever time range the engine has.
-pub async fn tally_tables(engine: &mut Engine, skip: &[&str]) -> Result<Tally, QueryError> {
+pub(crate) async fn tally_tables(engine: &mut Engine, skip: &[&str]) -> Result<Tally, QueryError> {
     let saved = engine.lookback();
     engine.set_lookback(None);
     let result = tally_inner(engine, skip).await;

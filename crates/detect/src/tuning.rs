@@ -79,7 +79,7 @@ const DAY: u32 = 24 * 3600;
 /// before `start`, a shift over midnight: `[start, 24:00)` on a listed day and `[00:00, end)` on
 /// the day after (the listed day is the day the shift starts).
 #[derive(Debug, Clone)]
-pub struct BusinessHours {
+pub(crate) struct BusinessHours {
     zone: Zone,
     days: Vec<Weekday>,
     /// Seconds after local midnight, inclusive (below [`DAY`]).
@@ -225,22 +225,43 @@ fn parse_hours(h: &HoursFile) -> Result<BusinessHours, String> {
     })
 }
 
+/// Why a tuning file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TuningError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Read(#[source] std::io::Error),
+    /// The file is not TOML, or has a key or value the tuning file does not know.
+    #[error("{}{}", line.map(|l| format!("line {l}: ")).unwrap_or_default(), source.message())]
+    Toml {
+        /// The line of the fault (1-based), when known.
+        line: Option<usize>,
+        /// The TOML parser's error.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// A setting is invalid: the message names the key (and the approval) at fault.
+    #[error("{0}")]
+    Invalid(String),
+}
+
 impl Tuning {
     /// Parses a tuning file; `tools` resolves tool names, errors name the key (and the approval,
     /// `approve #N ("reason")`) at fault. Rejects what would suppress too much or nothing: an
     /// approval without conditions (unless `everything = true`), empty lists, unknown keys,
     /// zero-length business hours (docs/tuning.md, "Errors").
-    pub fn parse(text: &str, tools: &[Tool]) -> Result<Tuning, String> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| {
-            let at = e
+    pub fn parse(text: &str, tools: &[Tool]) -> Result<Tuning, TuningError> {
+        let file: ConfigFile = toml::from_str(text).map_err(|source| TuningError::Toml {
+            line: source
                 .span()
-                .map(|s| {
-                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
-                    format!("line {line}: ")
-                })
-                .unwrap_or_default();
-            format!("{at}{}", e.message())
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            source: Box::new(source),
         })?;
+        Self::from_file(file, tools).map_err(TuningError::Invalid)
+    }
+
+    /// Checks a parsed file and compiles its approvals; errors name the key at fault.
+    fn from_file(file: ConfigFile, tools: &[Tool]) -> Result<Tuning, String> {
         let hours = file.business_hours.as_ref().map(parse_hours).transpose()?;
         let mut approvals = Vec::new();
         for (n, a) in file.approve.into_iter().enumerate() {
@@ -550,18 +571,23 @@ business_hours = true
         let tools = builtin();
         let e = Tuning::parse("[[approve]]\ntools = [\"NoSuchTool\"]\n", &tools)
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(e.contains("approve #1") && e.contains("NoSuchTool"), "{e}");
-        let e = Tuning::parse("[[approve]]\ngroups = [\"x\"]\n", &tools).err().unwrap();
+        let e = Tuning::parse("[[approve]]\ngroups = [\"x\"]\n", &tools)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("group `x`"), "{e}");
         let e = Tuning::parse(
             "[business_hours]\ntimezone = \"Mars/Olympus\"\nstart = \"8\"\nend = \"9\"\n",
             &tools,
         )
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
         assert!(e.contains("business_hours"), "{e}");
-        let e = Tuning::parse("\n[approv]\n", &tools).err().unwrap();
+        let e = Tuning::parse("\n[approv]\n", &tools).err().unwrap().to_string();
         assert!(e.contains("line 2"), "{e}");
     }
 
@@ -587,7 +613,7 @@ business_hours = true
     fn err(text: &str) -> String {
         match Tuning::parse(text, &builtin()) {
             Ok(_) => panic!("parsed but should not:\n{text}"),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         }
     }
 
@@ -762,14 +788,14 @@ business_hours = true
         let t = hours("00:00", "24:00").unwrap();
         assert!(suppressed(&t, "2026-03-02T00:00:00Z") && suppressed(&t, "2026-03-02T23:59:59Z"));
         assert!(!suppressed(&t, "2026-03-03T00:00:00Z"));
-        let e = hours("08:00", "08:00").err().unwrap();
+        let e = hours("08:00", "08:00").err().unwrap().to_string();
         assert!(
             e.contains("both 08:00") && e.contains("no time") && e.contains("24:00"),
             "{e}"
         );
-        let e = hours("00:00", "00:00:00").err().unwrap();
+        let e = hours("00:00", "00:00:00").err().unwrap().to_string();
         assert!(e.contains("both 00:00"), "{e}");
-        let e = hours("24:00", "08:00").err().unwrap();
+        let e = hours("24:00", "08:00").err().unwrap().to_string();
         assert!(e.contains("business_hours.start"), "{e}");
     }
 

@@ -16,109 +16,223 @@ use std::path::PathBuf;
 /// One thing wrong with a template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
+    /// The file is not YAML, or not a mapping of rule fields.
     #[error("{0}")]
     Unreadable(String),
+    /// A `.kql` rule: it has no template fields to check.
     #[error("not Sentinel rule YAML (a .kql rule has no template fields)")]
     NotYaml,
+    /// A required field is missing.
     #[error("`{0}` is required")]
     Missing(&'static str),
+    /// A field holds the wrong kind of value.
     #[error("`{field}`: expected {expected}, found {found}")]
     WrongType {
+        /// The field (with its place in a list, `entityMappings[2]`).
         field: String,
+        /// What the field must hold.
         expected: &'static str,
+        /// What it holds.
         found: &'static str,
     },
+    /// `id` is not a GUID.
     #[error("`id` `{0}` is not a GUID")]
     Id(String),
+    /// `kind` is not Scheduled or NRT.
     #[error("`kind` `{0}` is not Scheduled or NRT")]
     Kind(String),
+    /// A text field is longer than Sentinel allows.
     #[error("`{field}` is {len} characters long; at most {max} are allowed")]
-    TooLong { field: String, len: usize, max: usize },
+    TooLong {
+        /// The field.
+        field: String,
+        /// Its length in characters.
+        len: usize,
+        /// The most Sentinel allows.
+        max: usize,
+    },
+    /// A required field is empty.
     #[error("`{0}` is empty")]
     Empty(String),
+    /// `severity` is not one of Sentinel's four.
     #[error("`severity` `{0}` is not Informational, Low, Medium or High")]
     Severity(String),
+    /// `query` does not parse as KQL.
     #[error("`query` does not parse: {0}")]
     QuerySyntax(String),
+    /// A `tactics` entry is not a Sentinel tactic.
     #[error("tactic `{0}` is not a Sentinel tactic ({list})", list = TACTICS.join(", "))]
     Tactic(String),
+    /// A technique is not written as an ATT&CK id.
     #[error("technique `{0}` is not an ATT&CK id (T1234 or T1234.001)")]
     TechniqueFormat(String),
+    /// A technique is not in the ATT&CK Enterprise table.
     #[error("technique `{0}` is not in the ATT&CK Enterprise table, so its tactics cannot be checked")]
     UnknownTechnique(String),
+    /// A technique's tactics are missing from `tactics`.
     #[error("technique `{technique}` belongs to {}: add {} to `tactics`", .needs.join(", "), .missing.join(", "))]
     TacticMissing {
+        /// The technique.
         technique: String,
+        /// The tactics it belongs to.
         needs: Vec<&'static str>,
+        /// Those `tactics` lacks.
         missing: Vec<&'static str>,
     },
+    /// A period is not written the way Sentinel reads it.
     #[error("`{field}` `{value}` is not a period Sentinel reads (a number and m, h or d: 5m, 1h, 14d; or d.hh:mm:ss)")]
-    PeriodFormat { field: &'static str, value: String },
+    PeriodFormat {
+        /// `queryPeriod` or `queryFrequency`.
+        field: &'static str,
+        /// The value as written.
+        value: String,
+    },
+    /// A period is outside 5 minutes to 14 days.
     #[error("`{field}` `{value}` is outside the allowed 5m to 14d")]
-    PeriodRange { field: &'static str, value: String },
+    PeriodRange {
+        /// `queryPeriod` or `queryFrequency`.
+        field: &'static str,
+        /// The value as written.
+        value: String,
+    },
+    /// `queryPeriod` is shorter than `queryFrequency`.
     #[error("`queryPeriod` {period} is shorter than `queryFrequency` {frequency}")]
-    PeriodBelowFrequency { period: String, frequency: String },
+    PeriodBelowFrequency {
+        /// `queryPeriod` as written.
+        period: String,
+        /// `queryFrequency` as written.
+        frequency: String,
+    },
+    /// A `queryPeriod` of 2 days or more with a `queryFrequency` under an hour.
     #[error("`queryPeriod` {period} is 2 days or more, so `queryFrequency` must be at least 1h (it is {frequency})")]
-    FrequencyTooShort { period: String, frequency: String },
+    FrequencyTooShort {
+        /// `queryPeriod` as written.
+        period: String,
+        /// `queryFrequency` as written.
+        frequency: String,
+    },
+    /// `triggerOperator` is not one Sentinel knows.
     #[error("`triggerOperator` `{0}` is not gt, lt, eq or ne (GreaterThan, LessThan, Equal, NotEqual)")]
     TriggerOperator(String),
+    /// `triggerThreshold` is not a whole number from 0 to 10000.
     #[error("`triggerThreshold` `{0}` is not a whole number from 0 to 10000")]
     TriggerThreshold(String),
+    /// A `requiredDataConnectors` entry is malformed.
     #[error("`requiredDataConnectors` entry {index}: {why}")]
-    Connector { index: usize, why: String },
+    Connector {
+        /// The entry's number (from 1).
+        index: usize,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// Too few or too many entity mappings.
     #[error("{0} entity mappings; 1 to {MAX_ENTITY_MAPPINGS} are allowed")]
     EntityMappingCount(usize),
+    /// An entity mapping has too few or too many field mappings.
     #[error("entity mapping {index} ({entity}): {count} field mappings; 1 to {MAX_FIELD_MAPPINGS} are allowed")]
-    FieldMappingCount { index: usize, entity: String, count: usize },
+    FieldMappingCount {
+        /// The entity mapping's number (from 1).
+        index: usize,
+        /// Its entity type.
+        entity: String,
+        /// How many field mappings it has.
+        count: usize,
+    },
+    /// An entity mapping's type is not a Sentinel entity type.
     #[error("entity mapping {index}: `{entity}` is not a Sentinel entity type")]
-    EntityType { index: usize, entity: String },
+    EntityType {
+        /// The entity mapping's number (from 1).
+        index: usize,
+        /// The type as written.
+        entity: String,
+    },
+    /// An identifier is not one of the entity type's.
     #[error("entity mapping {index} ({entity}): `{identifier}` is not an identifier of {entity} ({known})")]
     Identifier {
+        /// The entity mapping's number (from 1).
         index: usize,
+        /// Its entity type.
         entity: String,
+        /// The identifier as written.
         identifier: String,
+        /// The type's identifiers, listed.
         known: String,
     },
+    /// An identifier is mapped twice in one entity mapping.
     #[error("entity mapping {index} ({entity}): identifier `{identifier}` is mapped twice")]
     DuplicateIdentifier {
+        /// The entity mapping's number (from 1).
         index: usize,
+        /// Its entity type.
         entity: String,
+        /// The identifier.
         identifier: String,
     },
+    /// A field mapping's column is not a valid column name.
     #[error(
         "entity mapping {index} ({entity}): `{column}` is not a column name (a letter or _, then letters, digits or _; at most 500)"
     )]
     ColumnName {
+        /// The entity mapping's number (from 1).
         index: usize,
+        /// Its entity type.
         entity: String,
+        /// The column as written.
         column: String,
     },
+    /// An entity mapping lacks the identifiers its type requires.
     #[error("entity mapping {index} ({entity}): needs the identifier(s) {required}")]
     RequiredIdentifier {
+        /// The entity mapping's number (from 1).
         index: usize,
+        /// Its entity type.
         entity: String,
+        /// The identifiers required, listed.
         required: String,
     },
+    /// More than 20 custom details.
     #[error("{0} custom details; at most 20 are allowed")]
     CustomDetailsCount(usize),
+    /// A custom detail key is not a valid key.
     #[error(
         "custom detail key `{0}` must start with a letter, hold only letters, digits and _, and be at most 20 long"
     )]
     CustomDetailKey(String),
+    /// A custom detail's value is not a valid column name.
     #[error(
         "custom detail `{key}`: `{value}` is not a column name (a letter or _, then letters, digits or _; at most 500)"
     )]
-    CustomDetailValue { key: String, value: String },
+    CustomDetailValue {
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
+    },
+    /// The query uses an old entity column that no entity mapping maps.
     #[error("the query uses the old entity column `{0}` but no entity mapping maps it")]
     OldEntityColumn(&'static str),
+    /// `version` is not X.Y.Z.
     #[error("`version` `{0}` is not X.Y.Z (numbers; at most 20 characters)")]
     Version(String),
+    /// An `alertDetailsOverride` field is invalid.
     #[error("`alertDetailsOverride.{field}`: {why}")]
-    AlertDetails { field: &'static str, why: String },
+    AlertDetails {
+        /// The field under `alertDetailsOverride`.
+        field: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// `eventGroupingSettings.aggregationKind` is not one Sentinel knows.
     #[error("`eventGroupingSettings.aggregationKind` `{0}` is not SingleAlert or AlertPerResult")]
     EventGrouping(String),
+    /// Another rule has the same `id`.
     #[error("`id` {id} is also the id of {other}")]
-    DuplicateId { id: String, other: String },
+    DuplicateId {
+        /// The id.
+        id: String,
+        /// The other rule's file.
+        other: String,
+    },
 }
 
 /// The problems of one rule file.
@@ -126,17 +240,19 @@ pub enum Problem {
 pub struct Report {
     /// The rule's file (for the built-in pack: `<pack>/name.yaml`).
     pub path: PathBuf,
+    /// What is wrong (nothing: the file passes).
     pub problems: Vec<Problem>,
 }
 
 impl Report {
+    /// True when there is no problem.
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
     }
 }
 
 /// Sentinel's tactics (`tactics` entries), in ATT&CK order.
-pub const TACTICS: &[&str] = &[
+pub(crate) const TACTICS: &[&str] = &[
     RECON, RESOURCE, INITIAL, EXECUTION, PERSIST, PRIV, EVASION, CRED, DISCOVERY, LATERAL, COLLECT, EXFIL, C2, IMPACT,
     IMPAIR, INHIBIT,
 ];
@@ -366,7 +482,7 @@ const TECHNIQUES: &[(&str, &[&str])] = &[
 ];
 
 /// The tactics an ATT&CK technique or sub-technique belongs to (`None`: not in the table).
-pub fn technique_tactics(technique: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn technique_tactics(technique: &str) -> Option<&'static [&'static str]> {
     let base = technique.split('.').next().unwrap_or(technique);
     TECHNIQUES
         .binary_search_by(|(id, _)| (*id).cmp(base))
@@ -579,11 +695,11 @@ enum Kind {
 }
 
 /// Validates one analytic-rule template (its YAML text).
-pub fn validate_template(text: &str) -> Vec<Problem> {
+pub(crate) fn validate_template(text: &str) -> Vec<Problem> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let doc = match read_document(text) {
         Ok(d) => d,
-        Err(e) => return vec![Problem::Unreadable(e)],
+        Err(e) => return vec![Problem::Unreadable(e.to_string())],
     };
     let mut v = Checker {
         doc: &doc,
@@ -687,7 +803,7 @@ fn is_guid(s: &str) -> bool {
 
 /// A period as Sentinel's template reader takes it, in seconds: `<n>m`, `<n>h`, `<n>d`, or a
 /// .NET time span (`d`, `hh:mm`, `hh:mm:ss`, `d.hh:mm:ss`, seconds with a fraction).
-pub fn template_period_secs(text: &str) -> Option<i64> {
+pub(crate) fn template_period_secs(text: &str) -> Option<i64> {
     let t = text.trim();
     if let Some(secs) = timespan_secs(t) {
         return Some(secs);
