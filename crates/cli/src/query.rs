@@ -131,19 +131,15 @@ async fn run_inner(args: QueryArgs) -> Result<ExitCode, Stop> {
     evidence::load_named_tables(&mut engine, &args.tables).await?;
     // Like `hunt`: without --now, ago()/now() and --lookback are anchored at the newest event of the
     // bulk of the evidence (outliers reported, never the anchor); the wall clock without timed rows.
-    if args.now.is_none() && (lookback.is_some() || detect::replay::uses_now(&text)) {
-        let wall = detect::timeline::wall_clock();
-        let profile = detect::timeline::profile_tables(&mut engine, detect::CATALOG_TABLES, wall)
-            .await
-            .map_err(|e| format!("reading the evidence's times: {e}"))?;
-        let (anchor, source) = detect::hunt::anchor(None, &profile, wall);
-        engine.set_now(anchor);
+    let anchored = detect::hunt::anchor_query(&mut engine, &text, args.now.is_some(), lookback)
+        .await
+        .map_err(|e| format!("reading the evidence's times: {e}"))?;
+    if let Some((anchor, source, profile)) = anchored {
         eprintln!("query: now() = {} ({})", detect::alert::iso(anchor), source.describe());
         for line in crate::alerts_out::TimeSummary::new(&profile, String::new()).outliers {
             eprintln!("warning: {line}");
         }
     }
-    engine.set_lookback(lookback.map(detect::hunt::half_open));
     let plan = match engine.plan_with_data(&text).await {
         Ok(p) => p,
         Err(e) => {

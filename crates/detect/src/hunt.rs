@@ -87,6 +87,29 @@ pub struct HuntRun {
     pub replay: Option<Vec<RuleReplay>>,
 }
 
+/// A query's clock, as a hunt's (`ratcatcher query`): without a given `now`, when the query reads
+/// the clock (`ago()`, `now()`) or a lookback is set, `now()` is the newest event of the bulk of
+/// the evidence (outliers never move it; the wall clock without timed rows). Sets the engine's
+/// `now` and its lookback window; returns the anchor, where it came from and the time profile
+/// (for its outliers) when the evidence set it.
+pub async fn anchor_query(
+    engine: &mut Engine,
+    query: &str,
+    now_given: bool,
+    lookback: Option<i64>,
+) -> Result<Option<(i64, AnchorSource, TimeProfile)>, QueryError> {
+    let mut anchored = None;
+    if !now_given && (lookback.is_some() || replay::uses_now(query)) {
+        let wall = timeline::wall_clock();
+        let profile = timeline::profile_tables(engine, crate::CATALOG_TABLES, wall).await?;
+        let (at, source) = anchor(None, &profile, wall);
+        engine.set_now(at);
+        anchored = Some((at, source, profile));
+    }
+    engine.set_lookback(lookback.map(half_open));
+    Ok(anchored)
+}
+
 /// Profiles the evidence (tables in `skip`, the catalog, are not evidence), sets the anchor and
 /// runs the rules as `mode` says.
 pub async fn hunt(
