@@ -52,13 +52,10 @@ fuzz_target!(|data: &[u8]| {
         if engine.import_session_tables(&names).await.is_err() {
             return;
         }
-        if detect::catalog::register(&mut engine, &tools).is_err() {
-            return;
-        }
+        // The pack with the catalog tables, as `hunt` runs it.
         let mode = detect::hunt::TimeMode::Window(detect::hunt::Window::All);
-        let skip = ["RemoteAccessTools", "RemoteAccessToolIndicators"];
-        if let Ok(run) = detect::hunt::hunt(&mut engine, pack(), None, mode, &skip).await {
-            let _ = detect::hunt::apply_tuning(run.alerts, None, &tools);
+        if let Ok(run) = detect::run_pack(&mut engine, pack(), None, &tools, None, mode).await {
+            std::hint::black_box(run.alerts.len());
         }
     });
 });
