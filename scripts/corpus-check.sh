@@ -304,5 +304,13 @@ catalog_lint() {
 }
 check "catalog lint: executable names resolved, docs/catalog.md current" catalog_lint
 
+# 10. The pack exported to other SIEMs: every rule converted by every pySigma backend (or the
+#     backend's reason named), and the sqlite backend's findings equal to ratcatcher's Sigma
+#     engine's over the same evidence (scripts/export-check.sh; its own pinned venvs).
+before=$passed
+check "export: pack as Sigma converts with 9 pySigma backends; sqlite findings = ratcatcher's" \
+  bash scripts/export-check.sh "$SHARED"
+[ "$passed" -gt "$before" ] && sed 's/^/    /' "$OUT/log"
+
 echo "corpus: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -113,6 +113,14 @@ Exit codes:
   1  some rules not convertible (named on stderr; the others converted)
   2  error, or (--plan) a converted query that failed to plan";
 
+/// The end of `export --help`.
+pub const HELP_EXPORT: &str = "\
+Exit codes:
+  0  every rule exported and converted
+  1  a backend could not convert some rules (each named with the backend's reason in
+     OUT/<target>/failures.tsv; the others were written)
+  2  error (sigma-cli or a backend not installed, an output folder not writable)";
+
 /// The end of `catalog --help`.
 pub const HELP_CATALOG: &str = "\
 Exit codes:

@@ -6,6 +6,7 @@ mod convert;
 mod evidence;
 mod exit;
 mod explain;
+mod export;
 mod hunt;
 mod ingest;
 mod output;
@@ -188,6 +189,24 @@ enum Command {
         #[arg(long, short, visible_alias = "out")]
         output: Option<PathBuf>,
     },
+    /// Export the pack to other SIEMs: as Sigma rules (`--to sigma`), and through pySigma's
+    /// backends (sigma-cli's Python environment) as Splunk, Elastic, QRadar, SecOps,
+    /// CrowdStrike, SentinelOne or KQL queries, one file per rule, with the catalog as a lookup CSV.
+    #[command(after_help = exit::HELP_EXPORT)]
+    Export {
+        /// Targets (repeatable or comma-separated): sigma, splunk, elastic-esql, elastic-lucene,
+        /// qradar, secops, crowdstrike, sentinelone, kql, sqlite.
+        #[arg(long, required = true, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(export::TARGETS))]
+        to: Vec<String>,
+        /// Output folder (needed for SIEM targets). `--to sigma` without it writes the rules to
+        /// stdout as one YAML stream.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// The Python interpreter of the environment pySigma and its backends are installed in
+        /// (default: the one of `sigma` on PATH).
+        #[arg(long)]
+        python: Option<PathBuf>,
+    },
     /// List or search the remote-access-tool catalog (ids, names, executables, domains, categories).
     #[command(after_help = exit::HELP_CATALOG)]
     Catalog {
@@ -321,6 +340,7 @@ fn run(cli: Cli) -> ExitCode {
             tests,
             verbose,
         })),
+        Command::Export { to, out, python } => export::run(export::ExportArgs { to, out, python }),
         Command::Convert {
             to,
             rules,

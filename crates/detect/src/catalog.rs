@@ -89,6 +89,9 @@ pub struct Tool {
     /// What the tool can do (`remote-control`, `file-transfer`, ...).
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// Where the entry comes from (LOLRMM files as `yaml/<file>.yaml`).
+    #[serde(default)]
+    pub references: Vec<String>,
 }
 
 impl Tool {

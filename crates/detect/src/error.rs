@@ -60,6 +60,9 @@ pub enum Error {
     /// Reading the evidence's event times (for the anchor and the windows) failed.
     #[error("reading the evidence's times: {0}")]
     Times(String),
+    /// Exporting the pack to another SIEM failed (pySigma missing, a backend not installed).
+    #[error("export: {0}")]
+    Export(String),
 }
 
 impl Error {

@@ -41,6 +41,7 @@ pub mod alert;
 pub mod catalog;
 mod error;
 pub mod evidence;
+pub mod export;
 pub mod hunt;
 pub mod replay;
 pub mod rule;

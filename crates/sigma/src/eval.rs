@@ -85,6 +85,21 @@ pub(crate) enum FieldRef {
     Template(Vec<CTemplatePart>),
     /// The field's value translated by a table.
     Lookup(Box<CLookup>),
+    /// A member of a JSON column (see [`FieldSpec::Member`]).
+    Member(Box<CMember>),
+}
+
+/// A compiled JSON member.
+#[derive(Debug, Clone)]
+pub(crate) struct CMember {
+    /// The JSON column.
+    pub column: FieldId,
+    /// The member's last name, read as a field when the event has no such column.
+    pub leaf: FieldId,
+    /// Property names from the root.
+    pub path: Vec<String>,
+    /// Prefix removed when present (ASCII, case-insensitive).
+    pub strip_prefix: Option<String>,
 }
 
 /// A compiled lookup (see [`FieldSpec::Lookup`]).
@@ -164,6 +179,34 @@ fn field_ref(spec: FieldSpec, fields: &mut FieldTable) -> FieldRef {
                 .collect(),
             keep,
         })),
+        FieldSpec::Member {
+            column,
+            path,
+            strip_prefix,
+        } => {
+            let leaf = fields.intern(path.last().map(String::as_str).unwrap_or_default());
+            FieldRef::Member(Box::new(CMember {
+                column: fields.intern(&column),
+                leaf,
+                path,
+                strip_prefix,
+            }))
+        }
+    }
+}
+
+/// The text of a JSON column's member (see [`FieldSpec::Member`]); `None` when the text is not
+/// JSON or the member is missing or null.
+pub(crate) fn json_member(text: &str, path: &[String]) -> Option<String> {
+    let root: serde_json::Value = serde_json::from_str(text).ok()?;
+    let mut v = &root;
+    for name in path {
+        v = v.as_object()?.get(name)?;
+    }
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 
@@ -403,6 +446,16 @@ impl Ctx<'_, '_, '_> {
                 any.then_some(out)
             }
             FieldRef::Lookup(l) => self.lookup_values(l).into_iter().next(),
+            FieldRef::Member(m) => {
+                let v = match self.slot(m.column) {
+                    Slot::Absent => self.text_of(m.leaf),
+                    _ => self.text_of(m.column).and_then(|text| json_member(&text, &m.path)),
+                }?;
+                Some(match &m.strip_prefix {
+                    Some(p) if v.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)) => v[p.len()..].to_string(),
+                    _ => v,
+                })
+            }
         }
     }
 
@@ -802,6 +855,22 @@ mod tests {
             Req::Any => vec!["ANY".into()],
             Req::OneOf(ns) => ns.iter().map(|(_, s)| s.clone()).collect(),
         }
+    }
+
+    #[test]
+    fn json_member_texts() {
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let j = r#"{"a": "x", "n": 5, "b": true, "z": null, "o": {"c": "d"}, "l": [1]}"#;
+        assert_eq!(json_member(j, &path(&["a"])).as_deref(), Some("x"));
+        assert_eq!(json_member(j, &path(&["n"])).as_deref(), Some("5"));
+        assert_eq!(json_member(j, &path(&["b"])).as_deref(), Some("true"));
+        assert_eq!(json_member(j, &path(&["o", "c"])).as_deref(), Some("d"));
+        assert_eq!(json_member(j, &path(&["o"])).as_deref(), Some(r#"{"c":"d"}"#));
+        assert_eq!(json_member(j, &path(&["l"])).as_deref(), Some("[1]"));
+        assert_eq!(json_member(j, &path(&["z"])), None);
+        assert_eq!(json_member(j, &path(&["A"])), None);
+        assert_eq!(json_member(j, &path(&["a", "b"])), None);
+        assert_eq!(json_member("not json", &path(&["a"])), None);
     }
 
     #[test]

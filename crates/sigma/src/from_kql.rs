@@ -9,6 +9,9 @@ use kql::ast::{BinaryOp, Expr, ListOp, Literal, OperatorKind, Statement, StringO
 
 use crate::logsource::{FieldSpec, LogsourceMap, SourceKind};
 
+/// The Defender table whose rows several logsources share (see `logsources.yaml`).
+const MIXED_TABLE: &str = "DeviceEvents";
+
 /// Rule metadata for the Sigma header.
 #[derive(Debug, Clone, Default)]
 pub struct RuleHeader {
@@ -42,6 +45,13 @@ pub fn from_kql(query: &str, header: &RuleHeader, map: &LogsourceMap) -> Result<
         return Err("a source other than a single table (union, datatable, a function call)".into());
     };
     let table = table.name.as_str();
+    // DeviceEvents rows are of unrelated kinds (DNS queries, pipes, service installs, ...), told
+    // apart only by ActionType: a query over it is not one logsource's.
+    if table == MIXED_TABLE {
+        return Err(format!(
+            "the table {table} (its rows are of several logsources, by ActionType)"
+        ));
+    }
     let (ls, source) = map
         .entries
         .iter()

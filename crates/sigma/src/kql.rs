@@ -3,6 +3,7 @@
 //! names. What KQL cannot say exactly (keyword searches, time-part modifiers, IPv6 ranges) is
 //! refused by name rather than approximated.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 
 use crate::condition::{Condition, Quantifier, resolve_target};
@@ -123,6 +124,7 @@ fn source_query(
                 source: s,
                 raw: false,
                 has_column,
+                members: RefCell::default(),
             }
         }
         (TableSet::SecurityEvent, _) => {
@@ -132,6 +134,7 @@ fn source_query(
                     source: s,
                     raw: false,
                     has_column,
+                    members: RefCell::default(),
                 }
             } else {
                 pre.push(in_list("Channel", &s.channels, true));
@@ -140,6 +143,7 @@ fn source_query(
                     source: s,
                     raw: true,
                     has_column,
+                    members: RefCell::default(),
                 }
             }
         }
@@ -157,7 +161,18 @@ fn source_query(
     if !pre.is_empty() {
         let _ = write!(q, "\n| where {}", pre.join(" and "));
     }
+    // JSON members: parsed once per row that passed the source's conditions, and dropped
+    // again so that the rows keep the table's columns.
+    let members = ctx.members.into_inner();
+    if !members.is_empty() {
+        let lets: Vec<String> = members.iter().map(|(a, e)| format!("{} = {e}", ident(a))).collect();
+        let _ = write!(q, "\n| extend {}", lets.join(", "));
+    }
     let _ = write!(q, "\n| where {det}");
+    if !members.is_empty() {
+        let names: Vec<String> = members.iter().map(|(a, _)| ident(a)).collect();
+        let _ = write!(q, "\n| project-away {}", names.join(", "));
+    }
     Ok(q)
 }
 
@@ -167,6 +182,8 @@ struct Ctx<'a> {
     /// `WindowsEvent`: fields are read from the `EventData` bag.
     raw: bool,
     has_column: ColumnLookup<'a>,
+    /// JSON members read by the detection: (column name given by `extend`, its expression).
+    members: RefCell<Vec<(String, String)>>,
 }
 
 impl Ctx<'_> {
@@ -221,7 +238,54 @@ impl Ctx<'_> {
                 args.push(if keep { e } else { quote("") });
                 Ok(format!("case({})", args.join(", ")))
             }
+            FieldSpec::Member {
+                column,
+                path,
+                strip_prefix,
+            } => {
+                let dynamic = self.member(name, &column, &path)?;
+                let mut text = format!("tostring({dynamic})");
+                if let Some(p) = strip_prefix {
+                    let re = format!("(?i)^{}", regex::escape(&p));
+                    text = format!("replace_regex({text}, {}, \"\")", quote(&re));
+                }
+                // Extended once under the Sigma field's name, unless that is a column already.
+                if self.raw || (self.has_column)(&self.table, name).is_some() {
+                    return Ok(text);
+                }
+                let mut members = self.members.borrow_mut();
+                if !members.iter().any(|(a, _)| a == name) {
+                    members.push((name.to_string(), text));
+                }
+                Ok(ident(name))
+            }
         }
+    }
+
+    /// The dynamic value of the JSON member `path` of `column` for the Sigma field `name`:
+    /// `parse_json(AdditionalFields).DnsQueryString` (null when missing, as in the matcher).
+    fn member(&self, name: &str, column: &str, path: &[String]) -> Result<String, ConvertError> {
+        let col = self.column(column).map_err(|e| match e {
+            ConvertError::NoColumn { table, .. } => ConvertError::NoColumn {
+                field: name.to_string(),
+                table,
+            },
+            other => other,
+        })?;
+        // `tostring(x)` of a string column is the column itself.
+        let col = col
+            .strip_prefix("tostring(")
+            .and_then(|c| c.strip_suffix(')'))
+            .unwrap_or(&col);
+        let mut e = format!("parse_json({col})");
+        for p in path {
+            if ident(p) == *p {
+                let _ = write!(e, ".{p}");
+            } else {
+                let _ = write!(e, "[{}]", quote(p));
+            }
+        }
+        Ok(e)
     }
 }
 
@@ -356,9 +420,18 @@ fn field_match(m: &FieldMatch, ctx: &Ctx<'_>) -> Result<String, ConvertError> {
         return lookup_match(m, field, &from, &values, keep, ctx);
     }
     let e = ctx.field(field)?;
+    let dynamic = match ctx.source.field(field) {
+        FieldSpec::Member { column, path, .. } => Some(ctx.member(field, &column, &path)?),
+        _ => None,
+    };
     let mut parts = Vec::new();
     for v in &m.values {
-        parts.push(value(&e, v, m.cased, ctx)?);
+        parts.push(match (v, &dynamic) {
+            // `tostring` of a missing member is "", never null: test the member itself.
+            (Value::Exists(true), Some(d)) => format!("isnotnull({d})"),
+            (Value::Exists(false), Some(d)) => format!("isnull({d})"),
+            _ => value(&e, v, m.cased, ctx)?,
+        });
     }
     let joined = join_op(parts, if m.all { "and" } else { "or" });
     Ok(if m.neq { format!("not({joined})") } else { joined })
@@ -589,6 +662,232 @@ mod tests {
         assert_eq!(compiled.matches(&row("ListeningConnectionCreated")).count(), 0);
     }
 
+    /// The columns of the telemetry schema as far as these tests need: `AdditionalFields` is
+    /// dynamic, the Sigma names of JSON members are no columns.
+    fn defender_columns(_: &str, c: &str) -> Option<bool> {
+        match c {
+            "QueryName" | "PipeName" | "NoSuchColumn" => None,
+            "AdditionalFields" | "InitiatingProcessId" | "ProcessId" => Some(false),
+            _ => Some(true),
+        }
+    }
+
+    fn rule(text: &str) -> SigmaRule {
+        let mut rs = RuleSet::new();
+        rs.add_text(text, "t.yml");
+        assert!(rs.rejected().is_empty(), "{:?}", rs.rejected());
+        rs.rules().first().cloned().unwrap_or_else(|| panic!("no rule"))
+    }
+
+    const DNS: &str = "title: D\nlogsource: {category: dns_query, product: windows}\ndetection:\n  sel:\n    \
+                       QueryName|endswith: ['.anydesk.com', '.teamviewer.com']\n  filter:\n    \
+                       Image|endswith: '\\AnyDesk.exe'\n  condition: sel and not filter\n";
+
+    #[test]
+    fn dns_query_reads_the_query_name_from_additional_fields() {
+        let q = to_kql(
+            &rule(DNS),
+            LogsourceMap::builtin(),
+            TableSet::Defender,
+            &defender_columns,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            q.contains(
+                "\nDeviceEvents\n| where ActionType in~ (@\"DnsQueryResponse\", @\"DnsQueryRequest\")\n\
+                 | extend QueryName = tostring(parse_json(AdditionalFields).DnsQueryString)\n| where "
+            ),
+            "{q}"
+        );
+        assert!(
+            q.contains(r#"(QueryName endswith @".anydesk.com" or QueryName endswith @".teamviewer.com")"#),
+            "{q}"
+        );
+        assert!(
+            q.contains(r#"not(InitiatingProcessFolderPath endswith @"\AnyDesk.exe")"#),
+            "{q}"
+        );
+        assert!(q.ends_with("\n| project-away QueryName\n"), "{q}");
+        // Where the Sigma name is a column already, the member is read inline.
+        let q = convert(DNS, TableSet::Defender).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!q.contains("extend"), "{q}");
+        assert!(
+            q.contains(r#"tostring(parse_json(AdditionalFields).DnsQueryString) endswith @".anydesk.com""#),
+            "{q}"
+        );
+        // `exists` tests the member, not its text ("" when missing).
+        let q = to_kql(
+            &rule("title: D\nlogsource: {category: dns_query, product: windows}\ndetection:\n  s:\n    QueryName|exists: true\n  condition: s\n"),
+            LogsourceMap::builtin(),
+            TableSet::Defender,
+            &defender_columns,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            q.contains("| where isnotnull(parse_json(AdditionalFields).DnsQueryString)"),
+            "{q}"
+        );
+        // Sysmon's QueryResults has no exact Defender form: refused, not approximated.
+        let r = to_kql(
+            &rule(
+                "title: D\nlogsource: {category: dns_query, product: windows}\ndetection:\n  s:\n    QueryResults|contains: '1.2.3.4'\n  condition: s\n",
+            ),
+            LogsourceMap::builtin(),
+            TableSet::Defender,
+            &|t, c| (c != "QueryResults").then(|| defender_columns(t, c)).flatten(),
+        );
+        assert!(matches!(r, Err(ConvertError::NoColumn { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn dns_query_matches_defender_rows_natively() {
+        let mut rs = RuleSet::new();
+        rs.add_text(DNS, "t.yml");
+        let compiled = rs.compile();
+        let row = |action: &'static str, fields: &'static str, image: &'static str| {
+            crate::Event::new()
+                .with_channel("DeviceEvents")
+                .with_str("ActionType", action)
+                .with_str("AdditionalFields", fields)
+                .with_str("InitiatingProcessFolderPath", image)
+        };
+        let chrome = r"C:\Program Files\Google\Chrome\Application\chrome.exe";
+        let relay = r#"{"DnsQueryString":"relay-1.net.anydesk.com","EventSource":"Sysmon/22"}"#;
+        assert_eq!(compiled.matches(&row("DnsQueryResponse", relay, chrome)).count(), 1);
+        assert_eq!(compiled.matches(&row("DnsQueryRequest", relay, chrome)).count(), 1);
+        // the filter, another ActionType, another name, no member, not JSON
+        assert_eq!(
+            compiled
+                .matches(&row("DnsQueryResponse", relay, r"C:\x\AnyDesk.exe"))
+                .count(),
+            0
+        );
+        assert_eq!(compiled.matches(&row("ConnectionSuccess", relay, chrome)).count(), 0);
+        let other = r#"{"DnsQueryString":"example.org"}"#;
+        assert_eq!(compiled.matches(&row("DnsQueryResponse", other, chrome)).count(), 0);
+        assert_eq!(
+            compiled
+                .matches(&row("DnsQueryResponse", r#"{"Q":"a.anydesk.com"}"#, chrome))
+                .count(),
+            0
+        );
+        assert_eq!(
+            compiled
+                .matches(&row("DnsQueryResponse", "x.anydesk.com", chrome))
+                .count(),
+            0
+        );
+        // A hunt row whose AdditionalFields object was flattened into fields by leaf name.
+        let flat = crate::Event::new()
+            .with_channel("DeviceEvents")
+            .with_str("ActionType", "DnsQueryResponse")
+            .with_str("DnsQueryString", "relay-1.net.anydesk.com")
+            .with_str("InitiatingProcessFolderPath", chrome);
+        assert_eq!(compiled.matches(&flat).count(), 1);
+        // `exists` agrees with the query's `isnotnull` of the member.
+        let mut rs = RuleSet::new();
+        rs.add_text(
+            "title: D\nlogsource: {category: dns_query, product: windows}\ndetection:\n  s:\n    QueryName|exists: true\n  condition: s\n",
+            "t.yml",
+        );
+        let exists = rs.compile();
+        assert_eq!(exists.matches(&row("DnsQueryResponse", relay, chrome)).count(), 1);
+        assert_eq!(
+            exists
+                .matches(&row("DnsQueryResponse", r#"{"DnsQueryString":null}"#, chrome))
+                .count(),
+            0
+        );
+        assert_eq!(exists.matches(&row("DnsQueryResponse", "{}", chrome)).count(), 0);
+    }
+
+    #[test]
+    fn pipe_created_reads_the_pipe_name_without_the_device_prefix() {
+        let text = "title: P\nlogsource: {category: pipe_created, product: windows}\ndetection:\n  sel:\n    \
+                    PipeName|startswith: '\\PSEXESVC'\n  condition: sel\n";
+        let q = to_kql(
+            &rule(text),
+            LogsourceMap::builtin(),
+            TableSet::Defender,
+            &defender_columns,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            q.contains(
+                "DeviceEvents\n| where ActionType =~ @\"NamedPipeEvent\"\n| extend PipeName = \
+                 replace_regex(tostring(parse_json(AdditionalFields).PipeName), @\"(?i)^\\\\Device\\\\NamedPipe\", \"\")\n\
+                 | where PipeName startswith @\"\\PSEXESVC\"\n| project-away PipeName"
+            ),
+            "{q}"
+        );
+        let mut rs = RuleSet::new();
+        rs.add_text(text, "t.yml");
+        let compiled = rs.compile();
+        let row = |action: &'static str, fields: &'static str| {
+            crate::Event::new()
+                .with_channel("DeviceEvents")
+                .with_str("ActionType", action)
+                .with_str("AdditionalFields", fields)
+        };
+        let psexec = r#"{"PipeName":"\\Device\\NamedPipe\\PSEXESVC-HOST-1234-stdin","NamedPipeEnd":"Server"}"#;
+        assert_eq!(compiled.matches(&row("NamedPipeEvent", psexec)).count(), 1);
+        let lower = r#"{"PipeName":"\\device\\namedpipe\\PSEXESVC"}"#;
+        assert_eq!(compiled.matches(&row("NamedPipeEvent", lower)).count(), 1);
+        // already in Sysmon's form: kept as it is
+        assert_eq!(
+            compiled
+                .matches(&row("NamedPipeEvent", r#"{"PipeName":"\\PSEXESVC"}"#))
+                .count(),
+            1
+        );
+        assert_eq!(
+            compiled
+                .matches(&row("NamedPipeEvent", r#"{"PipeName":"\\Device\\NamedPipe\\lsass"}"#))
+                .count(),
+            0
+        );
+        assert_eq!(compiled.matches(&row("DnsQueryResponse", psexec)).count(), 0);
+    }
+
+    #[test]
+    fn remote_thread_and_process_access_read_source_and_target() {
+        for cat in ["create_remote_thread", "process_access"] {
+            let q = to_kql(
+                &rule(&format!(
+                    "title: R\nlogsource: {{category: {cat}, product: windows}}\ndetection:\n  sel:\n    \
+                     SourceImage|endswith: '\\x.exe'\n    TargetImage|endswith: '\\lsass.exe'\n  condition: sel\n"
+                )),
+                LogsourceMap::builtin(),
+                TableSet::Defender,
+                &defender_columns,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let action = if cat == "process_access" {
+                "OpenProcessApiCall"
+            } else {
+                "CreateRemoteThreadApiCall"
+            };
+            assert!(
+                q.contains(&format!("DeviceEvents\n| where ActionType =~ @\"{action}\"")),
+                "{q}"
+            );
+            assert!(
+                q.contains(r#"(InitiatingProcessFolderPath endswith @"\x.exe" and FolderPath endswith @"\lsass.exe")"#),
+                "{q}"
+            );
+        }
+        // GrantedAccess (hex, granted) is not Defender's DesiredAccess (decimal, requested).
+        let r = to_kql(
+            &rule(
+                "title: R\nlogsource: {category: process_access, product: windows}\ndetection:\n  s:\n    GrantedAccess: '0x1410'\n  condition: s\n",
+            ),
+            LogsourceMap::builtin(),
+            TableSet::Defender,
+            &|t, c| (c != "GrantedAccess").then(|| defender_columns(t, c)).flatten(),
+        );
+        assert!(matches!(r, Err(ConvertError::NoColumn { .. })), "{r:?}");
+    }
+
     #[test]
     fn integrity_level_reads_the_4688_mandatory_label() {
         let rule = format!(
@@ -670,7 +969,7 @@ mod tests {
         );
         assert!(matches!(
             convert(
-                "title: P\nlogsource: {category: pipe_created, product: windows}\ndetection:\n  s:\n    PipeName: x\n  condition: s\n",
+                "title: W\nlogsource: {category: wmi_event, product: windows}\ndetection:\n  s:\n    Destination: x\n  condition: s\n",
                 TableSet::Defender,
             ),
             Err(ConvertError::NoTable(..))

@@ -48,6 +48,22 @@ pub enum FieldSpec {
         /// Whether the event value is also a value of the Sigma field.
         keep: bool,
     },
+    /// A member of a JSON column, e.g. Sysmon's `QueryName` is `DnsQueryString` in Defender's
+    /// `AdditionalFields`. The column's text is parsed as JSON and the member (a path of
+    /// property names) read: a string as it is, a number or boolean as its text, an object or
+    /// array as its JSON text; a missing or null member, a null column or one that is not JSON
+    /// makes the field absent. An event without the column at all (an export row whose JSON
+    /// column was flattened into fields by leaf name) gives the member's last name as a field.
+    /// With `strip_prefix`, a value starting with it (ASCII case-insensitive) loses it: Defender
+    /// names pipes `\Device\NamedPipe\x` where Sysmon writes `\x`.
+    Member {
+        /// The JSON column.
+        column: String,
+        /// Property names from the column's root to the member.
+        path: Vec<String>,
+        /// A prefix removed from the value when present.
+        strip_prefix: Option<String>,
+    },
 }
 
 /// One event source for a logsource.
@@ -132,17 +148,31 @@ struct SourceDef {
     conditions: BTreeMap<String, Vec<String>>,
 }
 
-/// A field's mapping as written: a name or template, or a lookup `{from, values, keep}`.
+/// A field's mapping as written: a name or template, a lookup `{from, values, keep}`, or a
+/// JSON member `{json, member, strip_prefix}` (`member` dot-separated for nested properties).
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum FieldDef {
     Spec(String),
-    Lookup {
-        from: String,
-        values: BTreeMap<String, Vec<String>>,
-        #[serde(default)]
-        keep: bool,
-    },
+    Lookup(LookupDef),
+    Member(MemberDef),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookupDef {
+    from: String,
+    values: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    keep: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberDef {
+    json: String,
+    member: String,
+    strip_prefix: Option<String>,
 }
 
 /// Parses `{A}\{B}` into template parts; plain names give `None`.
@@ -203,11 +233,29 @@ impl LogsourceMap {
                             Some(parts) => FieldSpec::Template(parts),
                             None => FieldSpec::Field(spec),
                         },
-                        FieldDef::Lookup { from, values, keep } => FieldSpec::Lookup {
+                        FieldDef::Lookup(LookupDef { from, values, keep }) => FieldSpec::Lookup {
                             field: from,
                             values: values.into_iter().collect(),
                             keep,
                         },
+                        FieldDef::Member(MemberDef {
+                            json,
+                            member,
+                            strip_prefix,
+                        }) => {
+                            let path: Vec<String> = member.split('.').map(str::to_owned).collect();
+                            if json.is_empty() || path.iter().any(String::is_empty) {
+                                return Err(format!("field `{sigma}`: empty JSON column or member name"));
+                            }
+                            if !strip_prefix.as_deref().is_none_or(|p| p.is_ascii() && !p.is_empty()) {
+                                return Err(format!("field `{sigma}`: `strip_prefix` must be non-empty ASCII"));
+                            }
+                            FieldSpec::Member {
+                                column: json,
+                                path,
+                                strip_prefix,
+                            }
+                        }
                     };
                     fields.insert(sigma, f);
                 }
@@ -343,5 +391,44 @@ mod tests {
             ]))
         );
         assert!(LogsourceMap::from_yaml("logsources: [{sources: [{table: T, channels: [C]}]}]").is_err());
+    }
+
+    #[test]
+    fn json_members() {
+        let m = LogsourceMap::builtin();
+        let dns = m.sources_for(&ls(Some("dns_query"), Some("windows"), None));
+        assert_eq!(dns.len(), 2);
+        assert_eq!(
+            (dns[1].kind, dns[1].channels.as_slice()),
+            (SourceKind::DefenderTable, &["DeviceEvents".to_string()][..])
+        );
+        assert_eq!(
+            dns[1].field("QueryName"),
+            FieldSpec::Member {
+                column: "AdditionalFields".into(),
+                path: vec!["DnsQueryString".into()],
+                strip_prefix: None
+            }
+        );
+        let parsed = LogsourceMap::from_yaml(
+            "logsources: [{category: c, sources: [{table: T, fields: {A: {json: J, member: x.y, strip_prefix: p}}}]}]",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            parsed.entries[0].sources[0].field("A"),
+            FieldSpec::Member {
+                column: "J".into(),
+                path: vec!["x".into(), "y".into()],
+                strip_prefix: Some("p".into())
+            }
+        );
+        for bad in [
+            "{json: J, member: 'x..y'}",
+            "{json: '', member: x}",
+            "{json: J, member: x, other: 1}",
+        ] {
+            let y = format!("logsources: [{{category: c, sources: [{{table: T, fields: {{A: {bad}}}}}]}}]");
+            assert!(LogsourceMap::from_yaml(&y).is_err(), "{bad}");
+        }
     }
 }
