@@ -30,21 +30,22 @@ CATEGORIES = {
     (SYSMON, 12): "registry_event",
     (SYSMON, 13): "registry_event",
     (SYSMON, 14): "registry_event",
+    # registry_set is event 13 alone; its rows are copied from registry_event below
     (SYSMON, 17): "pipe_created",
     (SYSMON, 18): "pipe_created",
     (SYSMON, 22): "dns_query",
 }
 # What a pack rule finds beyond the single-event logic its exported rules carry.
 BEYOND = {
-    "rat-process-by-name": "the pack also takes renamed name variants by PE original name, and generic names whose signer is the tool's",
-    "rat-service-install": "Defender ServiceInstalled rows: Sigma's windows/system logsource is the System log's 7045, which has no Defender table",
-    "rat-tool-file-written": "the pack also takes installers named after a tool and files downloaded from a tool's domains",
-    "rat-registry-persistence": "the pack also takes autostart values that point at a tool's binary, and software keys named after a tool or its vendor",
+    "rat-tool-file-written": "the pack also takes installers named after a tool, files renamed from a tool binary, files downloaded from a tool's domain (FileOriginUrl) and files whose hash is a tool binary's",
+    "rat-registry-persistence": "the pack also takes software, URL-class and service keys named after a tool, its vendor or its service names, and reads an autostart value's binary name exactly",
     "rat-network-to-tool-domain": "the pack reads the host out of a URL (RemoteUrl with scheme or path); the Sigma field is compared whole",
     "rat-dns-to-tool-domain": "the pack reads the host out of the query name's trailing dot",
 }
 FAMILY_TABLE = {
     "process-image": "process_creation",
+    "process-name-variant": "process_creation",
+    "process-signed-name": "process_creation",
     "renamed-binary": "process_creation",
     "network-domain": "network_connection",
     "dns-domain": "dns_query",
@@ -52,6 +53,7 @@ FAMILY_TABLE = {
     "service-install": "system",
     "file-written": "file_event",
     "registry-key": "registry_event",
+    "registry-autostart": "registry_set",
 }
 
 
@@ -94,6 +96,8 @@ def event_rows(xml_text):
                 if name and name not in row:
                     row[name] = d.text or ""
         yield table, row
+        if table == "registry_event" and eid == 13:
+            yield "registry_set", dict(row)
 
 
 def read_events(paths):
@@ -257,10 +261,10 @@ def main():
             for (host, t, tool) in sorted(mine):
                 if any(h == host and tt == t for (h, tt, _) in other):
                     why = "same event, another tool: catalog entries overlap and the pack ranks one"
-                elif any(h == host and tl == tool for (h, _, tl) in other):
-                    why = "same host and tool at another time: the pack keeps the first event per host and tool"
                 elif side == "pack only" and rule in BEYOND:
                     why = BEYOND[rule]
+                elif side == "sigma only" and any(h == host and tl == tool for (h, _, tl) in other):
+                    why = "same host and tool at another time: the pack keeps one event per host and tool, Sigma reports each"
                 else:
                     why = "unexplained"
                 classes[(side, why)] += 1

@@ -739,6 +739,49 @@ mod tests {
         assert!(matches!(r, Err(ConvertError::NoColumn { .. })), "{r:?}");
     }
 
+    const SERVICE: &str = "title: S\nlogsource: {product: windows, service: system}\ndetection:\n  sel:\n    \
+                           Provider_Name: 'Service Control Manager'\n    EventID: 7045\n    ServiceName|startswith: 'AnyDesk'\n  \
+                           condition: sel\n";
+
+    #[test]
+    fn service_installs_are_defender_service_installed_rows() {
+        let q = to_kql(
+            &rule(SERVICE),
+            LogsourceMap::builtin(),
+            TableSet::Defender,
+            &defender_columns,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            q.contains("\nDeviceEvents\n| where ActionType =~ @\"ServiceInstalled\"\n"),
+            "{q}"
+        );
+        assert!(q.contains("tostring(parse_json(AdditionalFields).ServiceName)"), "{q}");
+        // natively: the row is event 7045 of the Service Control Manager, and no other event
+        let mut rs = RuleSet::new();
+        rs.add_text(SERVICE, "t.yml");
+        let other = SERVICE.replace("7045", "7036");
+        rs.add_text(&other, "u.yml");
+        let compiled = rs.compile();
+        let row = |action: &'static str, fields: &'static str| {
+            crate::Event::new()
+                .with_channel("DeviceEvents")
+                .with_str("ActionType", action)
+                .with_str("AdditionalFields", fields)
+        };
+        let anydesk = r#"{"ServiceName":"AnyDesk Service","ImagePath":"C:\\AnyDesk.exe"}"#;
+        let hits: Vec<_> = compiled.matches(&row("ServiceInstalled", anydesk)).collect();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(compiled.rule(hits[0]).map(|r| r.title.as_str()), Some("S"));
+        assert_eq!(compiled.matches(&row("ProcessCreated", anydesk)).count(), 0);
+        assert_eq!(
+            compiled
+                .matches(&row("ServiceInstalled", r#"{"ServiceName":"Spooler"}"#))
+                .count(),
+            0
+        );
+    }
+
     #[test]
     fn dns_query_matches_defender_rows_natively() {
         let mut rs = RuleSet::new();

@@ -62,6 +62,20 @@ pub const FAMILIES: &[Family] = &[
         title: "{tool} executed (by image name)",
     },
     Family {
+        name: "process-name-variant",
+        pack_rule: "rat-process-by-name",
+        logsource: (Some("process_creation"), "windows", None),
+        level: "medium",
+        title: "{tool} executed under a variant of its name (by PE original file name)",
+    },
+    Family {
+        name: "process-signed-name",
+        pack_rule: "rat-process-by-name",
+        logsource: (Some("process_creation"), "windows", None),
+        level: "medium",
+        title: "{tool} executed under a generic name (signed by its vendor)",
+    },
+    Family {
         name: "renamed-binary",
         pack_rule: "rat-renamed-binary",
         logsource: (Some("process_creation"), "windows", None),
@@ -110,6 +124,23 @@ pub const FAMILIES: &[Family] = &[
         level: "medium",
         title: "{tool} registry key written",
     },
+    Family {
+        name: "registry-autostart",
+        pack_rule: "rat-registry-persistence",
+        logsource: (Some("registry_set"), "windows", None),
+        level: "medium",
+        title: "{tool} set to start automatically (Run key or service ImagePath)",
+    },
+];
+
+/// Autostart keys below `\Software\Microsoft\Windows\CurrentVersion` (rat-registry-persistence).
+const RUN_KEYS: &[&str] = &[
+    "\\CurrentVersion\\Run\\",
+    "\\CurrentVersion\\RunOnce\\",
+    "\\CurrentVersion\\RunOnceEx\\",
+    "\\CurrentVersion\\RunServices\\",
+    "\\CurrentVersion\\RunServicesOnce\\",
+    "\\CurrentVersion\\Policies\\Explorer\\Run\\",
 ];
 
 /// Pack rules, or parts of them, that Sigma does not express, with the reason.
@@ -263,6 +294,8 @@ struct Item {
     field: &'static str,
     values: Vec<String>,
     filter: bool,
+    /// Every match needs it (ANDed with the rest): repeated in every part of a split rule.
+    required: bool,
 }
 
 fn sel(name: &'static str, field: &'static str, values: Vec<String>) -> Item {
@@ -271,15 +304,22 @@ fn sel(name: &'static str, field: &'static str, values: Vec<String>) -> Item {
         field,
         values,
         filter: false,
+        required: false,
+    }
+}
+
+/// A selection every match needs.
+fn req(name: &'static str, field: &'static str, values: Vec<String>) -> Item {
+    Item {
+        required: true,
+        ..sel(name, field, values)
     }
 }
 
 fn filt(name: &'static str, field: &'static str, values: Vec<String>) -> Item {
     Item {
-        name,
-        field,
-        values,
         filter: true,
+        ..sel(name, field, values)
     }
 }
 
@@ -363,6 +403,19 @@ fn original_names(tool: &Tool) -> Vec<String> {
     v
 }
 
+/// The stems of original file names (`anydesk.exe` → `anydesk`): a binary whose name holds one
+/// is a variant of the tool's own name, not a disguise.
+fn stems(ofn: &[String]) -> Vec<String> {
+    sorted_unique(
+        ofn.iter()
+            .map(|o| match o.rsplit_once('.') {
+                Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+                _ => o.clone(),
+            })
+            .collect(),
+    )
+}
+
 /// Exact domains, and the parent domains of `*.suffix` patterns, and other domain globs.
 fn domain_items(tool: &Tool, field: &'static str) -> Vec<Item> {
     let mut exact = Vec::new();
@@ -422,6 +475,44 @@ fn detection(family: &Family, tool: &Tool) -> Option<Vec<Item>> {
             let names = image_names(tool);
             (!names.is_empty()).then(|| vec![sel("selection", "Image|endswith", names)])?
         }
+        // a variant of the tool's own name (anydesk (1).exe) carrying its PE original name
+        "process-name-variant" => {
+            let ofn = original_names(tool);
+            if ofn.is_empty() {
+                return None;
+            }
+            let stems = stems(&ofn);
+            vec![
+                sel("selection", "OriginalFileName", ofn),
+                sel("selection", "Image|contains", stems),
+            ]
+        }
+        // generic names (connect.exe, agent.exe) signed by the tool's vendor
+        "process-signed-name" => {
+            let ambiguous: Vec<String> = sorted_unique(
+                tool.ambiguous_executables
+                    .iter()
+                    .map(|e| e.trim().to_lowercase())
+                    .filter(|e| usable(e) && !e.contains('*'))
+                    .map(|e| format!("\\{}", sigma_literal(&e, false)))
+                    .collect(),
+            );
+            let signers: Vec<String> = sorted_unique(
+                tool.signers
+                    .iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| usable(s))
+                    .map(|s| sigma_literal(&s, false))
+                    .collect(),
+            );
+            if ambiguous.is_empty() || signers.is_empty() {
+                return None;
+            }
+            vec![
+                sel("selection", "Image|endswith", ambiguous),
+                sel("selection", "Company", signers),
+            ]
+        }
         "renamed-binary" => {
             let ofn = original_names(tool);
             if ofn.is_empty() {
@@ -439,14 +530,7 @@ fn detection(family: &Family, tool: &Tool) -> Option<Vec<Item>> {
                 .map(|e| format!("\\{}", sigma_literal(&e, false)))
                 .collect();
             known = sorted_unique(known);
-            let stems: Vec<String> = sorted_unique(
-                ofn.iter()
-                    .map(|o| match o.rsplit_once('.') {
-                        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
-                        _ => o.clone(),
-                    })
-                    .collect(),
-            );
+            let stems = stems(&ofn);
             vec![
                 sel("selection", "OriginalFileName", ofn),
                 filt("filter_known_name", "Image|endswith", known),
@@ -492,7 +576,8 @@ fn detection(family: &Family, tool: &Tool) -> Option<Vec<Item>> {
                     .collect(),
             );
             let images = image_names(tool);
-            if services.is_empty() && images.is_empty() {
+            let folders = install_folders(tool);
+            if services.is_empty() && images.is_empty() && folders.is_empty() {
                 return None;
             }
             let mut items = vec![
@@ -504,10 +589,22 @@ fn detection(family: &Family, tool: &Tool) -> Option<Vec<Item>> {
                 sel("selection_event", "EventID", vec!["7045".into()]),
             ];
             if !services.is_empty() {
+                // a catalog name followed by a version or qualifier ("TeamViewer 13"), as the pack
+                let versioned: Vec<String> = services
+                    .iter()
+                    .filter(|s| !s.contains('*'))
+                    .flat_map(|s| [format!("{s} "), format!("{s}_")])
+                    .collect();
                 items.push(sel("selection_service", "ServiceName", services));
+                if !versioned.is_empty() {
+                    items.push(sel("selection_service_version", "ServiceName|startswith", versioned));
+                }
             }
             if !images.is_empty() {
                 items.push(sel("selection_image", "ImagePath|contains", images));
+            }
+            if !folders.is_empty() {
+                items.push(sel("selection_folder", "ImagePath|contains", folders));
             }
             items
         }
@@ -528,9 +625,85 @@ fn detection(family: &Family, tool: &Tool) -> Option<Vec<Item>> {
             );
             (!keys.is_empty()).then(|| vec![sel("selection", "TargetObject|contains", keys)])?
         }
+        "registry-autostart" => {
+            let names: Vec<String> = image_names(tool).into_iter().filter(|n| n.ends_with(".exe")).collect();
+            if names.is_empty() {
+                return None;
+            }
+            vec![
+                req(
+                    "selection_key_run",
+                    "TargetObject|contains",
+                    RUN_KEYS.iter().map(|k| k.to_string()).collect(),
+                ),
+                req(
+                    "selection_key_service",
+                    "TargetObject|contains",
+                    vec!["\\Services\\".into()],
+                ),
+                req(
+                    "selection_key_service",
+                    "TargetObject|endswith",
+                    vec!["\\ImagePath".into()],
+                ),
+                sel("selection_binary", "Details|contains", names),
+            ]
+        }
         _ => return None,
     };
     Some(items)
+}
+
+/// Words of install paths that name no tool (rat-service-install's `InstallFolders`).
+const FOLDER_WORDS: &[&str] = &[
+    "c:\\",
+    "program files (x86)",
+    "program files",
+    "programdata",
+    "users",
+    "appdata",
+    "local",
+    "roaming",
+    "locallow",
+    "windows",
+    "system32",
+    "syswow64",
+    "temp",
+    "public",
+    "desktop",
+    "downloads",
+    "documents",
+];
+
+/// The folders a tool installs to, as rat-service-install reduces its catalog install paths: the
+/// longest literal piece of each glob, kept when it names something more specific than Program
+/// Files, Users or AppData (four letters or digits beyond those words) and has no placeholder.
+fn install_folders(tool: &Tool) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &tool.install_paths {
+        let p = p.trim().to_lowercase();
+        if !p.contains('\\') {
+            continue;
+        }
+        // the first of the longest pieces, as the pack's arg_max
+        let mut piece = "";
+        for part in p.split('*') {
+            if part.len() > piece.len() {
+                piece = part;
+            }
+        }
+        if piece.contains(['<', '>', '%', '?']) {
+            continue;
+        }
+        let mut residue = piece.to_string();
+        for w in FOLDER_WORDS {
+            residue = residue.replace(w, "");
+        }
+        if residue.chars().filter(|c| c.is_ascii_alphanumeric()).count() >= 4 {
+            out.push(sigma_literal(piece, false));
+        }
+    }
+    sorted_unique(out)
 }
 
 /// A catalog registry key below its hive (and user SID), with the control set folded away, as
@@ -571,8 +744,10 @@ fn registry_fragment(key: &str) -> Option<String> {
     (fragment.len() >= 12 && !fragment.ends_with('{') && !fragment.ends_with('(')).then_some(fragment)
 }
 
-/// Splits every list longer than `MAX_LIST_VALUES` across several rules; the other items are
-/// repeated in each.
+/// Splits every list longer than `MAX_LIST_VALUES` across several rules. A selection with a
+/// long list goes to every part with its chunk of that list (its other fields repeated); the
+/// other selections go to the first part only (else they would fire once per part), while the
+/// required selections and the filters, which every match needs, go to every part.
 fn split(items: Vec<Item>) -> Vec<Vec<Item>> {
     let longest = items
         .iter()
@@ -584,32 +759,44 @@ fn split(items: Vec<Item>) -> Vec<Vec<Item>> {
     if parts == 1 {
         return vec![items];
     }
+    let chunked: Vec<&str> = items
+        .iter()
+        .filter(|i| !i.filter && i.values.len() > MAX_LIST_VALUES)
+        .map(|i| i.name)
+        .collect();
     (0..parts)
         .map(|p| {
-            items
-                .iter()
-                .filter_map(|i| {
-                    if i.filter || i.values.len() <= MAX_LIST_VALUES {
-                        // a short selection goes with the first part only (else it would fire
-                        // once per part)
-                        if !i.filter && p > 0 && i.name != "selection_event" {
-                            return None;
+            let mut part: Vec<Item> = Vec::new();
+            let mut empty: Vec<&str> = Vec::new();
+            for i in &items {
+                if i.filter || i.required {
+                    part.push(i.clone());
+                } else if chunked.contains(&i.name) {
+                    if i.values.len() > MAX_LIST_VALUES {
+                        let chunk: Vec<String> = i
+                            .values
+                            .iter()
+                            .skip(p * MAX_LIST_VALUES)
+                            .take(MAX_LIST_VALUES)
+                            .cloned()
+                            .collect();
+                        if chunk.is_empty() {
+                            empty.push(i.name);
                         }
-                        return Some(i.clone());
+                        part.push(Item {
+                            values: chunk,
+                            ..i.clone()
+                        });
+                    } else {
+                        part.push(i.clone());
                     }
-                    let chunk: Vec<String> = i
-                        .values
-                        .iter()
-                        .skip(p * MAX_LIST_VALUES)
-                        .take(MAX_LIST_VALUES)
-                        .cloned()
-                        .collect();
-                    (!chunk.is_empty()).then(|| Item {
-                        values: chunk,
-                        ..i.clone()
-                    })
-                })
-                .collect()
+                } else if p == 0 {
+                    part.push(i.clone());
+                }
+            }
+            // a selection whose long list has run out is not in this part at all
+            part.retain(|i| !empty.contains(&i.name));
+            part
         })
         .collect()
 }
@@ -716,7 +903,12 @@ fn render(family: &Family, tool: &Tool, part: usize, items: &[Item], fps: &[Stri
             }
         }
     }
-    let _ = writeln!(y, "  condition: {}", condition(&names));
+    let condition = if family.name == "registry-autostart" {
+        "(selection_key_run or selection_key_service) and selection_binary".to_string()
+    } else {
+        condition(&names)
+    };
+    let _ = writeln!(y, "  condition: {condition}");
     if !fps.is_empty() {
         let _ = writeln!(y, "falsepositives:");
         for f in fps {

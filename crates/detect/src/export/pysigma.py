@@ -29,9 +29,6 @@ def main():
         return 3
     backend_cls = plugins.backends[target]
     resolver = plugins.get_pipeline_resolver()
-    # resolved without the target, as sigma-cli's --disable-pipeline-check: ES|QL takes the ECS
-    # Windows pipeline, which declares only the Lucene/EQL backends
-    pipeline = resolver.resolve(pipelines) if pipelines else None
 
     with open(os.path.join(rules_dir, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
@@ -50,6 +47,10 @@ def main():
                     if line.startswith("    - ")]
             docs = [by_id[i] for i in refs if i in by_id] + [text]
         try:
+            # resolved for each rule (pipelines keep state across conversions) and without the
+            # target, as sigma-cli's --disable-pipeline-check: ES|QL takes the ECS Windows
+            # pipeline, which declares only the Lucene/EQL backends
+            pipeline = resolver.resolve(pipelines) if pipelines else None
             backend = (backend_cls(processing_pipeline=pipeline) if pipeline is not None
                        else backend_cls())
             collection = SigmaCollection.from_yaml("\n---\n".join(docs))

@@ -81,6 +81,38 @@ fn rules_match_their_events_and_not_others() {
     assert!(matching(&e, &anydesk).contains(&"process-image/anydesk.yml".to_string()));
     let notepad = sysmon(1).with_field("Image", FieldValue::str(r"C:\Windows\notepad.exe"));
     assert!(matching(&e, &notepad).is_empty());
+    // a variant of the tool's name carrying its original name is the tool, not a rename
+    let variant = sysmon(1)
+        .with_field("Image", FieldValue::str(r"C:\Users\bob\Downloads\AnyDesk (1).exe"))
+        .with_field("OriginalFileName", FieldValue::str("AnyDesk.exe"));
+    assert_eq!(
+        matching(&e, &variant),
+        vec!["process-name-variant/anydesk.yml".to_string()]
+    );
+    // a generic name counts only with the tool's vendor as the company
+    let tool = catalog::builtin()
+        .into_iter()
+        .find(|t| {
+            !t.builtin
+                && !t.ambiguous_executables.is_empty()
+                && !t.signers.is_empty()
+                && t.executables.is_empty()
+                && t.original_file_names.is_empty()
+        })
+        .expect("a tool known by a generic name and a signer");
+    let generic = format!(r"C:\Program Files\X\{}", tool.ambiguous_executables[0]);
+    let signed = sysmon(1)
+        .with_field("Image", FieldValue::Str(generic.clone().into()))
+        .with_field("Company", FieldValue::Str(tool.signers[0].clone().into()));
+    assert!(
+        matching(&e, &signed).contains(&format!("process-signed-name/{}.yml", tool.id)),
+        "{}",
+        tool.id
+    );
+    let unsigned = sysmon(1)
+        .with_field("Image", FieldValue::Str(generic.into()))
+        .with_field("Company", FieldValue::str("Someone Else Ltd"));
+    assert!(!matching(&e, &unsigned).contains(&format!("process-signed-name/{}.yml", tool.id)));
     // a renamed AnyDesk, and the real one which is not a rename
     let renamed = sysmon(1)
         .with_field("Image", FieldValue::str(r"C:\Users\Public\svchost.exe"))
@@ -103,6 +135,20 @@ fn rules_match_their_events_and_not_others() {
         .with_field("QueryName", FieldValue::str("notanydesk.com"))
         .with_field("Image", FieldValue::str(r"C:\Temp\x.exe"));
     assert!(!matching(&e, &other).contains(&"dns-domain/anydesk.yml".to_string()));
+    // an autostart value starting the tool, and one starting something else
+    let run = |data: &'static str| {
+        sysmon(13)
+            .with_field(
+                "TargetObject",
+                FieldValue::str(r"HKU\S-1-5-21-1\Software\Microsoft\Windows\CurrentVersion\Run\Helper"),
+            )
+            .with_field("Details", FieldValue::str(data))
+    };
+    assert!(
+        matching(&e, &run(r#""C:\Users\bob\AppData\Roaming\AnyDesk.exe" --tray"#))
+            .contains(&"registry-autostart/anydesk.yml".to_string())
+    );
+    assert!(matching(&e, &run(r"C:\Windows\notepad.exe")).is_empty());
     // a service install (System 7045)
     let svc = Event::new()
         .with_channel("System")
@@ -128,9 +174,28 @@ fn long_lists_are_split_with_stable_part_ids() {
     assert!(parts[2].yaml.contains("tool249.exe") && !parts[0].yaml.contains("tool249.exe"));
     let set = ruleset(&e);
     assert!(set.rejected().is_empty());
-    // each name is in exactly one part
-    let total: usize = parts.iter().map(|p| p.yaml.matches(".exe'").count()).sum();
+    // each image name is in exactly one part
+    let total: usize = parts.iter().map(|p| p.yaml.matches("      - '\\tool").count()).sum();
     assert_eq!(total, 250);
+    // the variant rule (original names, here long too, AND name stems) keeps both fields in
+    // every part
+    let variants: Vec<&ExportedRule> = e.rules.iter().filter(|r| r.family == "process-name-variant").collect();
+    assert_eq!(variants.len(), 3);
+    for p in &variants {
+        assert!(p.yaml.contains("OriginalFileName") && p.yaml.contains("Image|contains"));
+    }
+    // a long list inside a selection of several fields keeps the other fields in every part
+    let mut t2 = t.clone();
+    t2.executables.clear();
+    t2.ambiguous_executables = (0..150).map(|i| format!("gen{i:03}.exe")).collect();
+    t2.signers = vec!["AnyDesk Software GmbH".into()];
+    let e = export_sigma(std::slice::from_ref(&t2), &|_| Vec::new());
+    let parts: Vec<&ExportedRule> = e.rules.iter().filter(|r| r.family == "process-signed-name").collect();
+    assert_eq!(parts.len(), 2);
+    for p in &parts {
+        assert!(p.yaml.contains("Company: 'AnyDesk Software GmbH'"), "{}", p.yaml);
+    }
+    assert!(ruleset(&e).rejected().is_empty());
 }
 
 #[test]
