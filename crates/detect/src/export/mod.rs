@@ -274,9 +274,10 @@ pub fn export_sigma(tools: &[Tool], falsepositives: &dyn Fn(&str) -> Vec<String>
             let Some(items) = detection(family, tool) else {
                 continue;
             };
-            for (part, chunk) in split(items).into_iter().enumerate() {
-                out.rules
-                    .push(render(family, tool, part, &chunk, &fps, split_count(family, tool)));
+            let parts = split(items);
+            let count = parts.len();
+            for (part, chunk) in parts.into_iter().enumerate() {
+                out.rules.push(render(family, tool, part, &chunk, &fps, count));
             }
         }
     }
@@ -799,10 +800,6 @@ fn split(items: Vec<Item>) -> Vec<Vec<Item>> {
             part
         })
         .collect()
-}
-
-fn split_count(family: &Family, tool: &Tool) -> usize {
-    detection(family, tool).map_or(1, |i| split(i).len())
 }
 
 /// ATT&CK sub-technique of T1219 for a tool's category.
