@@ -3,6 +3,11 @@
 
     python3 bench/engine/duck.py time seed|summarize PARQUET   # runs once, prints {"seconds": ...}
     python3 bench/engine/duck.py sql seed|summarize PARQUET    # prints the SQL
+    python3 bench/engine/duck.py count seed|summarize 'DS/DeviceProcessEvents/*.parquet'
+        # runs once over a glob of Parquet files (an ingested dataset's part files), prints
+        # {"seconds": ..., "rows": ...} (bench/hunt/run.sh)
+
+PARQUET may be one file or a glob (DuckDB's read_parquet expands it); `run()` does the same from Python.
 
 Translation of the KQL:
   * `x has_any (a, b)`: Kusto `has` matches whole terms (terms are maximal runs of ASCII letters
@@ -85,11 +90,23 @@ def connect():
     return con
 
 
+def run(name, path):
+    """Runs query `name` once over `path` (a Parquet file or a glob of them): (seconds, result rows)."""
+    con = connect()
+    t0 = time.perf_counter()
+    rows = con.execute(f"COPY ({SQL[name](path)}) TO '/dev/null' (FORMAT json)").fetchone()[0]
+    return time.perf_counter() - t0, rows
+
+
 def main():
     mode, name, path = sys.argv[1:4]
     sql = SQL[name](path)
     if mode == "sql":
         print(sql)
+        return
+    if mode == "count":
+        seconds, rows = run(name, path)
+        print(json.dumps({"seconds": seconds, "rows": rows}))
         return
     con = connect()
     t0 = time.perf_counter()
