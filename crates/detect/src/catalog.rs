@@ -388,10 +388,11 @@ pub(crate) fn indicators_batch(tools: &[Tool]) -> RecordBatch {
     RecordBatch::try_new(indicators_schema(), columns).expect("columns match the schema")
 }
 
-/// Registers both catalog tables on an engine.
+/// Registers both catalog tables on an engine, as static tables: what rules derive from the
+/// catalog alone (name lists, patterns, regexes) is computed once per engine and reused.
 pub fn register(engine: &mut engine::Engine, tools: &[Tool]) -> Result<(), engine::QueryError> {
-    engine.register_batches("RemoteAccessTools", tools_schema(), vec![tools_batch(tools)])?;
-    engine.register_batches(
+    engine.register_static_batches("RemoteAccessTools", tools_schema(), vec![tools_batch(tools)])?;
+    engine.register_static_batches(
         "RemoteAccessToolIndicators",
         indicators_schema(),
         vec![indicators_batch(tools)],

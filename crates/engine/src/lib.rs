@@ -21,7 +21,8 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::TryStreamExt;
 use kql::Diagnostic;
-use std::collections::HashMap;
+use parking_lot::{Mutex, MutexGuard};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -148,6 +149,12 @@ fn canonical_parent(path: &Path) -> Option<PathBuf> {
         .find_map(|a| Some(std::fs::canonicalize(a).ok()?.join(normal.strip_prefix(a).ok()?)))
 }
 
+/// A planning pass's plan, and the static expressions it met that are not stored yet.
+type Planned = (LogicalPlan, Vec<plan::statics::StaticRequest>);
+
+/// Most rounds of storing static results one planning makes (see [`plan::statics`]).
+const MAX_STATIC_ROUNDS: usize = 4;
+
 /// Tables plus a DataFusion session: plans and runs KQL.
 pub struct Engine {
     ctx: SessionContext,
@@ -158,6 +165,10 @@ pub struct Engine {
     memory_limit: Option<usize>,
     query_timeout: Option<std::time::Duration>,
     open_schemas: bool,
+    /// Tables whose data does not change while the engine lives (the catalog).
+    statics: HashSet<String>,
+    /// Results of expressions over static tables only, run once (see [`plan::statics`]).
+    static_cache: Mutex<plan::statics::StaticCache>,
 }
 
 fn wall_clock_nanos() -> i64 {
@@ -192,6 +203,8 @@ impl Engine {
             memory_limit: options.memory_limit,
             query_timeout: options.query_timeout,
             open_schemas: options.open_schemas,
+            statics: HashSet::new(),
+            static_cache: Mutex::new(plan::statics::StaticCache::default()),
         })
     }
 
@@ -232,7 +245,38 @@ impl Engine {
 
     /// Makes a table available to queries under `name`.
     pub fn register_table(&mut self, name: &str, table: Arc<dyn TableProvider>) {
+        self.statics.remove(name);
         self.tables.insert(name.to_string(), table);
+        self.cache().clear();
+    }
+
+    /// Makes a table whose data will not change available under `name`: a `let` table or a
+    /// `toscalar()` that reads only such tables runs once, and later queries reuse its result
+    /// (see [`plan::statics`]). Registering any table under the name again ends that.
+    pub fn register_static_table(&mut self, name: &str, table: Arc<dyn TableProvider>) {
+        self.register_table(name, table);
+        self.statics.insert(name.to_string());
+    }
+
+    /// Registers in-memory batches as a static table ([`Engine::register_static_table`]).
+    pub fn register_static_batches(
+        &mut self,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<(), QueryError> {
+        let t = MemTable::try_new(schema, vec![batches]).map_err(|e| QueryError::Execution(e.to_string()))?;
+        self.register_static_table(name, Arc::new(t));
+        Ok(())
+    }
+
+    /// How many results of static expressions the engine holds.
+    pub fn static_results(&self) -> usize {
+        self.cache().len()
+    }
+
+    fn cache(&self) -> MutexGuard<'_, plan::statics::StaticCache> {
+        self.static_cache.lock()
     }
 
     /// Registers in-memory batches as a table.
@@ -256,6 +300,9 @@ impl Engine {
                 .table_provider(datafusion::common::TableReference::bare(*name))
                 .await
             {
+                if self.statics.remove(*name) {
+                    self.cache().clear();
+                }
                 self.tables.insert((*name).to_string(), provider);
             }
         }
@@ -288,6 +335,7 @@ impl Engine {
     /// [`EngineOptions::open_schemas`] is set; [`Engine::plan_query_with_data`] plans it.
     pub fn plan_query(&self, query: &kql::Query) -> Result<LogicalPlan, QueryError> {
         self.plan_pass(query, &[], self.open_schemas)
+            .map(|(p, _)| p)
             .map_err(|(d, _)| QueryError::Plan(d))
     }
 
@@ -304,9 +352,21 @@ impl Engine {
     /// Plans an already parsed query, reading the data where its columns depend on it.
     pub async fn plan_query_with_data(&self, query: &kql::Query) -> Result<LogicalPlan, QueryError> {
         let mut found: Vec<plan::datadep::DataColumns> = Vec::new();
+        // Rounds of storing static results (one is enough for a chain of `let`s: their keys do
+        // not change when an inner one is stored; the bound is for safety).
+        let mut rounds = 0;
         loop {
             match self.plan_pass(query, &found, false) {
-                Ok(p) => return Ok(p),
+                Ok((p, requests)) if requests.is_empty() || rounds == MAX_STATIC_ROUNDS => return Ok(p),
+                Ok((_, requests)) => {
+                    // Static expressions met for the first time: run and store them, then plan
+                    // again to read the stored results (what could not be stored is marked so,
+                    // and planned as written).
+                    let mut cache = std::mem::take(&mut *self.cache());
+                    cache.fill(&self.ctx, requests).await;
+                    *self.cache() = cache;
+                    rounds += 1;
+                }
                 Err((_, Some(request))) if request.index == found.len() => {
                     let columns = plan::datadep::probe(&self.ctx, *request)
                         .await
@@ -325,7 +385,14 @@ impl Engine {
         query: &kql::Query,
         found: &[plan::datadep::DataColumns],
         open_schemas: bool,
-    ) -> Result<LogicalPlan, (Diagnostic, Option<Box<plan::datadep::DataRequest>>)> {
+    ) -> Result<Planned, (Diagnostic, Option<Box<plan::datadep::DataRequest>>)> {
+        let cache = self.cache();
+        let mut statics: Vec<&String> = self.statics.iter().collect();
+        statics.sort();
+        let statics: Vec<Arc<dyn TableProvider>> = statics
+            .into_iter()
+            .filter_map(|n| self.tables.get(n).cloned())
+            .collect();
         let cx = plan::PlanContext {
             tables: &self.tables,
             now: self.now,
@@ -333,12 +400,15 @@ impl Engine {
             file_access: &self.file_access,
             data_columns: found,
             open_schemas,
+            statics: &statics,
+            static_cache: &cache,
         };
         let mut planner = plan::Planner::new(cx);
         let planned = match planner.plan_query(query) {
             Ok(p) => p,
             Err(d) => return Err((d, planner.take_data_request().map(Box::new))),
         };
+        let requests = planner.take_static_requests();
         if plan::exceeds_nodes(&planned, plan::MAX_PLAN_NODES) {
             let span = match query.statements.last() {
                 Some(kql::Statement::Expr(e)) => e.span(),
@@ -351,6 +421,7 @@ impl Engine {
             return Err((Diagnostic::new(message, span), None));
         }
         plan::stages::merge_repeated_projections(planned)
+            .map(|p| (p, requests))
             .map_err(|e| (Diagnostic::new(e.strip_backtrace(), kql::Span::new(0, 0)), None))
     }
 

@@ -3,12 +3,16 @@
 
 use super::array_util::{StrArray, bool_result};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use datafusion::arrow::array::{ArrayRef, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
+use parking_lot::Mutex;
+use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// What a needle must line up with in the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -48,6 +52,23 @@ pub struct Matcher {
 
 impl Matcher {
     pub fn new(mode: MatchMode, case_sensitive: bool, needles: Vec<String>, all: bool) -> Result<Matcher> {
+        Matcher::build(mode, case_sensitive, needles, all, true)
+    }
+
+    /// A matcher for one text only (a needle that changes per row): no automaton is built, the
+    /// needle is searched for directly.
+    pub fn one_off(mode: MatchMode, case_sensitive: bool, needle: String) -> Matcher {
+        Matcher::build(mode, case_sensitive, vec![needle], false, false)
+            .expect("a matcher without an automaton cannot fail to build")
+    }
+
+    fn build(
+        mode: MatchMode,
+        case_sensitive: bool,
+        needles: Vec<String>,
+        all: bool,
+        automaton: bool,
+    ) -> Result<Matcher> {
         let unicode_fold = !case_sensitive && needles.iter().any(|n| !n.is_ascii());
         let folded: Vec<Vec<u8>> = needles
             .iter()
@@ -63,7 +84,7 @@ impl Matcher {
             mode,
             MatchMode::Term | MatchMode::TermPrefix | MatchMode::TermSuffix | MatchMode::Substring
         );
-        let automaton = if needs_search && !folded.iter().any(Vec::is_empty) {
+        let automaton = if automaton && needs_search && !folded.iter().any(Vec::is_empty) {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(!case_sensitive)
@@ -132,7 +153,22 @@ impl Matcher {
             _ => {
                 let Some(ac) = &self.automaton else {
                     // An empty needle matches every text.
-                    return true;
+                    if self.folded.iter().any(Vec::is_empty) {
+                        return true;
+                    }
+                    // No automaton (a one-off matcher): each needle searched for directly.
+                    let found = |(idx, n): (usize, &Vec<u8>)| {
+                        (0..=text.len().saturating_sub(n.len())).any(|s| {
+                            text.len() >= s + n.len()
+                                && eq(&text[s..s + n.len()], n)
+                                && self.boundaries_ok(text, idx, s, s + n.len())
+                        })
+                    };
+                    return if self.all {
+                        self.folded.iter().enumerate().all(found)
+                    } else {
+                        self.folded.iter().enumerate().any(found)
+                    };
                 };
                 if !self.all {
                     return ac
@@ -282,9 +318,7 @@ impl ScalarUDFImpl for StringPredicateDyn {
         let (texts, needles) = (StrArray::try_new(&arrays[0])?, StrArray::try_new(&arrays[1])?);
         let result = bool_result(n, |i| {
             let (t, nd) = (texts.value(i)?, needles.value(i)?);
-            Matcher::new(self.mode, self.case_sensitive, vec![nd.to_string()], false)
-                .ok()
-                .map(|m| m.matches(t))
+            Some(Matcher::one_off(self.mode, self.case_sensitive, nd.to_string()).matches(t))
         });
         Ok(ColumnarValue::Array(result))
     }
@@ -331,6 +365,39 @@ mod tests {
     }
 
     #[test]
+    fn one_off_matchers_agree_with_automata() {
+        let texts = [
+            "run AnyDesk.exe --silent",
+            "anydesktop",
+            "C:\\Program Files\\AnyDesk\\AnyDesk.exe",
+            "un été",
+            "",
+            "x:5938,y",
+            "desk",
+        ];
+        let needles = ["anydesk", "desk", "AnyDesk.exe", "ÉTÉ", ":5938,", "any", "k"];
+        let modes = [
+            MatchMode::Term,
+            MatchMode::TermPrefix,
+            MatchMode::TermSuffix,
+            MatchMode::Substring,
+            MatchMode::Prefix,
+            MatchMode::Suffix,
+        ];
+        for mode in modes {
+            for cs in [false, true] {
+                for n in needles {
+                    let full = Matcher::new(mode, cs, vec![n.into()], false).unwrap();
+                    let one = Matcher::one_off(mode, cs, n.into());
+                    for t in texts {
+                        assert_eq!(one.matches(t), full.matches(t), "{mode:?} cs={cs} {n:?} in {t:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn has_any_and_has_all() {
         let any = Matcher::new(MatchMode::Term, false, vec!["rustdesk".into(), "anydesk".into()], false).unwrap();
         assert!(any.matches("start AnyDesk --silent"));
@@ -361,6 +428,7 @@ pub struct ListPredicate {
     name: String,
     test: ListTest,
     signature: Signature,
+    last: LastList,
 }
 
 impl ListPredicate {
@@ -369,6 +437,7 @@ impl ListPredicate {
             name: name.to_string(),
             test,
             signature: Signature::any(2, Volatility::Immutable),
+            last: LastList::default(),
         }
     }
 }
@@ -388,59 +457,156 @@ impl ScalarUDFImpl for ListPredicate {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let [values, lists] = arrays.as_slice() else {
+        let [value_arg, list_arg] = args.args.as_slice() else {
             return exec_err!("{} takes a value and a list", self.name);
         };
-        // The list is usually the same on every row (a scalar): build its matcher once.
-        let mut cache: Option<(String, Option<Matcher>, Vec<serde_json::Value>)> = None;
+        let values = value_arg.to_array(rows)?;
+        // A list that is one value for all rows (a literal, or a stored `toscalar()`) is read
+        // once, not copied out to every row.
+        let (lists, same) = match list_arg {
+            ColumnarValue::Scalar(v) => (v.to_array_of_size(1)?, true),
+            ColumnarValue::Array(a) => (Arc::clone(a), false),
+        };
+        // Otherwise the list is usually the same on every row (a `toscalar()` joined in): it is
+        // compiled when its text changes, and the last one is kept across batches.
+        let mut current = self.last.take();
         let out = bool_result(rows, |i| {
-            let list_text = match super::dynamic::json_at(lists, i) {
-                serde_json::Value::Null => return None,
-                v => v.to_string(),
-            };
-            if cache.as_ref().is_none_or(|(t, _, _)| *t != list_text) {
-                let elems = match serde_json::from_str::<serde_json::Value>(&list_text) {
-                    Ok(serde_json::Value::Array(a)) => a,
-                    Ok(v) => vec![v],
-                    Err(_) => vec![],
-                };
-                let matcher = match self.test {
-                    ListTest::HasAny | ListTest::HasAll => {
-                        let needles: Vec<String> = elems.iter().map(super::dynamic::value_to_string).collect();
-                        if needles.is_empty() {
-                            None
-                        } else {
-                            Matcher::new(MatchMode::Term, false, needles, self.test == ListTest::HasAll).ok()
-                        }
-                    }
-                    _ => None,
-                };
-                cache = Some((list_text, matcher, elems));
+            let at = if same { 0 } else { i };
+            if lists.is_null(at) {
+                return None;
             }
-            let (_, matcher, elems) = cache.as_ref()?;
-            let value = super::dynamic::json_at(values, i);
-            Some(match self.test {
-                ListTest::HasAny | ListTest::HasAll => {
-                    let text = super::dynamic::value_to_string(&value);
-                    match matcher {
-                        Some(m) => m.matches(&text),
-                        None => self.test == ListTest::HasAll,
-                    }
-                }
-                ListTest::In => elems.iter().any(|e| {
-                    e == &value
-                        || (e.is_string() != value.is_string()
-                            && super::dynamic::value_to_string(e) == super::dynamic::value_to_string(&value))
-                }),
-                ListTest::InCi => {
-                    let v = super::dynamic::value_to_string(&value).to_lowercase();
-                    elems
-                        .iter()
-                        .any(|e| super::dynamic::value_to_string(e).to_lowercase() == v)
-                }
-            })
+            if current.as_ref().is_none_or(|(k, _)| !k.is(&lists, at)) {
+                current = Some((
+                    ListKey::of(&lists, at),
+                    Arc::new(CompiledList::new(self.test, &lists, at)),
+                ));
+            }
+            let (_, list) = current.as_ref()?;
+            list.test(self.test, &values, i)
         });
+        self.last.put(current);
         Ok(ColumnarValue::Array(out))
     }
+}
+
+/// What identifies a list value: a dynamic column's JSON text as stored, or for other types the
+/// value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ListKey {
+    /// The text of a `dynamic` (JSON text) value.
+    Dynamic(String),
+    /// Any other value.
+    Value(serde_json::Value),
+}
+
+impl ListKey {
+    fn of(lists: &ArrayRef, i: usize) -> ListKey {
+        match lists.data_type() {
+            DataType::LargeUtf8 => ListKey::Dynamic(lists.as_string::<i64>().value(i).to_string()),
+            _ => ListKey::Value(super::dynamic::json_at(lists, i)),
+        }
+    }
+
+    /// Whether row `i` of `lists` holds this list (compared without copying a dynamic value).
+    fn is(&self, lists: &ArrayRef, i: usize) -> bool {
+        match (self, lists.data_type()) {
+            (ListKey::Dynamic(t), DataType::LargeUtf8) => t == lists.as_string::<i64>().value(i),
+            (ListKey::Value(t), t2) if *t2 != DataType::LargeUtf8 => *t == super::dynamic::json_at(lists, i),
+            _ => false,
+        }
+    }
+}
+
+/// A run-time list, compiled: its elements, their matcher (`has_any`, `has_all`) and their
+/// lowercased text (`in~`).
+#[derive(Debug)]
+struct CompiledList {
+    elems: Vec<serde_json::Value>,
+    matcher: Option<Matcher>,
+    lowered: HashSet<String>,
+    /// The list is null: every test is null.
+    null: bool,
+}
+
+impl CompiledList {
+    fn new(test: ListTest, lists: &ArrayRef, i: usize) -> CompiledList {
+        let (elems, null) = match super::dynamic::json_at(lists, i) {
+            serde_json::Value::Null => (vec![], true),
+            serde_json::Value::Array(a) => (a, false),
+            v => (vec![v], false),
+        };
+        let matcher = match test {
+            ListTest::HasAny | ListTest::HasAll if !elems.is_empty() => {
+                let needles: Vec<String> = elems.iter().map(super::dynamic::value_to_string).collect();
+                Matcher::new(MatchMode::Term, false, needles, test == ListTest::HasAll).ok()
+            }
+            _ => None,
+        };
+        let lowered = match test {
+            ListTest::InCi => elems
+                .iter()
+                .map(|e| super::dynamic::value_to_string(e).to_lowercase())
+                .collect(),
+            _ => HashSet::new(),
+        };
+        CompiledList {
+            elems,
+            matcher,
+            lowered,
+            null,
+        }
+    }
+
+    fn test(&self, test: ListTest, values: &ArrayRef, i: usize) -> Option<bool> {
+        if self.null {
+            return None;
+        }
+        let value = super::dynamic::json_at(values, i);
+        Some(match test {
+            ListTest::HasAny | ListTest::HasAll => {
+                let text = super::dynamic::value_to_string(&value);
+                match &self.matcher {
+                    Some(m) => m.matches(&text),
+                    None => test == ListTest::HasAll,
+                }
+            }
+            ListTest::In => self.elems.iter().any(|e| {
+                e == &value
+                    || (e.is_string() != value.is_string()
+                        && super::dynamic::value_to_string(e) == super::dynamic::value_to_string(&value))
+            }),
+            ListTest::InCi => self
+                .lowered
+                .contains(&super::dynamic::value_to_string(&value).to_lowercase()),
+        })
+    }
+}
+
+/// The last list a [`ListPredicate`] compiled, kept across batches (not part of the function's
+/// identity: equal functions may hold different lists).
+#[derive(Debug, Default)]
+struct LastList(Mutex<Option<(ListKey, Arc<CompiledList>)>>);
+
+impl LastList {
+    fn take(&self) -> Option<(ListKey, Arc<CompiledList>)> {
+        self.0.lock().clone()
+    }
+
+    fn put(&self, v: Option<(ListKey, Arc<CompiledList>)>) {
+        if v.is_some() {
+            *self.0.lock() = v;
+        }
+    }
+}
+
+impl PartialEq for LastList {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LastList {}
+
+impl Hash for LastList {
+    fn hash<H: Hasher>(&self, _: &mut H) {}
 }

@@ -337,6 +337,9 @@ impl Planner<'_> {
             .and_then(|b| b.project(vec![ident(first)]))
             .and_then(|b| b.build())
             .map_err(|e| df_err(span, e))?;
+        if let Some(stored) = self.static_scalar(&sub) {
+            return Ok(stored);
+        }
         Ok(Expr::ScalarSubquery(datafusion::logical_expr::Subquery {
             subquery: Arc::new(sub),
             outer_ref_columns: vec![],

@@ -674,6 +674,9 @@ impl Planner<'_> {
                 .aggregate(Vec::<Expr>::new(), vec![set.alias("list")])
                 .and_then(|b| b.build())
                 .map_err(|e| df_err(it.span(), e))?;
+            if let Some(stored) = self.static_scalar(&sub) {
+                return Ok(stored);
+            }
             return Ok(Expr::ScalarSubquery(datafusion::logical_expr::Subquery {
                 subquery: Arc::new(sub),
                 outer_ref_columns: vec![],

@@ -14,6 +14,7 @@ mod range;
 mod series;
 mod seriesfn;
 pub(crate) mod stages;
+pub mod statics;
 mod topnested;
 mod window;
 
@@ -94,6 +95,11 @@ pub struct PlanContext<'a> {
     /// Plan-only checking: a data-dependent operator whose columns were not read has an open
     /// schema, where names it may have made are `dynamic` null columns.
     pub open_schemas: bool,
+    /// The providers of the tables whose data does not change while the engine lives (see
+    /// [`statics`]).
+    pub statics: &'a [Arc<dyn TableProvider>],
+    /// The stored results of static expressions.
+    pub static_cache: &'a statics::StaticCache,
 }
 
 /// Compiles KQL syntax trees to DataFusion logical plans.
@@ -118,6 +124,8 @@ pub struct Planner<'a> {
     /// Tabular operators planned so far, `let` and function expansions included (bounded by
     /// [`MAX_PIPELINE_OPERATORS`]).
     planned_operators: usize,
+    /// Static expressions met that the cache does not hold (see [`statics`]).
+    static_requests: Vec<statics::StaticRequest>,
 }
 
 /// The time column the implicit time range applies to, by table convention.
@@ -137,6 +145,7 @@ impl<'a> Planner<'a> {
             data_request: None,
             data_found: Vec::new(),
             planned_operators: 0,
+            static_requests: Vec::new(),
         }
     }
 
@@ -158,6 +167,42 @@ impl<'a> Planner<'a> {
     /// [`datadep`]).
     pub fn take_data_request(&mut self) -> Option<datadep::DataRequest> {
         self.data_request.take()
+    }
+
+    /// The static expressions planning met that the cache does not hold: run them, store them
+    /// and plan again to use them (see [`statics`]).
+    pub fn take_static_requests(&mut self) -> Vec<statics::StaticRequest> {
+        std::mem::take(&mut self.static_requests)
+    }
+
+    /// A `let` table: the stored result's scan when it is static and stored.
+    fn static_table(&mut self, plan: LogicalPlan) -> LogicalPlan {
+        if !statics::is_static(&plan, self.cx.statics, self.cx.static_cache) {
+            return plan;
+        }
+        match self.cx.static_cache.lookup(&plan, statics::StaticKind::Table) {
+            statics::Lookup::HitTable(p) => p,
+            statics::Lookup::Miss(r) => {
+                self.static_requests.push(r);
+                plan
+            }
+            _ => plan,
+        }
+    }
+
+    /// A `toscalar()` subquery: the stored value when it is static and stored.
+    fn static_scalar(&mut self, plan: &LogicalPlan) -> Option<Expr> {
+        if !statics::is_static(plan, self.cx.statics, self.cx.static_cache) {
+            return None;
+        }
+        match self.cx.static_cache.lookup(plan, statics::StaticKind::Scalar) {
+            statics::Lookup::Hit(e) => Some(e),
+            statics::Lookup::Miss(r) => {
+                self.static_requests.push(r);
+                None
+            }
+            _ => None,
+        }
     }
 
     /// The query's `now`, nanoseconds since the epoch.
@@ -207,7 +252,7 @@ impl<'a> Planner<'a> {
                                 ),
                             ));
                         }
-                        Binding::Tabular(plan)
+                        Binding::Tabular(self.static_table(plan))
                     }
                     kql::LetValue::Expr(e) => Binding::Scalar(self.scalar(e, schema)?),
                 };

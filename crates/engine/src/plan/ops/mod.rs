@@ -17,7 +17,7 @@ use super::expr::constant_value;
 use super::{Binding, PResult, Planner, df_err, err};
 use crate::types::KqlType;
 use datafusion::common::{DFSchemaRef, ScalarValue};
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr, lit};
+use datafusion::logical_expr::{Expr, Filter, LogicalPlan, LogicalPlanBuilder, Projection, SortExpr, lit};
 use datafusion::prelude::ident;
 use kql::{Operator, OperatorKind as K, Span};
 use std::sync::Arc;
@@ -43,7 +43,54 @@ pub(super) fn build(b: datafusion::error::Result<LogicalPlanBuilder>, span: Span
 }
 
 pub(super) fn project(plan: LogicalPlan, exprs: Vec<Expr>, span: Span) -> PResult<LogicalPlan> {
+    // `LogicalPlanBuilder::project` qualifies every unqualified column by walking the whole input
+    // plan (looking for USING joins), once per column: over the deep plans `let`s expand to, that
+    // was most of the planning time. When every column names exactly one field of the input,
+    // they are qualified from its schema and the projection is built directly; otherwise (and
+    // over aggregates and windows, whose expressions the builder turns into columns) the
+    // builder does it.
+    if !matches!(plan, LogicalPlan::Aggregate(_) | LogicalPlan::Window(_))
+        && let Some(qualified) = qualify_columns(&exprs, plan.schema())
+        && let Ok(p) = Projection::try_new(qualified, Arc::new(plan.clone()))
+    {
+        return Ok(LogicalPlan::Projection(p));
+    }
     build(LogicalPlanBuilder::from(plan).project(exprs), span)
+}
+
+/// A filter, its columns qualified from the input's schema as [`project`] does.
+pub(super) fn filter(plan: LogicalPlan, predicate: Expr, span: Span) -> PResult<LogicalPlan> {
+    if let Some(mut qualified) = qualify_columns(std::slice::from_ref(&predicate), plan.schema())
+        && let Some(p) = qualified.pop()
+        && let Ok(f) = Filter::try_new(p, Arc::new(plan.clone()))
+    {
+        return Ok(LogicalPlan::Filter(f));
+    }
+    build(LogicalPlanBuilder::from(plan).filter(predicate), span)
+}
+
+/// `exprs` with every unqualified column qualified as the one field of `schema` it names; `None`
+/// when a column names no field or several.
+fn qualify_columns(exprs: &[Expr], schema: &DFSchemaRef) -> Option<Vec<Expr>> {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    exprs
+        .iter()
+        .map(|e| {
+            e.clone()
+                .transform(|e| match &e {
+                    Expr::Column(c) if c.relation.is_none() => {
+                        let (q, _) = schema.qualified_field_with_unqualified_name(&c.name)?;
+                        Ok(Transformed::yes(Expr::Column(datafusion::common::Column::new(
+                            q.cloned(),
+                            &c.name,
+                        ))))
+                    }
+                    _ => Ok(Transformed::no(e)),
+                })
+                .map(|t| t.data)
+                .ok()
+        })
+        .collect()
 }
 
 impl Planner<'_> {
@@ -58,12 +105,12 @@ impl Planner<'_> {
                 let names = names_of(&plan);
                 let (wide, rewritten) = self.lower_window_calls(plan, &[e])?;
                 let p = self.predicate(&rewritten[0], wide.schema())?;
-                let filtered = build(LogicalPlanBuilder::from(wide).filter(p), span)?;
+                let filtered = filter(wide, p, span)?;
                 project(filtered, names.iter().map(ident).collect(), span)
             }
             K::Where(e) => {
                 let p = self.predicate(e, &schema)?;
-                build(LogicalPlanBuilder::from(plan).filter(p), span)
+                filter(plan, p, span)
             }
             K::Extend(items) => self.extend(plan, items, span),
             K::Project(items) => self.project_op(plan, items, span),
