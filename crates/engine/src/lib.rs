@@ -265,8 +265,8 @@ impl Engine {
         schema: SchemaRef,
         batches: Vec<RecordBatch>,
     ) -> Result<(), QueryError> {
-        let t = MemTable::try_new(schema, vec![batches]).map_err(|e| QueryError::Execution(e.to_string()))?;
-        self.register_static_table(name, Arc::new(t));
+        self.register_batches(name, schema, batches)?;
+        self.statics.insert(name.to_string());
         Ok(())
     }
 
